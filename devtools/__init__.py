@@ -1,0 +1,1 @@
+"""Local development tools: the API Gateway emulator behind `make dev`, and its worker."""

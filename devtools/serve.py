@@ -1,0 +1,72 @@
+"""`make dev`: prepare the database, then serve the whole API through the local gateway.
+
+Run under `scripts/servers.py run --profile dev`, which starts MongoDB (FerretDB), Redis and SQS
+(moto) unless the environment points at running ones. Steps: create indexes, create the
+development ADMIN (`DEV_ADMIN_EMAIL` / `DEV_ADMIN_PASSWORD`) when no ADMIN exists, and serve
+`template.yaml`'s routes on `APP_HOST:APP_PORT`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYER = ROOT / "layers" / "common"
+
+
+def _dev_secret() -> str:
+    """A random signing key kept in the git-ignored data folder, so tokens survive restarts."""
+    path = ROOT / ".local" / "dev-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default=None)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--log-level", default="warning", help="uvicorn's access/error log level")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")
+    if not os.environ.get("SECURITY_SECRET_KEY"):
+        os.environ["SECURITY_SECRET_KEY"] = _dev_secret()
+    sys.path.insert(0, str(LAYER))
+
+    import uvicorn
+
+    from devtools.gateway import LocalGateway
+    from todo_common.cli import create_admin, create_indexes
+    from todo_common.settings import get_settings
+
+    settings = get_settings()
+    create_indexes()
+    create_admin(
+        os.environ.get("DEV_ADMIN_EMAIL", "admin@example.com"),
+        os.environ.get("DEV_ADMIN_PASSWORD", "admin-password-123"),
+        "admin",
+        "Development Admin",
+        only_if_none=True,
+    )
+    gateway = LocalGateway.from_file(args.template)
+    gateway.warm_up()
+    host = args.host or settings.app.host
+    port = args.port or settings.app.port
+    print(
+        f"Todo API on http://{host}:{port} (docs: http://{host}:{port}/docs); Ctrl-C stops it.",
+        flush=True,
+    )
+    uvicorn.run(gateway, host=host, port=port, log_level=args.log_level, lifespan="off")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

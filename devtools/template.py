@@ -1,0 +1,147 @@
+"""Reads what the local gateway needs from `template.yaml`: functions, HTTP API routes, authorizer.
+
+The template stays the single source of routes: a function added there is served by `make dev`
+with no change here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """PyYAML loader that keeps CloudFormation short-form tags (`!Ref X` -> {"Ref": "X"})."""
+
+
+def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    logical_id: str
+    code_uri: Path
+    handler: str  # "module.attribute"
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # GET, POST, ... or ANY
+    path: str  # API Gateway syntax: /users/{id}, /files/{proxy+}
+    function: str  # logical id
+    authorized: bool
+    pattern: re.Pattern[str] = field(compare=False)
+    specificity: tuple[int, int] = field(compare=False)
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class AuthorizerDef:
+    function: str
+    identity_headers: tuple[str, ...]
+    ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class Template:
+    functions: dict[str, FunctionDef]
+    routes: list[Route]
+    authorizer: AuthorizerDef | None
+
+
+def _route_pattern(path: str) -> tuple[re.Pattern[str], tuple[int, int]]:
+    parts = []
+    greedy = 0
+    params = 0
+    for segment in path.strip("/").split("/"):
+        match = re.fullmatch(r"\{([A-Za-z0-9_]+)(\+?)\}", segment)
+        if match is None:
+            parts.append(re.escape(segment))
+        elif match.group(2):
+            greedy += 1
+            parts.append(f"(?P<{match.group(1)}>.+)")
+        else:
+            params += 1
+            parts.append(f"(?P<{match.group(1)}>[^/]+)")
+    # API Gateway prefers literal segments over parameters, and parameters over greedy ones.
+    return re.compile("^/" + "/".join(parts) + "$"), (greedy, params)
+
+
+def load_template(path: Path) -> Template:
+    doc = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    resources: dict[str, Any] = doc.get("Resources", {})
+    globals_fn = (doc.get("Globals") or {}).get("Function") or {}
+    root = path.parent
+    functions: dict[str, FunctionDef] = {}
+    routes: list[Route] = []
+    authorizer: AuthorizerDef | None = None
+    default_authorizer: str | None = None
+
+    for logical_id, resource in resources.items():
+        props = resource.get("Properties") or {}
+        if resource.get("Type") == "AWS::Serverless::HttpApi":
+            auth = props.get("Auth") or {}
+            default_authorizer = auth.get("DefaultAuthorizer")
+            for name, spec in (auth.get("Authorizers") or {}).items():
+                if name != default_authorizer:
+                    continue
+                arn = spec.get("FunctionArn") or {}
+                target = (arn.get("Fn::GetAtt") or [None])[0]
+                identity = spec.get("Identity") or {}
+                authorizer = AuthorizerDef(
+                    function=str(target),
+                    identity_headers=tuple(h.lower() for h in identity.get("Headers") or []),
+                    ttl_seconds=int(identity.get("ReauthorizeEvery", 0)),
+                )
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        functions[logical_id] = FunctionDef(
+            logical_id=logical_id,
+            code_uri=root / str(props.get("CodeUri", ".")),
+            handler=str(props.get("Handler", globals_fn.get("Handler", "app.handler"))),
+            timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
+        )
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            ev = event.get("Properties") or {}
+            auth_name = (ev.get("Auth") or {}).get("Authorizer")
+            pattern, specificity = _route_pattern(str(ev["Path"]))
+            routes.append(
+                Route(
+                    method=str(ev.get("Method", "ANY")).upper(),
+                    path=str(ev["Path"]),
+                    function=logical_id,
+                    authorized=auth_name != "NONE",
+                    pattern=pattern,
+                    specificity=specificity,
+                )
+            )
+    if default_authorizer is None:
+        routes = [
+            Route(r.method, r.path, r.function, False, r.pattern, r.specificity) for r in routes
+        ]
+    routes.sort(key=lambda r: r.specificity)
+    return Template(functions, routes, authorizer)

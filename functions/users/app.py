@@ -1,0 +1,184 @@
+"""The users function: authentication and the user directory (SPEC §4-§5)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from todo_common.container import idempotent_creates
+from todo_common.http.app import create_app, lambda_handler
+from todo_common.http.deps import (
+    Auth,
+    ClientIp,
+    CurrentPrincipal,
+    IfMatch,
+    LambdaCtx,
+    PageParams,
+    Users,
+)
+from todo_common.http.responses import created, to_response, with_etag
+from todo_common.models import Role
+from todo_common.schemas.base import Page
+from todo_common.schemas.users import (
+    LoginPassword,
+    LoginRequest,
+    RefreshRequest,
+    TokenResponse,
+    UserCreate,
+    UserPatch,
+    UserPublic,
+    UserReplace,
+)
+from todo_common.security.tokens import TokenPair
+
+auth = APIRouter(prefix="/auth", tags=["auth"])
+users = APIRouter(prefix="/users", tags=["users"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+def _tokens(pair: TokenPair) -> TokenResponse:
+    return TokenResponse(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+    )
+
+
+@auth.post("/login", response_model=TokenResponse)
+def login(body: LoginRequest, service: Auth, ip: ClientIp) -> TokenResponse:
+    return _tokens(service.login(str(body.email), body.password, ip))
+
+
+@auth.post("/token", response_model=TokenResponse, summary="Login (OAuth2 password form)")
+def token(
+    username: Annotated[str, Form(description="The account's email")],
+    password: Annotated[LoginPassword, Form()],
+    service: Auth,
+    ip: ClientIp,
+) -> TokenResponse:
+    return _tokens(service.login(username, password, ip))
+
+
+@auth.post("/refresh", response_model=TokenResponse)
+def refresh(body: RefreshRequest, service: Auth) -> TokenResponse:
+    return _tokens(service.refresh(body.refresh_token))
+
+
+@auth.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(principal: CurrentPrincipal, service: Auth) -> Response:
+    service.logout(principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@users.get("/me", response_model=UserPublic)
+def me(principal: CurrentPrincipal, service: Users, response: Response) -> UserPublic:
+    user = service.me(principal)
+    with_etag(response, user.version)
+    return UserPublic.of(user)
+
+
+@users.post("", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+def create_user(
+    body: UserCreate,
+    principal: CurrentPrincipal,
+    service: Users,
+    context: LambdaCtx,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def create() -> dict[str, object]:
+        user = service.create(principal, body)
+        return created(UserPublic.of(user), f"/users/{user.id}", user.version)
+
+    if idempotency_key is None:
+        return to_response(create())
+    return to_response(
+        idempotent_creates().run(
+            caller=principal.user_id,
+            operation="POST /users",
+            key=idempotency_key,
+            body=body.model_dump(mode="json"),
+            create=create,
+            lambda_context=context,
+        )
+    )
+
+
+@users.get("", response_model=Page[UserPublic])
+def list_users(
+    principal: CurrentPrincipal,
+    service: Users,
+    page: PageParams,
+    role: Role | None = None,
+    is_active: Annotated[bool | None, Query(alias="isActive")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    sort: Annotated[
+        str, Query(description="createdAt, updatedAt or username; '-' descends")
+    ] = "createdAt",
+) -> Page[UserPublic]:
+    limit, cursor = page
+    result = service.list(
+        principal, role=role, is_active=is_active, q=q, sort=sort, limit=limit, cursor=cursor
+    )
+    return Page[UserPublic](
+        items=[UserPublic.of(user) for user in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+@users.get("/{user_id}", response_model=UserPublic)
+def get_user(
+    user_id: str, principal: CurrentPrincipal, service: Users, response: Response
+) -> UserPublic:
+    user = service.get(principal, user_id)
+    with_etag(response, user.version)
+    return UserPublic.of(user)
+
+
+@users.put("/{user_id}", response_model=UserPublic)
+def replace_user(
+    user_id: str,
+    body: UserReplace,
+    principal: CurrentPrincipal,
+    service: Users,
+    if_match: IfMatch,
+    response: Response,
+) -> UserPublic:
+    user = service.update(principal, user_id, body, if_match)
+    with_etag(response, user.version)
+    return UserPublic.of(user)
+
+
+@users.patch("/{user_id}", response_model=UserPublic)
+def patch_user(
+    user_id: str,
+    body: UserPatch,
+    principal: CurrentPrincipal,
+    service: Users,
+    if_match: IfMatch,
+    response: Response,
+) -> UserPublic:
+    user = service.update(principal, user_id, body, if_match)
+    with_etag(response, user.version)
+    return UserPublic.of(user)
+
+
+@users.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_user(
+    user_id: str, principal: CurrentPrincipal, service: Users, if_match: IfMatch
+) -> Response:
+    service.delete(principal, user_id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@users.post("/{user_id}/restore", response_model=UserPublic)
+def restore_user(
+    user_id: str, principal: CurrentPrincipal, service: Users, if_match: IfMatch, response: Response
+) -> UserPublic:
+    user = service.restore(principal, user_id, if_match)
+    with_etag(response, user.version)
+    return UserPublic.of(user)
+
+
+app = create_app(title="Users", routers=[auth, users])
+handler = lambda_handler(app)

@@ -1,0 +1,1 @@
+"""Shared Lambda layer of the Todo API: settings, data, security, RBAC and the app factory."""

@@ -1,0 +1,57 @@
+"""MongoDB and Redis clients, created once per Lambda container (or local process) and reused.
+
+Timeouts are short so that a dependency that is down turns into a `503` within seconds, well before
+API Gateway's 30 s limit, and the pools are small: a Lambda container serves one request at a time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from todo_common.settings import get_settings
+
+Document = dict[str, object]
+
+
+@lru_cache(maxsize=1)
+def get_mongo_client() -> MongoClient[Document]:
+    db = get_settings().database
+    return MongoClient(
+        db.connection_uri(),
+        serverSelectionTimeoutMS=db.server_selection_timeout_ms,
+        connectTimeoutMS=db.connect_timeout_ms,
+        socketTimeoutMS=db.socket_timeout_ms,
+        maxPoolSize=db.max_pool_size,
+        tz_aware=True,
+        appname=get_settings().app.name,
+    )
+
+
+def get_database() -> Database[Document]:
+    return get_mongo_client()[get_settings().database.name]
+
+
+@lru_cache(maxsize=1)
+def get_redis() -> redis.Redis:
+    cfg = get_settings().redis
+    return redis.Redis(
+        host=cfg.host,
+        port=cfg.port,
+        db=cfg.db,
+        username=cfg.username,
+        password=cfg.password,
+        ssl=cfg.ssl,
+        ssl_cert_reqs=cfg.ssl_cert_reqs,
+        socket_connect_timeout=cfg.socket_connect_timeout,
+        socket_timeout=cfg.socket_timeout,
+        decode_responses=cfg.decode_responses,
+        max_connections=cfg.connection_pool_max_connections,
+        # No retries: they would stretch a Redis outage past the 3 s budget for a 503.
+        retry=Retry(NoBackoff(), 0),
+    )

@@ -1,0 +1,1 @@
+"""The HTTP side every function shares: app factory, error mapping, dependencies, entry."""

@@ -1,0 +1,70 @@
+"""FastAPI dependencies shared by every function: the caller, services, ETags and paging."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from todo_common import container
+from todo_common.errors import FieldError, InvalidInput, PreconditionFailed, Unauthorized
+from todo_common.models import Principal
+from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from todo_common.services.auth import AuthService
+from todo_common.services.users import UserService
+
+bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def current_principal(token: Annotated[str | None, Depends(bearer)]) -> Principal:
+    if not token:
+        raise Unauthorized("Not authenticated", error=None)
+    return container.auth_service().authenticate(token)
+
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+
+def if_match_version(
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> int | None:
+    """The version an `If-Match` header names (`"3"`), None without one or for `*`."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.match(if_match.strip())
+    if match is None:
+        raise PreconditionFailed('If-Match must be an ETag this API issued, such as "3"')
+    return int(match.group(1))
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def lambda_context(request: Request) -> Any:
+    """The Lambda context Mangum puts in the ASGI scope (None outside Lambda)."""
+    return request.scope.get("aws.context")
+
+
+def _no_blank_cursor(cursor: str | None) -> str | None:
+    if cursor is not None and not cursor.strip():
+        raise InvalidInput("cursor may not be empty", [FieldError(("query", "cursor"), "empty")])
+    return cursor
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> tuple[int, str | None]:
+    return limit, _no_blank_cursor(cursor)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+IfMatch = Annotated[int | None, Depends(if_match_version)]
+PageParams = Annotated[tuple[int, str | None], Depends(page_params)]
+ClientIp = Annotated[str, Depends(client_ip)]
+LambdaCtx = Annotated[Any, Depends(lambda_context)]
+Users = Annotated[UserService, Depends(container.user_service)]
+Auth = Annotated[AuthService, Depends(container.auth_service)]

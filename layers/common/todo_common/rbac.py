@@ -1,0 +1,109 @@
+"""The access policy of SPEC §5, as one table a reviewer can check line by line.
+
+Services ask `authorize(action, principal, relation)`; routes never decide a permission. The same
+`POLICY` table generates the RBAC tests, so the code and the tests cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Final
+
+from todo_common.errors import Forbidden
+from todo_common.models import Principal, Role
+
+
+class Action(StrEnum):
+    USERS_CREATE = "POST /users"
+    USERS_LIST = "GET /users"
+    USERS_READ = "GET /users/{id}"
+    USERS_UPDATE = "PUT/PATCH /users/{id}"
+    USERS_DELETE = "DELETE /users/{id}"
+    USERS_RESTORE = "POST /users/{id}/restore"
+    PROJECTS_CREATE = "POST /projects"
+    PROJECTS_READ = "GET /projects, GET /projects/{id}"
+    PROJECTS_WRITE = "PUT/PATCH/DELETE /projects/{id}, POST /projects/{id}/restore"
+    TASKS_CREATE = "POST /tasks"
+    TASKS_READ = "GET /tasks, GET /tasks/{id}"
+    TASKS_UPDATE = "PUT/PATCH /tasks/{id}"
+    TASKS_DELETE = "DELETE /tasks/{id}, POST /tasks/{id}/restore"
+    AUDITS_READ = "GET /audits, GET /audits/{id}"
+    REPORT_PROJECT_SUMMARY = "GET /reports/projects/{id}/summary"
+    REPORT_USER_WORKLOAD = "GET /reports/users/{id}/workload"
+    REPORT_ACTIVITY = "GET /reports/activity"
+
+
+class Grant(StrEnum):
+    """What a cell of the table says."""
+
+    YES = "yes"
+    OWN = "own"  # the caller's own user record, or a project the caller owns
+    OWN_PROJECT = "own project"  # a task whose project the caller owns
+    ASSIGNEE_STATUS = "assignee: status only"  # the task's assignee may change `status` only
+    ACTIVE_ONLY = "active records"  # allowed, but sees active records only
+    SELF_OWNED = "owner = self"  # may create, but only owned by the caller
+    NO = "403"
+
+
+class Relation(StrEnum):
+    """How the caller stands to the record the request is about."""
+
+    NONE = "none"
+    OWNER = "owner"  # own record, own project, or a task of an own project
+    ASSIGNEE = "assignee"
+
+
+A, M, U = Role.ADMIN, Role.MANAGER, Role.USER
+Y, N = Grant.YES, Grant.NO
+
+POLICY: Final[Mapping[Action, Mapping[Role, Grant]]] = {
+    #  action                           ADMIN   MANAGER            USER
+    Action.USERS_CREATE:           {A: Y, M: N,                 U: N},
+    Action.USERS_LIST:             {A: Y, M: Grant.ACTIVE_ONLY, U: N},
+    Action.USERS_READ:             {A: Y, M: Grant.OWN,         U: Grant.OWN},
+    Action.USERS_UPDATE:           {A: Y, M: Grant.OWN,         U: Grant.OWN},
+    Action.USERS_DELETE:           {A: Y, M: Grant.OWN,         U: Grant.OWN},
+    Action.USERS_RESTORE:          {A: Y, M: N,                 U: N},
+    Action.PROJECTS_CREATE:        {A: Y, M: Grant.SELF_OWNED,  U: N},
+    Action.PROJECTS_READ:          {A: Y, M: Y,                 U: Y},
+    Action.PROJECTS_WRITE:         {A: Y, M: Grant.OWN,         U: N},
+    Action.TASKS_CREATE:           {A: Y, M: Grant.OWN_PROJECT, U: N},
+    Action.TASKS_READ:             {A: Y, M: Y,                 U: Y},
+    Action.TASKS_UPDATE:           {A: Y, M: Grant.OWN_PROJECT, U: Grant.ASSIGNEE_STATUS},
+    Action.TASKS_DELETE:           {A: Y, M: Grant.OWN_PROJECT, U: N},
+    Action.AUDITS_READ:            {A: Y, M: N,                 U: N},
+    Action.REPORT_PROJECT_SUMMARY: {A: Y, M: Y,                 U: Y},
+    Action.REPORT_USER_WORKLOAD:   {A: Y, M: Y,                 U: Grant.OWN},
+    Action.REPORT_ACTIVITY:        {A: Y, M: N,                 U: N},
+}  # fmt: skip
+
+_NEEDS: Final[Mapping[Grant, Relation | None]] = {
+    Grant.YES: None,
+    Grant.ACTIVE_ONLY: None,
+    Grant.SELF_OWNED: None,
+    Grant.OWN: Relation.OWNER,
+    Grant.OWN_PROJECT: Relation.OWNER,
+    Grant.ASSIGNEE_STATUS: Relation.ASSIGNEE,
+}
+
+
+def allows(grant: Grant, relations: frozenset[Relation]) -> bool:
+    """Whether `grant` lets a caller standing in `relations` to the record through."""
+    if grant is Grant.NO:
+        return False
+    needed = _NEEDS[grant]
+    return needed is None or needed in relations
+
+
+def authorize(
+    action: Action, principal: Principal, relations: frozenset[Relation] = frozenset()
+) -> Grant:
+    """Return the caller's grant for `action`, or raise `Forbidden` when the table says no.
+
+    The grant tells the service which restriction applies (active records only, status only…).
+    """
+    grant = POLICY[action][principal.role]
+    if not allows(grant, relations):
+        raise Forbidden(f"A {principal.role.value} may not do {action.value} here")
+    return grant

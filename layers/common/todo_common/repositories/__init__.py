@@ -1,0 +1,1 @@
+"""MongoDB queries, and nothing else: no permissions, no business rules."""

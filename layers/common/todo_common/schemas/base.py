@@ -1,0 +1,61 @@
+"""Base classes for API bodies: camelCase aliases, unknown fields refused, nulls checked."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from todo_common.security.passwords import password_problem
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+    )
+
+
+class PatchModel(ApiModel):
+    """A partial update: absent fields stay as they are; `null` only where `nullable` allows."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = to_snake(key, cls)
+                if value is None and field not in cls.nullable:
+                    raise ValueError(f"{key} may not be null")
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, by Python name."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def to_snake(key: str, model: type[BaseModel]) -> str:
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias):
+            return name
+    return key
+
+
+def check_password(value: str | None) -> str | None:
+    if value is not None:
+        problem = password_problem(value)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+T = TypeVar("T")
+
+
+class Page(ApiModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )

@@ -1,0 +1,111 @@
+"""User and authentication bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from todo_common.models import Role, User
+from todo_common.schemas.base import ApiModel, PatchModel, check_password
+from todo_common.security.passwords import MAX_PASSWORD_BYTES
+
+Username = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$"
+    ),
+]
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+NewPassword = Annotated[
+    str, Field(description="8 to 72 UTF-8 bytes"), AfterValidator(check_password)
+]
+
+
+class UserCreate(ApiModel):
+    username: Username
+    email: EmailStr
+    full_name: FullName
+    password: NewPassword
+    role: Role = Role.USER
+    is_active: bool = True
+
+
+class UserPatch(PatchModel):
+    """PATCH /users/{id}: only the fields given change."""
+
+    username: Username | None = None
+    email: EmailStr | None = None
+    full_name: FullName | None = None
+    password: NewPassword | None = None
+    current_password: str | None = Field(
+        default=None, description="Required to change one's own password (ADMINs reset without)"
+    )
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserReplace(UserPatch):
+    """PUT /users/{id}: username, email and fullName are replaced; the rest as in PATCH."""
+
+    username: Username
+    email: EmailStr
+    full_name: FullName
+
+
+class UserPublic(ApiModel):
+    id: str
+    username: str
+    email: str
+    full_name: str
+    role: Role
+    is_active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserPublic:
+        return cls(
+            id=user.id,
+            username=user.username,
+            email=user.email,
+            full_name=user.full_name,
+            role=user.role,
+            is_active=user.is_active,
+            version=user.version,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+
+
+class OAuthModel(BaseModel):
+    """Token endpoints keep the OAuth2 (snake_case) names."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+def _within_bcrypt_limit(value: str) -> str:
+    if len(value.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise ValueError(f"password must be at most {MAX_PASSWORD_BYTES} bytes (UTF-8)")
+    return value
+
+
+LoginPassword = Annotated[str, Field(min_length=1), AfterValidator(_within_bcrypt_limit)]
+
+
+class LoginRequest(OAuthModel):
+    email: EmailStr
+    password: LoginPassword
+
+
+class RefreshRequest(OAuthModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class TokenResponse(OAuthModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires")

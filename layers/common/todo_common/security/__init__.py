@@ -1,0 +1,1 @@
+"""Passwords, tokens, sessions and login throttling."""

@@ -1,0 +1,1 @@
+"""Business rules: permissions (through `rbac`), state changes, session effects."""

@@ -1,0 +1,221 @@
+"""User rules: who may see and change whom, admin-only fields, the last ADMIN, session effects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from todo_common.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
+from todo_common.models import Principal, Role, Slice, User
+from todo_common.rbac import Action, Grant, Relation, authorize
+from todo_common.repositories.base import object_id
+from todo_common.repositories.pagination import SortSpec
+from todo_common.repositories.users import UserRepository, user_search_keys
+from todo_common.schemas.users import UserCreate, UserPatch
+from todo_common.security.passwords import hash_password, verify_password
+from todo_common.security.sessions import SessionStore
+
+ADMIN_ONLY_FIELDS = ("role", "is_active")
+SORTABLE = frozenset({"createdAt", "updatedAt", "username"})
+# Without If-Match, a read-check-write that loses a race is retried this many times.
+UPDATE_ATTEMPTS = 3
+
+
+class UserService:
+    def __init__(self, users: UserRepository, sessions: SessionStore, bcrypt_rounds: int) -> None:
+        self._users = users
+        self._sessions = sessions
+        self._rounds = bcrypt_rounds
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def me(self, principal: Principal) -> User:
+        doc = self._users.get(principal.user_id)
+        if doc is None or not doc["isActive"]:
+            raise Unauthorized("The account no longer exists or is inactive")
+        return User.from_document(doc)
+
+    def get(self, principal: Principal, user_id: str) -> User:
+        self._authorize(Action.USERS_READ, principal, user_id)
+        return self._visible(principal, user_id)
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        role: Role | None,
+        is_active: bool | None,
+        q: str | None,
+        sort: str,
+        limit: int,
+        cursor: str | None,
+    ) -> Slice[User]:
+        """The directory: ADMINs see everyone; MANAGERs see active users only."""
+        grant = authorize(Action.USERS_LIST, principal)
+        if grant is Grant.ACTIVE_ONLY:
+            if is_active is False:
+                raise Forbidden("Only an ADMIN may list inactive users")
+            is_active = True
+        page = self._users.search(
+            role=role,
+            is_active=is_active,
+            q=q,
+            sort=SortSpec.parse(sort, SORTABLE, "createdAt"),
+            limit=limit,
+            cursor=cursor,
+        )
+        return Slice([User.from_document(doc) for doc in page.items], page.next_cursor)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create(self, principal: Principal, data: UserCreate) -> User:
+        authorize(Action.USERS_CREATE, principal)
+        doc = self._users.insert(
+            {
+                "username": data.username,
+                "email": str(data.email).lower(),
+                "fullName": data.full_name,
+                "passwordHash": hash_password(data.password, self._rounds),
+                "role": data.role.value,
+                "isActive": data.is_active,
+                **user_search_keys(data.username, data.full_name),
+            }
+        )
+        return User.from_document(doc)
+
+    def update(
+        self, principal: Principal, user_id: str, patch: UserPatch, if_match: int | None
+    ) -> User:
+        """Apply the fields of `patch` (PUT sends them all); ADMIN-only fields 403 for others."""
+        self._authorize(Action.USERS_UPDATE, principal, user_id)
+        for attempt in range(UPDATE_ATTEMPTS):
+            current = self._visible(principal, user_id)
+            if if_match is not None and current.version != if_match:
+                raise PreconditionFailed()
+            changes = self._changes(principal, current, patch)
+            if not changes:
+                return current
+            try:
+                doc = self._users.update(user_id, changes, expected_version=current.version)
+            except PreconditionFailed:
+                if if_match is not None or attempt == UPDATE_ATTEMPTS - 1:
+                    raise
+                continue
+            updated = User.from_document(doc)
+            self._apply_session_effects(principal, current, updated, "passwordHash" in changes)
+            return updated
+        raise PreconditionFailed()  # unreachable: the loop returns or raises
+
+    def delete(self, principal: Principal, user_id: str, if_match: int | None) -> None:
+        """Soft-delete: the account is deactivated and its sessions end at once."""
+        self._authorize(Action.USERS_DELETE, principal, user_id)
+        current = self._visible(principal, user_id)
+        if if_match is not None and current.version != if_match:
+            raise PreconditionFailed()
+        if not current.is_active:
+            return
+        self._guard_last_admin(current)
+        self._users.update(user_id, {"isActive": False}, expected_version=current.version)
+        self._sessions.revoke_all(user_id)
+
+    def restore(self, principal: Principal, user_id: str, if_match: int | None) -> User:
+        authorize(Action.USERS_RESTORE, principal)
+        current = self._visible(principal, user_id)
+        if if_match is not None and current.version != if_match:
+            raise PreconditionFailed()
+        if current.is_active:
+            return current
+        doc = self._users.update(user_id, {"isActive": True}, expected_version=current.version)
+        return User.from_document(doc)
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def _authorize(self, action: Action, principal: Principal, user_id: str) -> None:
+        if object_id(user_id) is None:
+            raise NotFound("User not found")
+        own = user_id == principal.user_id
+        authorize(action, principal, frozenset({Relation.OWNER}) if own else frozenset())
+
+    def _visible(self, principal: Principal, user_id: str) -> User:
+        """The user, or NotFound when it does not exist or is inactive and the caller no ADMIN."""
+        doc = self._users.get(user_id)
+        if doc is None or (not doc["isActive"] and principal.role is not Role.ADMIN):
+            raise NotFound("User not found")
+        return User.from_document(doc)
+
+    def _changes(self, principal: Principal, current: User, patch: UserPatch) -> dict[str, Any]:
+        """The stored fields to set: only values that differ from the current ones."""
+        sent = patch.changes()
+        is_admin = principal.role is Role.ADMIN
+        for field in ADMIN_ONLY_FIELDS:
+            if field in sent and sent[field] != getattr(current, field) and not is_admin:
+                raise Forbidden(f"Only an ADMIN may change {_camel(field)}")
+        changes: dict[str, Any] = {}
+        username = sent.get("username", current.username)
+        full_name = sent.get("full_name", current.full_name)
+        if username != current.username:
+            changes["username"] = username
+        if full_name != current.full_name:
+            changes["fullName"] = full_name
+        if changes:
+            changes |= user_search_keys(username, full_name)
+        if "email" in sent and str(sent["email"]).lower() != current.email:
+            changes["email"] = str(sent["email"]).lower()
+        if "role" in sent and sent["role"] is not current.role:
+            changes["role"] = sent["role"].value
+        if "is_active" in sent and sent["is_active"] != current.is_active:
+            changes["isActive"] = sent["is_active"]
+        if "role" in changes or changes.get("isActive") is False:
+            self._guard_last_admin(current)
+        if "current_password" in sent and "password" not in sent:
+            raise InvalidInput(
+                "currentPassword is only used together with password",
+                [FieldError(("body", "currentPassword"), "unexpected field")],
+            )
+        if "password" in sent:
+            self._check_password_change(principal, current, sent.get("current_password"))
+            changes["passwordHash"] = hash_password(sent["password"], self._rounds)
+        return changes
+
+    def _check_password_change(
+        self, principal: Principal, current: User, current_password: str | None
+    ) -> None:
+        if principal.role is Role.ADMIN:
+            return  # an ADMIN resets any password, their own included, without the old one
+        if current_password is None:
+            raise InvalidInput(
+                "currentPassword is required to change your password",
+                [FieldError(("body", "currentPassword"), "field required")],
+            )
+        if not verify_password(current_password, current.password_hash):
+            raise Forbidden("currentPassword is incorrect")
+
+    def _guard_last_admin(self, current: User) -> None:
+        if (
+            current.role is Role.ADMIN
+            and current.is_active
+            and self._users.count_active_admins() <= 1
+        ):
+            raise Conflict("The last active ADMIN cannot be deleted, deactivated or demoted")
+
+    def _apply_session_effects(
+        self, principal: Principal, before: User, after: User, password_changed: bool
+    ) -> None:
+        if before.role is not after.role or (before.is_active and not after.is_active):
+            self._sessions.revoke_all(after.id)
+        elif password_changed:
+            # Everyone else holding this account's tokens is logged out; the caller stays in.
+            keep = principal.session_id if principal.user_id == after.id else None
+            self._sessions.revoke_all(after.id, keep=keep)
+
+
+def _camel(field: str) -> str:
+    head, *rest = field.split("_")
+    return head + "".join(part.title() for part in rest)
