@@ -1,0 +1,17 @@
+"""Test-wide settings. They are set before any `todo_common` import, because settings are read once.
+
+bcrypt runs at cost 4 here to keep the suite fast; `make bench` measures the configured cost (12).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+os.environ.setdefault("SECURITY_SECRET_KEY", secrets.token_urlsafe(48))
+os.environ.setdefault("SECURITY_BCRYPT_ROUNDS", "4")
+os.environ.setdefault("DATABASE_NAME", "todo_test")
+os.environ.setdefault("APP_DEBUG", "false")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "todo-api-tests")
+os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")

@@ -1,0 +1,50 @@
+"""Integration fixtures: the real local MongoDB-protocol and Redis servers, emptied per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from pymongo.database import Database
+
+from tests.servers import require_servers
+from todo_common import container
+from todo_common.clients import get_database, get_redis
+from todo_common.indexes import ensure_indexes
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def _servers() -> None:
+    require_servers()
+    ensure_indexes(get_database())
+
+
+@pytest.fixture
+def db(_servers: None) -> Iterator[Database[dict[str, Any]]]:
+    database = get_database()
+    for name in database.list_collection_names():
+        database[name].delete_many({})
+    return database
+
+
+@pytest.fixture
+def redis_client(_servers: None) -> Iterator[redis.Redis]:
+    client = get_redis()
+    client.flushdb()
+    return client
+
+
+@pytest.fixture
+def clean(db: Database[dict[str, Any]], redis_client: redis.Redis) -> None:
+    """Both stores empty, and the services rebuilt so no state leaks between tests."""
+    for factory in (
+        container.auth_service,
+        container.user_service,
+        container.session_store,
+        container.idempotent_creates,
+    ):
+        factory.cache_clear()

@@ -1,0 +1,40 @@
+"""The local servers the integration and end-to-end tests need: reachable, or the suite fails."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from todo_common.settings import get_settings
+
+
+def require_servers() -> None:
+    """Fail (never skip) when MongoDB or Redis does not answer: run the suite with `make test`."""
+    settings = get_settings()
+    problems = []
+    try:
+        client: MongoClient[dict[str, object]] = MongoClient(
+            settings.database.connection_uri(), serverSelectionTimeoutMS=3000
+        )
+        client.admin.command("ping")
+        client.close()
+    except PyMongoError as exc:
+        problems.append(f"MongoDB at {settings.database.connection_uri()}: {exc}")
+    try:
+        redis.Redis(
+            host=settings.redis.host, port=settings.redis.port, socket_connect_timeout=3
+        ).ping()
+    except redis.RedisError as exc:
+        problems.append(f"Redis at {settings.redis.host}:{settings.redis.port}: {exc}")
+    if not os.environ.get("AWS_ENDPOINT_URL_SQS"):
+        problems.append("AWS_ENDPOINT_URL_SQS is not set (the local SQS endpoint)")
+    if problems:
+        pytest.fail(
+            "Local servers are not reachable; run the suite with `make test`, which starts "
+            "them.\n" + "\n".join(problems),
+            pytrace=False,
+        )
