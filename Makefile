@@ -34,7 +34,7 @@ install: $(VENV)/.installed  ## create the virtual environment from the lock
 dev: $(VENV)/.installed  ## the whole API on http://127.0.0.1:8000 with local MongoDB, Redis, SQS
 	$(SERVERS) run --profile dev -- $(PY) -m devtools.serve
 
-test: $(VENV)/.installed lint  ## lint, types, then the whole suite against the local servers
+test: $(VENV)/.installed lint sam-validate  ## lint, types, template checks, then the whole suite
 	$(SERVERS) run --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed  ## the unit tests alone (no servers)
@@ -43,7 +43,7 @@ test-unit: $(VENV)/.installed  ## the unit tests alone (no servers)
 lint: $(VENV)/.installed  ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/common/todo_common functions devtools scripts
+	$(VENV)/bin/mypy layers/common/todo_common functions devtools scripts benchmarks tests
 
 format: $(VENV)/.installed  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -57,7 +57,7 @@ sam-build: $(SAM_VENV)/.installed  ## sam build (layer built for python3.13 on a
 	$(SAM) build
 
 bench: $(VENV)/.installed  ## benchmarks (figures, not pass/fail) against the local servers
-	$(SERVERS) run --profile test -- $(PY) -m benchmarks.run
+	$(SERVERS) run --profile bench -- $(PY) -m benchmarks.run
 
 lock: $(VENV)/.installed  ## refresh requirements/dev.lock from requirements/dev.in
 	$(PY) -m pip install --quiet -r requirements/dev.in

@@ -1,4 +1,8 @@
-"""The users function: authentication and the user directory (SPEC §4-§5)."""
+"""The users function: authentication and the user directory (SPEC §4-§5).
+
+Routes are `async def` on purpose, though the services block: one request per Lambda container
+means nothing else waits on the event loop, and sync routes would add a thread hop per request.
+"""
 
 from __future__ import annotations
 
@@ -46,12 +50,12 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 
 
 @auth.post("/login", response_model=TokenResponse)
-def login(body: LoginRequest, service: Auth, ip: ClientIp) -> TokenResponse:
+async def login(body: LoginRequest, service: Auth, ip: ClientIp) -> TokenResponse:
     return _tokens(service.login(str(body.email), body.password, ip))
 
 
 @auth.post("/token", response_model=TokenResponse, summary="Login (OAuth2 password form)")
-def token(
+async def token(
     username: Annotated[str, Form(description="The account's email")],
     password: Annotated[LoginPassword, Form()],
     service: Auth,
@@ -61,25 +65,25 @@ def token(
 
 
 @auth.post("/refresh", response_model=TokenResponse)
-def refresh(body: RefreshRequest, service: Auth) -> TokenResponse:
+async def refresh(body: RefreshRequest, service: Auth) -> TokenResponse:
     return _tokens(service.refresh(body.refresh_token))
 
 
 @auth.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(principal: CurrentPrincipal, service: Auth) -> Response:
+async def logout(principal: CurrentPrincipal, service: Auth) -> Response:
     service.logout(principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @users.get("/me", response_model=UserPublic)
-def me(principal: CurrentPrincipal, service: Users, response: Response) -> UserPublic:
+async def me(principal: CurrentPrincipal, service: Users, response: Response) -> UserPublic:
     user = service.me(principal)
     with_etag(response, user.version)
     return UserPublic.of(user)
 
 
 @users.post("", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
-def create_user(
+async def create_user(
     body: UserCreate,
     principal: CurrentPrincipal,
     service: Users,
@@ -105,7 +109,7 @@ def create_user(
 
 
 @users.get("", response_model=Page[UserPublic])
-def list_users(
+async def list_users(
     principal: CurrentPrincipal,
     service: Users,
     page: PageParams,
@@ -127,7 +131,7 @@ def list_users(
 
 
 @users.get("/{user_id}", response_model=UserPublic)
-def get_user(
+async def get_user(
     user_id: str, principal: CurrentPrincipal, service: Users, response: Response
 ) -> UserPublic:
     user = service.get(principal, user_id)
@@ -136,7 +140,7 @@ def get_user(
 
 
 @users.put("/{user_id}", response_model=UserPublic)
-def replace_user(
+async def replace_user(
     user_id: str,
     body: UserReplace,
     principal: CurrentPrincipal,
@@ -150,7 +154,7 @@ def replace_user(
 
 
 @users.patch("/{user_id}", response_model=UserPublic)
-def patch_user(
+async def patch_user(
     user_id: str,
     body: UserPatch,
     principal: CurrentPrincipal,
@@ -164,7 +168,7 @@ def patch_user(
 
 
 @users.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_user(
+async def delete_user(
     user_id: str, principal: CurrentPrincipal, service: Users, if_match: IfMatch
 ) -> Response:
     service.delete(principal, user_id, if_match)
@@ -172,7 +176,7 @@ def delete_user(
 
 
 @users.post("/{user_id}/restore", response_model=UserPublic)
-def restore_user(
+async def restore_user(
     user_id: str, principal: CurrentPrincipal, service: Users, if_match: IfMatch, response: Response
 ) -> UserPublic:
     user = service.restore(principal, user_id, if_match)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from pymongo import MongoClient
 from pymongo.database import Database
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from todo_common.settings import get_settings
 

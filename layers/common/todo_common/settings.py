@@ -86,7 +86,7 @@ class LogSettings(BaseSettings):
     model_config = _config("LOG_")
 
     level: str = "INFO"
-    format: Literal["text", "json", "csv"] = "json"
+    format: Literal["text", "json", "csv"] = "text"
     file: str | None = None
     retention: int = Field(default=7, ge=1, description="rotated files kept")
     rotation: str = "midnight"

@@ -1,4 +1,9 @@
-"""FastAPI dependencies shared by every function: the caller, services, ETags and paging."""
+"""FastAPI dependencies shared by every function: the caller, services, ETags and paging.
+
+They are `async def` although they may block (a Redis or MongoDB call): a Lambda container serves
+one request at a time, so blocking its event loop costs nothing, while FastAPI would run every
+sync dependency through a thread pool hop on each request.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from todo_common.services.users import UserService
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def current_principal(token: Annotated[str | None, Depends(bearer)]) -> Principal:
+async def current_principal(token: Annotated[str | None, Depends(bearer)]) -> Principal:
     if not token:
         raise Unauthorized("Not authenticated", error=None)
     return container.auth_service().authenticate(token)
@@ -27,7 +32,7 @@ def current_principal(token: Annotated[str | None, Depends(bearer)]) -> Principa
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 
 
-def if_match_version(
+async def if_match_version(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> int | None:
     """The version an `If-Match` header names (`"3"`), None without one or for `*`."""
@@ -39,11 +44,11 @@ def if_match_version(
     return int(match.group(1))
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def lambda_context(request: Request) -> Any:
+async def lambda_context(request: Request) -> Any:
     """The Lambda context Mangum puts in the ASGI scope (None outside Lambda)."""
     return request.scope.get("aws.context")
 
@@ -54,7 +59,7 @@ def _no_blank_cursor(cursor: str | None) -> str | None:
     return cursor
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> tuple[int, str | None]:
@@ -66,5 +71,15 @@ IfMatch = Annotated[int | None, Depends(if_match_version)]
 PageParams = Annotated[tuple[int, str | None], Depends(page_params)]
 ClientIp = Annotated[str, Depends(client_ip)]
 LambdaCtx = Annotated[Any, Depends(lambda_context)]
-Users = Annotated[UserService, Depends(container.user_service)]
-Auth = Annotated[AuthService, Depends(container.auth_service)]
+
+
+async def _user_service() -> UserService:
+    return container.user_service()
+
+
+async def _auth_service() -> AuthService:
+    return container.auth_service()
+
+
+Users = Annotated[UserService, Depends(_user_service)]
+Auth = Annotated[AuthService, Depends(_auth_service)]

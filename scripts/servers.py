@@ -1,0 +1,606 @@
+#!/usr/bin/env python3
+"""Install, start, wait for and stop the local servers behind `make dev` and `make test`.
+
+    python scripts/servers.py install
+    python scripts/servers.py env --profile dev|test|bench
+    python scripts/servers.py run --profile dev|test|bench -- CMD [ARGS...]
+
+Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS endpoint (moto).
+`run` installs what is missing, starts the servers, waits until each answers, creates the
+audit queues, runs CMD with DATABASE_URI, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
+AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL (and dummy AWS credentials) in its environment, stops
+everything it started and exits with CMD's exit code.
+
+Ports: dev 27017/6379/9324, test 27117/6479/9424, bench 27217/6579/9524; override with
+LOCAL_MONGO_PORT, LOCAL_REDIS_PORT, LOCAL_SQS_PORT. Data and logs live in <repo>/.local/<profile>/
+(logs in logs/<name>.log); test and bench start from an empty folder, dev keeps its data.
+Servers that are already configured are used instead: DATABASE_URI (or DATABASE_HOST /
+DATABASE_PORT), REDIS_HOST (+ REDIS_PORT), AWS_ENDPOINT_URL_SQS. FerretDB is built once
+with Go into ${TODO_API_CACHE:-~/.cache/todo-api}; redis-server comes from apt-get.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import fcntl
+import importlib
+import importlib.util
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("TODO_API_CACHE") or Path.home() / ".cache" / "todo-api")
+FERRETDB_VERSION = "v1.24.2"
+FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+FERRETDB_BIN = CACHE / f"ferretdb-{FERRETDB_VERSION}" / "ferretdb"
+HOST = "127.0.0.1"
+PORTS = {
+    "dev": {"mongo": 27017, "redis": 6379, "sqs": 9324},
+    "test": {"mongo": 27117, "redis": 6479, "sqs": 9424},
+    "bench": {"mongo": 27217, "redis": 6579, "sqs": 9524},
+}
+QUEUE, DLQ = "todo-audit", "todo-audit-dlq"
+MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
+START_TIMEOUT = 30.0
+STOP_GRACE = 5.0
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Fail(Exception):
+    """A problem the user has to fix; printed without a traceback."""
+
+
+class Interrupted(Exception):
+    """A signal arrived while no command was running."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def say(message: str) -> None:
+    print(f"servers: {message}", file=sys.stderr, flush=True)
+
+
+# --- probes: does something answer on a port? -------------------------------------------
+
+
+def tcp_answers(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
+        return True
+    return False
+
+
+def mongo_ping(port: int) -> bool:
+    """A real `ping` command (OP_MSG with a hand-made BSON document), stdlib only."""
+    elements = b"\x10ping\x00" + struct.pack("<i", 1) + b"\x02$db\x00" + struct.pack("<i", 6)
+    document = struct.pack("<i", len(elements) + 11) + elements + b"admin\x00\x00"
+    body = struct.pack("<I", 0) + b"\x00" + document  # flagBits, section of kind 0
+    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1) as sock:
+        sock.sendall(struct.pack("<iiii", 16 + len(body), 1, 0, 2013) + body)  # 2013: OP_MSG
+        reply = sock.recv(4096)
+        while 4 <= len(reply) < struct.unpack_from("<i", reply)[0]:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        return b"\x01ok\x00" + struct.pack("<d", 1.0) in reply
+    return False
+
+
+def redis_ping(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(64).startswith(b"+PONG")
+    return False
+
+
+def http_answers(port: int) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    try:
+        opener.open(f"http://{HOST}:{port}/", timeout=1).close()
+    except urllib.error.HTTPError:
+        return True  # an error status is still an answer
+    except OSError:
+        return False
+    return True
+
+
+# --- installing -------------------------------------------------------------------------
+
+
+def ferretdb_works() -> bool:
+    if not FERRETDB_BIN.is_file():
+        return False
+    result = subprocess.run(
+        [FERRETDB_BIN, "--version"], capture_output=True, text=True, check=False
+    )
+    return result.returncode == 0 and FERRETDB_VERSION in result.stdout
+
+
+def install_ferretdb() -> None:
+    """Build FerretDB from its module source with Go.
+
+    Plain `go install ...@v1.24.2` builds a binary that panics at start: the module zip lacks
+    build/version/version.txt, which `bin/task gen-version` writes from git. So copy the
+    module source, write that file and `go build` it.
+    """
+    if ferretdb_works():
+        return
+    go = shutil.which("go")
+    if go is None:
+        raise Fail(
+            f"FerretDB {FERRETDB_VERSION} is not built yet ({FERRETDB_BIN} is missing) and `go` "
+            "is not on PATH. Install Go 1.24 or newer and run again, or set DATABASE_URI to a "
+            "running MongoDB."
+        )
+    say(f"building FerretDB {FERRETDB_VERSION} into {FERRETDB_BIN} (first time only, minutes)")
+    fetched = subprocess.run(
+        [go, "mod", "download", "-json", f"{FERRETDB_MODULE}@{FERRETDB_VERSION}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if fetched.returncode != 0:
+        output = fetched.stdout + fetched.stderr
+        raise Fail(f"`go mod download {FERRETDB_MODULE}@{FERRETDB_VERSION}` failed:\n{output}")
+    FERRETDB_BIN.parent.mkdir(parents=True, exist_ok=True)
+    partial = FERRETDB_BIN.with_name(f"ferretdb.{os.getpid()}.tmp")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "src"
+        shutil.copytree(json.loads(fetched.stdout)["Dir"], source, copy_function=shutil.copyfile)
+        for folder, _, _ in os.walk(source):
+            Path(folder).chmod(0o755)  # the module cache is read-only
+        (source / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
+        build = [go, "build", "-trimpath", "-buildvcs=false", "-o", str(partial), "./cmd/ferretdb"]
+        if subprocess.run(build, cwd=source, check=False).returncode != 0:
+            raise Fail("building FerretDB failed (see the Go output above)")
+    partial.replace(FERRETDB_BIN)
+    if not ferretdb_works():
+        raise Fail(f"{FERRETDB_BIN} was built but `--version` does not work")
+    say(f"built {FERRETDB_BIN}")
+
+
+def install_redis() -> None:
+    if shutil.which("redis-server"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise Fail(
+            "redis-server is not on PATH. Install it (Debian/Ubuntu: `sudo apt-get install -y "
+            "redis-server`, macOS: `brew install redis`), or set REDIS_HOST to a running Redis."
+        )
+    say("installing redis-server with apt-get")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for step in (["apt-get", "update"], ["apt-get", "install", "-y", "redis-server"]):
+        if subprocess.run(step, env=env, check=False).returncode != 0:
+            raise Fail(f"`{shlex.join(step)}` failed")
+    if not shutil.which("redis-server"):
+        raise Fail("apt-get installed redis-server but it is still not on PATH")
+
+
+def check_moto() -> None:
+    missing = [name for name in ("moto", "flask", "boto3") if not importlib.util.find_spec(name)]
+    if missing:
+        raise Fail(
+            f"{', '.join(missing)} not importable by {sys.executable}: moto[server] and boto3 are "
+            "needed. Install the dev requirements (pip install -r requirements/dev.in) into the "
+            "virtual environment and run this script with its python."
+        )
+
+
+# --- the servers --------------------------------------------------------------------------
+
+
+LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:
+    """Runs in a server's process before exec: Linux will SIGTERM it if we die, even by SIGKILL."""
+    if LIBC is not None:
+        LIBC.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+@dataclass
+class Server:
+    """One local server that this script starts and stops."""
+
+    name: str
+    port: int
+    datadir: Path
+    proc: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+
+    @property
+    def log(self) -> Path:
+        return self.datadir / "logs" / f"{self.name}.log"
+
+    def install(self) -> None:
+        raise NotImplementedError
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def exports(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        argv = self.command()
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n".encode())
+            log.flush()
+            self.started = time.monotonic()
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, away from the terminal's signals
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads run at this point)
+            )
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def fail_if_stuck(self) -> None:
+        """Fail, showing the log's tail, if the server has exited or is past its time."""
+        code = self.proc.poll() if self.proc is not None else None
+        if code is not None:
+            why = f"exited with code {code}"
+        elif self.elapsed() > START_TIMEOUT:
+            why = f"did not answer within {START_TIMEOUT:.0f} s"
+        else:
+            return
+        raise Fail(f"{self.name} {why}; last lines of {self.log}:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        return "(no log)"
+
+
+@dataclass
+class FerretDB(Server):
+    def install(self) -> None:
+        install_ferretdb()
+
+    def command(self) -> list[str]:
+        folder = self.datadir / "ferretdb"
+        folder.mkdir(parents=True, exist_ok=True)
+        return [
+            str(FERRETDB_BIN),
+            "--handler=sqlite",
+            f"--sqlite-url=file:{urllib.parse.quote(str(folder))}/",
+            f"--state-dir={folder}",
+            f"--listen-addr={HOST}:{self.port}",
+            "--debug-addr=-",
+            "--telemetry=disable",
+            "--log-level=warn",
+        ]
+
+    def ready(self) -> bool:
+        return mongo_ping(self.port)
+
+    def exports(self) -> dict[str, str]:
+        return {"DATABASE_URI": f"mongodb://{HOST}:{self.port}/"}
+
+
+@dataclass
+class Redis(Server):
+    persist: bool = False
+
+    def install(self) -> None:
+        install_redis()
+
+    def command(self) -> list[str]:
+        folder = self.datadir / "redis"
+        folder.mkdir(parents=True, exist_ok=True)
+        options = {"bind": HOST, "port": str(self.port), "dir": str(folder), "daemonize": "no"}
+        options |= {"logfile": "", "loglevel": "warning"}  # the log goes to stdout
+        options |= {"appendonly": "yes"} if self.persist else {"appendonly": "no", "save": ""}
+        return [
+            "redis-server",
+            *(arg for key, value in options.items() for arg in (f"--{key}", value)),
+        ]
+
+    def ready(self) -> bool:
+        return redis_ping(self.port)
+
+    def exports(self) -> dict[str, str]:
+        return {"REDIS_HOST": HOST, "REDIS_PORT": str(self.port)}
+
+
+@dataclass
+class Sqs(Server):
+    def install(self) -> None:
+        check_moto()
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)]
+
+    def ready(self) -> bool:
+        return http_answers(self.port)
+
+    def exports(self) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL_SQS": f"http://{HOST}:{self.port}"}
+
+
+# --- planning: which servers to start, which to reuse ------------------------------------
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name) or str(default)
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise Fail(f"{name}={value!r} is not a port number")
+    return int(value)
+
+
+def _elsewhere(env: Mapping[str, str], host_var: str, port_var: str, default: int) -> bool:
+    """True if HOST/PORT variables point at a server; fail if they do but nothing answers."""
+    if not (env.get(host_var) or env.get(port_var)):
+        return False
+    host, port = env.get(host_var) or "localhost", _port(env, port_var, default)
+    if not tcp_answers(host, port):
+        raise Fail(
+            f"{host_var}/{port_var} point at {host}:{port} but nothing answers there "
+            f"(start that server, or unset {host_var} and {port_var} to use a local one)"
+        )
+    return True
+
+
+def plan(profile: str, env: Mapping[str, str]) -> list[Server]:
+    datadir = ROOT / ".local" / profile
+    ports = PORTS[profile]
+    servers: list[Server] = []
+    if not env.get("DATABASE_URI") and not _elsewhere(env, "DATABASE_HOST", "DATABASE_PORT", 27017):
+        port = _port(env, "LOCAL_MONGO_PORT", ports["mongo"])
+        servers.append(FerretDB("ferretdb", port, datadir))
+    if not _elsewhere(env, "REDIS_HOST", "REDIS_PORT", 6379):
+        port = _port(env, "LOCAL_REDIS_PORT", ports["redis"])
+        servers.append(Redis("redis", port, datadir, persist=profile == "dev"))
+    if not env.get("AWS_ENDPOINT_URL_SQS"):
+        servers.append(Sqs("sqs", _port(env, "LOCAL_SQS_PORT", ports["sqs"]), datadir))
+    return servers
+
+
+def needs_queues(env: Mapping[str, str], servers: list[Server]) -> bool:
+    """Our own moto always needs them; an external endpoint only without AUDIT_QUEUE_URL."""
+    return any(isinstance(server, Sqs) for server in servers) or not env.get("AUDIT_QUEUE_URL")
+
+
+def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> dict[str, str]:
+    """The variables to add to CMD's environment (AUDIT_QUEUE_URL as moto will name it)."""
+    added: dict[str, str] = {}
+    for server in servers:
+        added.update(server.exports())
+    defaults = {
+        "DATABASE_NAME": "todo" if profile == "dev" else f"todo_{profile}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    added.update({key: value for key, value in defaults.items() if not env.get(key)})
+    if needs_queues(env, servers):
+        endpoint = added.get("AWS_ENDPOINT_URL_SQS") or env.get("AWS_ENDPOINT_URL_SQS", "")
+        added["AUDIT_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{QUEUE}"
+    return added
+
+
+def create_queues(env: Mapping[str, str]) -> str:
+    """Create the DLQ and the audit queue (idempotent); return the audit queue's URL."""
+    boto3: Any = importlib.import_module("boto3")  # lazily, and untyped on purpose
+    client_error: Any = importlib.import_module("botocore.exceptions").ClientError
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=env["AWS_ENDPOINT_URL_SQS"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+    def create(name: str, attributes: dict[str, str]) -> str:
+        try:
+            return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+        except client_error as error:  # exists with other attributes: keep it as it is
+            if error.response["Error"]["Code"] not in ("QueueAlreadyExists", "QueueNameExists"):
+                raise
+            return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
+    dlq = create(DLQ, {})
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
+    policy = json.dumps({"deadLetterTargetArn": attributes["QueueArn"], "maxReceiveCount": 3})
+    return create(QUEUE, {"RedrivePolicy": policy, "VisibilityTimeout": "60"})
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def profile_lock(profile: str) -> Iterator[None]:
+    """Hold <repo>/.local/<profile>.lock, so that two runs never share (or wipe) one data folder."""
+    path = ROOT / ".local" / f"{profile}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Fail(
+                f"another `servers.py run --profile {profile}` (`make dev`/`make test`) is running "
+                f"in this checkout (it holds {path}); stop that one first"
+            ) from None
+        yield
+
+
+def _owns_terminal() -> bool:
+    """True if we are in the terminal's foreground group, so Ctrl-C reaches CMD directly."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
+    return False
+
+
+class Supervisor:
+    """Starts the servers, runs CMD, forwards signals to it and stops everything it started."""
+
+    def __init__(self, servers: list[Server]) -> None:
+        self.servers = servers
+        self.child: subprocess.Popen[bytes] | None = None
+        self.interactive = _owns_terminal()
+
+    def on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        child = self.child
+        if child is None or child.poll() is not None:
+            raise Interrupted(signum)
+        if not self.interactive:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signum)  # CMD has its own process group
+        elif signum == signal.SIGTERM:
+            child.send_signal(signum)  # the terminal's SIGINT/SIGHUP reach CMD without us
+
+    def start(self) -> None:
+        for server in self.servers:
+            server.start()
+        pending = list(self.servers)
+        while pending:
+            for server in list(pending):
+                if server.ready():
+                    pending.remove(server)
+                    took = server.elapsed()
+                    say(f"{server.name} ready on {HOST}:{server.port} after {took:.2f} s")
+                else:
+                    server.fail_if_stuck()
+            time.sleep(0.05)
+
+    def run(self, argv: list[str], env: dict[str, str]) -> int:
+        self.child = subprocess.Popen(
+            argv,
+            env=env,
+            process_group=None if self.interactive else 0,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (no threads run at this point)
+        )
+        code = self.child.wait()
+        if not self.interactive:  # leftovers of CMD (e.g. its workers)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.child.pid, signal.SIGTERM)
+        return 128 - code if code < 0 else code
+
+    def stop(self) -> None:
+        running = [s.proc for s in self.servers if s.proc is not None and s.proc.poll() is None]
+        for proc in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        for proc in running:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the leader if it hung, or what it left behind
+            proc.wait()
+
+
+def cmd_run(profile: str, argv: list[str]) -> int:
+    if not argv:
+        raise Fail("`run` needs a command: servers.py run --profile test -- pytest")
+    env = dict(os.environ)
+    servers = plan(profile, env)
+    for server in servers:
+        server.install()
+    with profile_lock(profile) if servers else contextlib.nullcontext():
+        return _run_locked(profile, argv, env, servers)
+
+
+def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: list[Server]) -> int:
+    for server in servers:
+        if tcp_answers(HOST, server.port):
+            raise Fail(
+                f"port {server.port} ({server.name}) is already in use, perhaps by another "
+                "`make dev`/`make test`. Stop that, choose other ports with LOCAL_MONGO_PORT/"
+                "LOCAL_REDIS_PORT/LOCAL_SQS_PORT, or use the running server explicitly with "
+                "DATABASE_URI, REDIS_HOST or AWS_ENDPOINT_URL_SQS."
+            )
+    datadir = ROOT / ".local" / profile
+    if profile != "dev" and servers:
+        shutil.rmtree(datadir, ignore_errors=True)
+    make_queues = needs_queues(env, servers)
+    env.update(exports_for(profile, env, servers))
+    supervisor = Supervisor(servers)
+    previous = {signum: signal.signal(signum, supervisor.on_signal) for signum in FORWARDED}
+    try:
+        supervisor.start()
+        if make_queues:
+            env["AUDIT_QUEUE_URL"] = create_queues(env)
+        return supervisor.run(argv, env)
+    except Interrupted as interrupted:
+        say(f"interrupted by {interrupted}")
+        return 128 + interrupted.signum
+    finally:
+        for signum in FORWARDED:
+            signal.signal(signum, signal.SIG_IGN)  # let the clean-up finish
+        supervisor.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def cmd_install() -> int:
+    install_ferretdb()
+    say(f"ferretdb: {FERRETDB_BIN} works")
+    install_redis()
+    say(f"redis: {shutil.which('redis-server')}")
+    check_moto()
+    say(f"sqs: moto[server] and boto3 importable by {sys.executable}")
+    return 0
+
+
+def cmd_env(profile: str) -> int:
+    for key, value in exports_for(profile, os.environ, plan(profile, os.environ)).items():
+        print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def main(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("install", help="install what is missing")
+    env = commands.add_parser("env", help="print the export lines for a shell")
+    run = commands.add_parser("run", help="run CMD with the servers")
+    for sub in (env, run):
+        sub.add_argument("--profile", choices=sorted(PORTS), required=True)
+    run.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARGS...]")
+    options = parser.parse_args(args)
+    try:
+        if options.command == "install":
+            return cmd_install()
+        if options.command == "env":
+            return cmd_env(options.profile)
+        argv = options.cmd[1:] if options.cmd[:1] == ["--"] else options.cmd
+        return cmd_run(options.profile, argv)
+    except Fail as failure:
+        say(f"error: {failure}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
