@@ -217,6 +217,8 @@ class LocalGateway:
             b"".join(chunks),
             client[0],
         )
+        if not any(name == "content-length" for name, _ in out_headers):
+            out_headers.append(("content-length", str(len(body))))
         await send(
             {
                 "type": "http.response.start",

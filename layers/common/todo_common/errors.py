@@ -63,7 +63,7 @@ class PreconditionFailed(DomainError):
 
 
 class PayloadTooLarge(DomainError):
-    status, title, slug = 413, "Content Too Large", "payload-too-large"
+    status, title, slug = 413, "Content Too Large", "content-too-large"
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"Request body exceeds {limit} bytes")

@@ -81,6 +81,8 @@ def cursor_filter(sort: SortSpec, cursor: str) -> dict[str, Any]:
         last_id = ObjectId(payload["id"])
         key = payload["k"]
         value = datetime.fromisoformat(key["v"]) if key["t"] == "dt" else key["v"]
+        if not isinstance(value, datetime | str | int | float | bool | None):
+            raise TypeError("a cursor value must be a scalar")  # never a query operator
     except (binascii.Error, ValueError, KeyError, TypeError, InvalidId) as exc:
         raise _bad_cursor() from exc
     if payload.get("s") != sort.token:

@@ -18,8 +18,10 @@ Username = Annotated[
     ),
 ]
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# Passwords are taken exactly as typed: never stripped (login compares them as sent).
+AsTyped = StringConstraints(strip_whitespace=False)
 NewPassword = Annotated[
-    str, Field(description="8 to 72 UTF-8 bytes"), AfterValidator(check_password)
+    str, AsTyped, Field(description="8 to 72 UTF-8 bytes"), AfterValidator(check_password)
 ]
 
 
@@ -39,7 +41,7 @@ class UserPatch(PatchModel):
     email: EmailStr | None = None
     full_name: FullName | None = None
     password: NewPassword | None = None
-    current_password: str | None = Field(
+    current_password: Annotated[str, AsTyped] | None = Field(
         default=None, description="Required to change one's own password (ADMINs reset without)"
     )
     role: Role | None = None

@@ -1,0 +1,162 @@
+"""The RBAC policy is the table of SPEC §5, cell for cell.
+
+The table below is copied verbatim from SPEC.md §5 and is this test's own data: a reviewer diffs it
+against the spec, and every assertion compares the code's `POLICY` with it. The `authorize` cases
+are generated from `POLICY` (every action × role × combination of relations), so a new action is
+tested the moment it is added, while the expected outcome always comes from the spec's table.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+from todo_common.errors import Forbidden
+from todo_common.models import Principal, Role
+from todo_common.rbac import POLICY, Action, Grant, Relation, authorize
+
+SPEC_TABLE = """
+| `POST /users` | yes | 403 | 403 |
+| `GET /users` (directory; filters `role, isActive, q`) | yes | yes (active users) | 403 |
+| `GET /users/{id}` | yes | own | own |
+| `PUT/PATCH /users/{id}` | yes | own | own |
+| `DELETE /users/{id}` | yes | own | own |
+| `POST /users/{id}/restore` | yes | 403 | 403 |
+| `POST /projects` | yes (any active MANAGER/ADMIN as `ownerId`, default self) | yes (owner = self) | 403 |
+| `GET /projects`, `GET /projects/{id}` | yes | yes | yes |
+| `PUT/PATCH/DELETE /projects/{id}`, `POST /projects/{id}/restore` | yes | own | 403 |
+| `POST /tasks` | yes | own project | 403 |
+| `GET /tasks`, `GET /tasks/{id}` | yes | yes | yes |
+| `PUT/PATCH /tasks/{id}` | yes | own project | assignee: `status` only |
+| `DELETE /tasks/{id}`, `POST /tasks/{id}/restore` | yes | own project | 403 |
+| `GET /audits`, `GET /audits/{id}` | yes | 403 | 403 |
+| `GET /reports/projects/{id}/summary` | yes | yes | yes |
+| `GET /reports/users/{id}/workload` | yes | yes | own |
+| `GET /reports/activity` | yes | 403 | 403 |
+"""  # noqa: E501 - verbatim rows of the spec
+
+# How each cell of the spec reads as a grant. The remarks after "yes" are rules the services
+# enforce on top (which ownerId an ADMIN may choose); for the access decision they are a plain yes,
+# except the two that restrict what the caller gets.
+CELL_MEANING: dict[str, Grant] = {
+    "yes": Grant.YES,
+    "403": Grant.NO,
+    "own": Grant.OWN,
+    "own project": Grant.OWN_PROJECT,
+    "assignee: status only": Grant.ASSIGNEE_STATUS,
+    "yes (active users)": Grant.ACTIVE_ONLY,
+    "yes (owner = self)": Grant.SELF_OWNED,
+    "yes (any active MANAGER/ADMIN as ownerId, default self)": Grant.YES,
+}
+
+# The relation to the record a cell demands before it lets the caller through (SPEC §5: "own"
+# is the caller's own record or project, or a task of an own project; "assignee" the task's one).
+NEEDED_RELATION: dict[Grant, Relation | None] = {
+    Grant.YES: None,
+    Grant.ACTIVE_ONLY: None,
+    Grant.SELF_OWNED: None,
+    Grant.OWN: Relation.OWNER,
+    Grant.OWN_PROJECT: Relation.OWNER,
+    Grant.ASSIGNEE_STATUS: Relation.ASSIGNEE,
+}
+
+ROLE_COLUMNS = (Role.ADMIN, Role.MANAGER, Role.USER)
+
+
+def _endpoint(cell: str) -> str:
+    """`GET /users` (directory; …) → GET /users: the endpoint without markup or remarks."""
+    return re.sub(r"\s*\(.*\)$", "", cell).replace("`", "").strip()
+
+
+def _spec_rows() -> dict[str, dict[Role, Grant]]:
+    rows: dict[str, dict[Role, Grant]] = {}
+    for line in SPEC_TABLE.strip().splitlines():
+        endpoint, *cells = (cell.strip() for cell in line.strip().strip("|").split("|"))
+        grants = [CELL_MEANING[cell.replace("`", "")] for cell in cells]
+        rows[_endpoint(endpoint)] = dict(zip(ROLE_COLUMNS, grants, strict=True))
+    return rows
+
+
+SPEC_POLICY = _spec_rows()
+ALL_RELATION_SETS = [
+    frozenset(combination)
+    for size in range(len(Relation) + 1)
+    for combination in itertools.combinations(Relation, size)
+]
+
+
+def _principal(role: Role) -> Principal:
+    return Principal(user_id="64b000000000000000000001", role=role, session_id="session-1")
+
+
+def _label(relations: frozenset[Relation]) -> str:
+    return "+".join(sorted(relations)) or "no-relation"
+
+
+def test_the_spec_table_has_seventeen_rows() -> None:
+    """Guards the transcription itself: a row lost while copying would hide a missing action."""
+    assert len(SPEC_POLICY) == 17
+
+
+@pytest.mark.parametrize("endpoint", list(SPEC_POLICY))
+def test_given_a_row_of_the_spec_table_then_policy_grants_exactly_its_cells(endpoint: str) -> None:
+    action = Action(endpoint)  # ValueError here means the row has no action at all
+
+    assert dict(POLICY[action]) == SPEC_POLICY[endpoint]
+
+
+def test_policy_has_no_action_the_spec_table_does_not_list() -> None:
+    assert {action.value for action in POLICY} == set(SPEC_POLICY)
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("action", list(POLICY))
+@pytest.mark.parametrize("relations", ALL_RELATION_SETS, ids=_label)
+def test_authorize_follows_the_spec_cell_for_action_role_and_relation(
+    action: Action, role: Role, relations: frozenset[Relation]
+) -> None:
+    """Given a caller of `role` standing in `relations` to the record, when they attempt
+    `action`, then they get the cell's grant, or 403 where the cell says 403 or where the cell
+    needs a relation (own, own project, assignee) the caller does not have.
+    """
+    cell = SPEC_POLICY[action.value][role]
+    needed = NEEDED_RELATION.get(cell)
+    should_pass = cell is not Grant.NO and (needed is None or needed in relations)
+
+    if should_pass:
+        assert authorize(action, _principal(role), relations) is cell
+    else:
+        with pytest.raises(Forbidden) as refused:
+            authorize(action, _principal(role), relations)
+        assert refused.value.status == 403
+
+
+@pytest.mark.parametrize(
+    ("action", "role"),
+    [
+        (action, role)
+        for action, row in SPEC_POLICY.items()
+        for role, grant in row.items()
+        if NEEDED_RELATION.get(grant) is not None
+    ],
+)
+def test_given_an_ownership_cell_when_no_relation_is_passed_then_it_is_forbidden(
+    action: str, role: Role
+) -> None:
+    """The default (no relation given) is the safe one: a service that forgets it gets a 403."""
+    with pytest.raises(Forbidden):
+        authorize(Action(action), _principal(role))
+
+
+def test_given_a_user_who_is_owner_but_not_assignee_then_they_may_not_update_the_task() -> None:
+    """Being "owner" (of a project) is not what USER's cell asks for: only the assignee may."""
+    with pytest.raises(Forbidden):
+        authorize(Action.TASKS_UPDATE, _principal(Role.USER), frozenset({Relation.OWNER}))
+
+
+def test_given_a_manager_who_is_only_the_assignee_then_they_may_not_update_the_task() -> None:
+    """MANAGER's cell is "own project": being the assignee of someone else's task is not enough."""
+    with pytest.raises(Forbidden):
+        authorize(Action.TASKS_UPDATE, _principal(Role.MANAGER), frozenset({Relation.ASSIGNEE}))

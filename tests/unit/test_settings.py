@@ -1,0 +1,208 @@
+"""Configuration (SPEC §4, §8): the original variable names, and a weak secret refused at start-up.
+
+Each test starts from an environment with none of the API's variables and no `.env` in reach, then
+sets what it needs, and constructs `Settings()` directly (never the cached `get_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from pymongo import uri_parser
+
+from todo_common.settings import Settings
+
+PREFIXES = ("APP_", "SECURITY_", "DATABASE_", "LOG_", "REDIS_", "AUDIT_")
+STRONG_SECRET = secrets.token_urlsafe(48)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No variable of the API set, and a working directory without a `.env`."""
+    for name in list(os.environ):
+        if name.startswith(PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    """`Settings()` from a strong secret plus `env` (which may replace SECURITY_SECRET_KEY)."""
+    monkeypatch.setenv("SECURITY_SECRET_KEY", STRONG_SECRET)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+# --- the secret key ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "weak_key",
+    ["changeme", "CHANGEME", " changeme ", "secret", "", "x" * 31, "€" * 10],
+    ids=["changeme", "upper-case", "padded", "secret", "empty", "31-bytes", "30-bytes-10-chars"],
+)
+def test_given_a_placeholder_or_short_secret_when_not_debugging_then_startup_is_refused(
+    monkeypatch: pytest.MonkeyPatch, weak_key: str
+) -> None:
+    with pytest.raises(ValidationError, match="SECURITY_SECRET_KEY"):
+        settings_with(monkeypatch, SECURITY_SECRET_KEY=weak_key, APP_DEBUG="false")
+
+
+def test_given_no_secret_at_all_when_not_debugging_then_startup_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ValidationError, match="SECURITY_SECRET_KEY"):
+        Settings()
+
+
+def test_given_a_placeholder_secret_and_app_debug_true_then_startup_is_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_with(monkeypatch, SECURITY_SECRET_KEY="changeme", APP_DEBUG="true")
+
+    assert settings.app.debug is True
+    assert settings.security.secret_key == "changeme"
+
+
+def test_given_a_short_secret_and_app_debug_true_then_startup_is_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_with(monkeypatch, SECURITY_SECRET_KEY="short", APP_DEBUG="true")
+
+    assert settings.security.secret_key == "short"
+
+
+@pytest.mark.parametrize(
+    "key", ["k" * 32, "€" * 11, STRONG_SECRET], ids=["32-bytes", "33-bytes-11-chars", "random"]
+)
+def test_given_a_secret_of_at_least_32_bytes_then_startup_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    settings = settings_with(monkeypatch, SECURITY_SECRET_KEY=key, APP_DEBUG="false")
+
+    assert settings.security.secret_key == key
+
+
+# --- the original names --------------------------------------------------------------------------
+
+
+# SPEC §8: every original variable name, and the added ones, reach their setting.
+ORIGINAL_NAMES: list[tuple[str, str, str, object]] = [
+    ("APP_NAME", "Team Tasks", "app.name", "Team Tasks"),
+    ("APP_VERSION", "2.3.4", "app.version", "2.3.4"),
+    ("APP_DESCRIPTION", "Ours", "app.description", "Ours"),
+    ("APP_HOST", "0.0.0.0", "app.host", "0.0.0.0"),  # noqa: S104 - a value under test
+    ("APP_PORT", "9001", "app.port", 9001),
+    ("APP_RELOAD", "true", "app.reload", True),
+    ("APP_API_DOCS_URL", "/swagger", "app.api_docs_url", "/swagger"),
+    ("APP_REDOC_URL", "/rd", "app.redoc_url", "/rd"),
+    ("APP_SCALARA_URL", "/sc", "app.scalara_url", "/sc"),
+    ("APP_OPENAPI_URL", "/spec.json", "app.openapi_url", "/spec.json"),
+    ("SECURITY_JWT_ALGORITHM", "HS512", "security.jwt_algorithm", "HS512"),
+    ("SECURITY_ACCESS_TOKEN_EXPIRE_MINUTES", "30", "security.access_token_expire_minutes", 30),
+    ("SECURITY_REFRESH_TOKEN_EXPIRE_DAYS", "3", "security.refresh_token_expire_days", 3),
+    ("SECURITY_JWT_ISSUER", "iss-x", "security.jwt_issuer", "iss-x"),
+    ("SECURITY_JWT_AUDIENCE", "aud-x", "security.jwt_audience", "aud-x"),
+    ("SECURITY_BCRYPT_ROUNDS", "10", "security.bcrypt_rounds", 10),
+    ("DATABASE_NAME", "tasks_prod", "database.name", "tasks_prod"),
+    ("LOG_LEVEL", "DEBUG", "log.level", "DEBUG"),
+    ("LOG_FILE", "/tmp/todo.log", "log.file", "/tmp/todo.log"),  # noqa: S108
+    ("LOG_RETENTION", "14", "log.retention", 14),
+    ("LOG_ROTATION", "W0", "log.rotation", "W0"),
+    ("LOG_HANDLERS", "console,file", "log.handlers", "console,file"),
+    ("LOG_DATE_FORMAT", "%Y-%m-%d", "log.date_format", "%Y-%m-%d"),
+    ("REDIS_HOST", "cache.internal", "redis.host", "cache.internal"),
+    ("REDIS_PORT", "6380", "redis.port", 6380),
+    ("REDIS_PASSWORD", "r3dis", "redis.password", "r3dis"),
+    ("REDIS_DB", "2", "redis.db", 2),
+    ("REDIS_USERNAME", "todo", "redis.username", "todo"),
+    ("REDIS_SSL", "true", "redis.ssl", True),
+    ("REDIS_SSL_CERT_REQS", "none", "redis.ssl_cert_reqs", "none"),
+    ("REDIS_SOCKET_CONNECT_TIMEOUT", "0.5", "redis.socket_connect_timeout", 0.5),
+    ("REDIS_SOCKET_TIMEOUT", "2.5", "redis.socket_timeout", 2.5),
+    ("REDIS_CONNECTION_POOL_MAX_CONNECTIONS", "3", "redis.connection_pool_max_connections", 3),
+    ("REDIS_DECODE_RESPONSES", "false", "redis.decode_responses", False),
+    ("AUDIT_QUEUE_URL", "http://localhost:9324/q", "audit.queue_url", "http://localhost:9324/q"),
+]
+
+
+def _read(settings: Settings, path: str) -> Any:
+    value: Any = settings
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "setting", "expected"),
+    ORIGINAL_NAMES,
+    ids=[row[0] for row in ORIGINAL_NAMES],
+)
+def test_given_an_original_variable_name_then_it_sets_its_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, setting: str, expected: object
+) -> None:
+    assert _read(settings_with(monkeypatch, **{variable: value}), setting) == expected
+
+
+@pytest.mark.parametrize("log_format", ["text", "json", "csv"])
+def test_given_a_supported_log_format_then_it_is_used(
+    monkeypatch: pytest.MonkeyPatch, log_format: str
+) -> None:
+    assert settings_with(monkeypatch, LOG_FORMAT=log_format).log.format == log_format
+
+
+@pytest.mark.parametrize("log_format", ["xml", "JSONL", "yaml"])
+def test_given_an_unsupported_log_format_then_startup_is_refused(
+    monkeypatch: pytest.MonkeyPatch, log_format: str
+) -> None:
+    with pytest.raises(ValidationError):
+        settings_with(monkeypatch, LOG_FORMAT=log_format)
+
+
+def test_given_only_defaults_then_mongodb_is_local_without_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert settings_with(monkeypatch).database.connection_uri() == "mongodb://127.0.0.1:27017/"
+
+
+def test_given_the_database_parts_then_they_build_a_uri_with_quoted_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a user and password holding URI delimiters, then the URI still parses back to them."""
+    settings = settings_with(
+        monkeypatch,
+        DATABASE_HOST="db.internal",
+        DATABASE_PORT="27018",
+        DATABASE_USER="todo@app",
+        DATABASE_PASSWORD="p@ss:w/rd?#%",
+        DATABASE_AUTH_SOURCE="users",
+    )
+
+    uri = settings.database.connection_uri()
+    parsed = uri_parser.parse_uri(uri)
+
+    assert uri.startswith("mongodb://")
+    assert "p@ss:w/rd" not in uri  # quoted, not raw
+    assert parsed["username"] == "todo@app"
+    assert parsed["password"] == "p@ss:w/rd?#%"
+    assert parsed["nodelist"] == [("db.internal", 27018)]
+    assert parsed["options"]["authSource"] == "users"
+
+
+def test_given_database_uri_then_it_overrides_the_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    atlas = "mongodb+srv://todo:secret@cluster0.example.mongodb.net/?retryWrites=true"
+    settings = settings_with(
+        monkeypatch,
+        DATABASE_URI=atlas,
+        DATABASE_HOST="ignored.internal",
+        DATABASE_PORT="1234",
+        DATABASE_USER="ignored",
+        DATABASE_PASSWORD="ignored",
+    )
+
+    assert settings.database.connection_uri() == atlas
