@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Header, Query, Response, status
+from fastapi import APIRouter, Form, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from todo_common.container import idempotent_creates
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import (
     Auth,
     ClientIp,
     CurrentPrincipal,
+    IdempotencyKey,
     IfMatch,
     LambdaCtx,
     PageParams,
     Users,
 )
-from todo_common.http.responses import created, to_response, with_etag
+from todo_common.http.responses import create_response, created, with_etag
+from todo_common.idempotency import StoredResponse
 from todo_common.models import Role
 from todo_common.schemas.base import Page
 from todo_common.schemas.users import (
@@ -39,8 +40,6 @@ from todo_common.security.tokens import TokenPair
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(prefix="/users", tags=["users"])
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
 def _tokens(pair: TokenPair) -> TokenResponse:
@@ -90,21 +89,17 @@ async def create_user(
     context: LambdaCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    def create() -> dict[str, object]:
+    def create() -> StoredResponse:
         user = service.create(principal, body)
         return created(UserPublic.of(user), f"/users/{user.id}", user.version)
 
-    if idempotency_key is None:
-        return to_response(create())
-    return to_response(
-        idempotent_creates().run(
-            caller=principal.user_id,
-            operation="POST /users",
-            key=idempotency_key,
-            body=body.model_dump(mode="json"),
-            create=create,
-            lambda_context=context,
-        )
+    return create_response(
+        caller=principal.user_id,
+        operation="POST /users",
+        payload=body,
+        idempotency_key=idempotency_key,
+        lambda_context=context,
+        create=create,
     )
 
 

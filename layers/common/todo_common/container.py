@@ -6,11 +6,15 @@ from functools import lru_cache
 
 from todo_common.clients import get_database, get_redis
 from todo_common.idempotency import IdempotentCreates
+from todo_common.repositories.projects import ProjectRepository
+from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
 from todo_common.security.sessions import SessionStore
 from todo_common.security.throttle import LoginThrottle
 from todo_common.security.tokens import TokenService
 from todo_common.services.auth import AuthService
+from todo_common.services.projects import ProjectService
+from todo_common.services.tasks import TaskService
 from todo_common.services.users import UserService
 from todo_common.settings import get_settings
 
@@ -41,9 +45,25 @@ def auth_service() -> AuthService:
 
 @lru_cache(maxsize=1)
 def user_service() -> UserService:
+    db = get_database()
     return UserService(
-        UserRepository(get_database()), session_store(), get_settings().security.bcrypt_rounds
+        UserRepository(db),
+        TaskRepository(db),
+        session_store(),
+        get_settings().security.bcrypt_rounds,
     )
+
+
+@lru_cache(maxsize=1)
+def project_service() -> ProjectService:
+    db = get_database()
+    return ProjectService(ProjectRepository(db), TaskRepository(db), UserRepository(db))
+
+
+@lru_cache(maxsize=1)
+def task_service() -> TaskService:
+    db = get_database()
+    return TaskService(TaskRepository(db), ProjectRepository(db), UserRepository(db))
 
 
 @lru_cache(maxsize=1)

@@ -5,9 +5,15 @@ from __future__ import annotations
 from pymongo.database import Database
 
 from todo_common.repositories.base import Doc, MongoRepository
+from todo_common.repositories.projects import ProjectRepository
+from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
 
-REPOSITORIES: tuple[type[MongoRepository], ...] = (UserRepository,)
+REPOSITORIES: tuple[type[MongoRepository], ...] = (
+    UserRepository,
+    ProjectRepository,
+    TaskRepository,
+)
 
 
 def ensure_indexes(db: Database[Doc]) -> dict[str, list[str]]:

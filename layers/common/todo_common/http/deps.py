@@ -18,6 +18,8 @@ from todo_common.errors import FieldError, InvalidInput, PreconditionFailed, Una
 from todo_common.models import Principal
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from todo_common.services.auth import AuthService
+from todo_common.services.projects import ProjectService
+from todo_common.services.tasks import TaskService
 from todo_common.services.users import UserService
 
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -68,6 +70,9 @@ async def page_params(
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 IfMatch = Annotated[int | None, Depends(if_match_version)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="Makes a retried create safe (24 h)")
+]
 PageParams = Annotated[tuple[int, str | None], Depends(page_params)]
 ClientIp = Annotated[str, Depends(client_ip)]
 LambdaCtx = Annotated[Any, Depends(lambda_context)]
@@ -81,5 +86,15 @@ async def _auth_service() -> AuthService:
     return container.auth_service()
 
 
+async def _project_service() -> ProjectService:
+    return container.project_service()
+
+
+async def _task_service() -> TaskService:
+    return container.task_service()
+
+
 Users = Annotated[UserService, Depends(_user_service)]
+Projects = Annotated[ProjectService, Depends(_project_service)]
+Tasks = Annotated[TaskService, Depends(_task_service)]
 Auth = Annotated[AuthService, Depends(_auth_service)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from todo_common.container import idempotent_creates
 from todo_common.idempotency import StoredResponse
 
 
@@ -33,3 +35,27 @@ def to_response(stored: StoredResponse) -> JSONResponse:
     if stored.get("replayed"):
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(stored["body"], status_code=stored["status"], headers=headers)
+
+
+def create_response(
+    *,
+    caller: str,
+    operation: str,
+    payload: BaseModel,
+    idempotency_key: str | None,
+    lambda_context: Any,
+    create: Callable[[], StoredResponse],
+) -> JSONResponse:
+    """Run a create; with an `Idempotency-Key`, at most once per key, replaying it afterwards."""
+    if idempotency_key is None:
+        return to_response(create())
+    return to_response(
+        idempotent_creates().run(
+            caller=caller,
+            operation=operation,
+            key=idempotency_key,
+            body=payload.model_dump(mode="json"),
+            create=create,
+            lambda_context=lambda_context,
+        )
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic.alias_generators import to_camel
+
 from todo_common.errors import (
     Conflict,
     FieldError,
@@ -17,6 +19,7 @@ from todo_common.models import Principal, Role, Slice, User
 from todo_common.rbac import Action, Grant, Relation, authorize
 from todo_common.repositories.base import object_id
 from todo_common.repositories.pagination import SortSpec
+from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository, user_search_keys
 from todo_common.schemas.users import UserCreate, UserPatch
 from todo_common.security.passwords import hash_password, verify_password
@@ -29,8 +32,15 @@ UPDATE_ATTEMPTS = 3
 
 
 class UserService:
-    def __init__(self, users: UserRepository, sessions: SessionStore, bcrypt_rounds: int) -> None:
+    def __init__(
+        self,
+        users: UserRepository,
+        tasks: TaskRepository,
+        sessions: SessionStore,
+        bcrypt_rounds: int,
+    ) -> None:
         self._users = users
+        self._tasks = tasks
         self._sessions = sessions
         self._rounds = bcrypt_rounds
 
@@ -123,7 +133,7 @@ class UserService:
             return
         self._guard_last_admin(current)
         self._users.update(user_id, {"isActive": False}, expected_version=current.version)
-        self._sessions.revoke_all(user_id)
+        self._deactivated(user_id)
 
     def restore(self, principal: Principal, user_id: str, if_match: int | None) -> User:
         authorize(Action.USERS_RESTORE, principal)
@@ -156,7 +166,7 @@ class UserService:
         is_admin = principal.role is Role.ADMIN
         for field in ADMIN_ONLY_FIELDS:
             if field in sent and sent[field] != getattr(current, field) and not is_admin:
-                raise Forbidden(f"Only an ADMIN may change {_camel(field)}")
+                raise Forbidden(f"Only an ADMIN may change {to_camel(field)}")
         changes: dict[str, Any] = {}
         username = sent.get("username", current.username)
         full_name = sent.get("full_name", current.full_name)
@@ -205,17 +215,20 @@ class UserService:
         ):
             raise Conflict("The last active ADMIN cannot be deleted, deactivated or demoted")
 
+    def _deactivated(self, user_id: str) -> None:
+        """What deleting (deactivating) an account entails: its sessions end, its open tasks
+        go back to PENDING with no assignee."""
+        self._sessions.revoke_all(user_id)
+        self._tasks.unassign_open(user_id)
+
     def _apply_session_effects(
         self, principal: Principal, before: User, after: User, password_changed: bool
     ) -> None:
-        if before.role is not after.role or (before.is_active and not after.is_active):
+        if before.is_active and not after.is_active:
+            self._deactivated(after.id)
+        elif before.role is not after.role:
             self._sessions.revoke_all(after.id)
         elif password_changed:
             # Everyone else holding this account's tokens is logged out; the caller stays in.
             keep = principal.session_id if principal.user_id == after.id else None
             self._sessions.revoke_all(after.id, keep=keep)
-
-
-def _camel(field: str) -> str:
-    head, *rest = field.split("_")
-    return head + "".join(part.title() for part in rest)

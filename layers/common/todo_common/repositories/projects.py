@@ -1,0 +1,62 @@
+"""Queries on the `projects` collection."""
+
+from __future__ import annotations
+
+import re
+from itertools import combinations
+from typing import Any, ClassVar
+
+from pymongo import ASCENDING, IndexModel
+
+from todo_common.repositories.base import Doc, MongoRepository, object_id
+from todo_common.repositories.pagination import Page, SortSpec
+
+EQUALITY_FILTERS = ("ownerId",)  # `isActive` is always part of a list query
+SORT_FIELDS: dict[str, str] = {
+    "createdAt": "createdAt",
+    "updatedAt": "updatedAt",
+    "name": "nameKey",
+}
+
+
+def _list_indexes() -> list[IndexModel]:
+    """One ESR index per (optional equality filters, sort): `q` is a range on nameKey after it."""
+    models = []
+    for size in range(len(EQUALITY_FILTERS) + 1):
+        for eq in combinations(EQUALITY_FILTERS, size):
+            for stored in SORT_FIELDS.values():
+                keys = ["isActive", *eq, stored, "_id"]
+                if stored != "nameKey":
+                    keys.append("nameKey")
+                models.append(
+                    IndexModel([(k, ASCENDING) for k in keys], name="projects_" + "_".join(keys))
+                )
+    return models
+
+
+class ProjectRepository(MongoRepository):
+    collection_name = "projects"
+    entity_name = "Project"
+    indexes: ClassVar[list[IndexModel]] = _list_indexes()
+
+    @staticmethod
+    def list_query(*, is_active: bool, owner_id: str | None, q: str | None) -> dict[str, Any]:
+        query: dict[str, Any] = {"isActive": is_active}
+        if owner_id is not None:
+            query["ownerId"] = owner_id
+        if q:
+            query["nameKey"] = {"$regex": "^" + re.escape(q.lower())}
+        return query
+
+    def search(self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None) -> Page:
+        return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
+
+    def clear_cascade(self, project_id: str) -> None:
+        """Forget which delete took the tasks down (bookkeeping: not a change, no new version)."""
+        oid = object_id(project_id)
+        if oid is not None:
+            self.collection.update_one({"_id": oid}, {"$set": {"cascadeId": None}})
+
+
+def project_search_keys(name: str) -> Doc:
+    return {"nameKey": name.lower()}

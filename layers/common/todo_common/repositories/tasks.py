@@ -1,0 +1,116 @@
+"""Queries on the `tasks` collection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from itertools import combinations
+from typing import Any, ClassVar
+
+from pymongo import ASCENDING, IndexModel
+
+from todo_common.models import TaskStatus, utcnow
+from todo_common.repositories.base import Doc, MongoRepository
+from todo_common.repositories.pagination import Page, SortSpec
+
+EQUALITY_FILTERS = ("projectId", "assignedTo", "status")  # `isActive` is always in the query
+# `dueSort` is dueDate with "no due date" as the far future, so sorting and paging by due date
+# never compares against null (null sorts and compares apart from dates in MongoDB).
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
+SORT_FIELDS: dict[str, str] = {
+    "createdAt": "createdAt",
+    "updatedAt": "updatedAt",
+    "dueDate": "dueSort",
+}
+OPEN_STATUSES = [TaskStatus.PENDING.value, TaskStatus.ASSIGNED.value]
+
+
+def _list_indexes() -> list[IndexModel]:
+    """One ESR index per (equality filters, sort); `dueBefore` is a range on dueSort after it."""
+    models = []
+    for size in range(len(EQUALITY_FILTERS) + 1):
+        for eq in combinations(EQUALITY_FILTERS, size):
+            for stored in SORT_FIELDS.values():
+                keys = ["isActive", *eq, stored, "_id"]
+                if stored != "dueSort":
+                    keys.append("dueSort")
+                models.append(
+                    IndexModel([(k, ASCENDING) for k in keys], name="tasks_" + "_".join(keys))
+                )
+    return models
+
+
+def due_fields(due_date: datetime | None) -> Doc:
+    return {"dueDate": due_date, "dueSort": due_date or NO_DUE_DATE}
+
+
+class TaskRepository(MongoRepository):
+    collection_name = "tasks"
+    entity_name = "Task"
+    indexes: ClassVar[list[IndexModel]] = [
+        *_list_indexes(),
+        # the cascade of a project delete/restore, and unassigning a deleted user's open tasks
+        IndexModel([("cascadeId", ASCENDING)], name="tasks_cascadeId"),
+        IndexModel(
+            [("assignedTo", ASCENDING), ("status", ASCENDING)], name="tasks_assignedTo_status"
+        ),
+    ]
+
+    @staticmethod
+    def list_query(
+        *,
+        is_active: bool,
+        project_id: str | None = None,
+        assigned_to: str | None = None,
+        status: TaskStatus | None = None,
+        due_before: datetime | None = None,
+    ) -> dict[str, Any]:
+        query: dict[str, Any] = {"isActive": is_active}
+        if project_id is not None:
+            query["projectId"] = project_id
+        if assigned_to is not None:
+            query["assignedTo"] = assigned_to
+        if status is not None:
+            query["status"] = status.value
+        if due_before is not None:
+            query["dueSort"] = {"$lt": due_before}
+        return query
+
+    def search(self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None) -> Page:
+        return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
+
+    def deactivate_for_project(self, project_id: str, cascade_id: str) -> int:
+        """Soft-delete the project's active tasks, tagging them with the delete that took them."""
+        result = self.collection.update_many(
+            {"projectId": project_id, "isActive": True},
+            {
+                "$set": {"isActive": False, "cascadeId": cascade_id, "updatedAt": utcnow()},
+                "$inc": {"version": 1},
+            },
+        )
+        return result.modified_count
+
+    def restore_cascade(self, cascade_id: str) -> int:
+        """Bring back exactly the tasks that one project delete took down."""
+        result = self.collection.update_many(
+            {"cascadeId": cascade_id, "isActive": False},
+            {
+                "$set": {"isActive": True, "cascadeId": None, "updatedAt": utcnow()},
+                "$inc": {"version": 1},
+            },
+        )
+        return result.modified_count
+
+    def unassign_open(self, user_id: str) -> int:
+        """Return a user's open tasks to PENDING with no assignee."""
+        result = self.collection.update_many(
+            {"assignedTo": user_id, "status": {"$in": OPEN_STATUSES}},
+            {
+                "$set": {
+                    "assignedTo": None,
+                    "status": TaskStatus.PENDING.value,
+                    "updatedAt": utcnow(),
+                },
+                "$inc": {"version": 1},
+            },
+        )
+        return result.modified_count

@@ -1,0 +1,58 @@
+"""Project bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from todo_common.models import Project
+from todo_common.schemas.base import ApiModel, PatchModel
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Description = Annotated[str, StringConstraints(max_length=4000)]
+ObjectIdStr = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+
+
+class ProjectCreate(ApiModel):
+    name: Name
+    description: Description = ""
+    owner_id: ObjectIdStr | None = None
+
+
+class ProjectPatch(PatchModel):
+    name: Name | None = None
+    description: Description | None = None
+    owner_id: ObjectIdStr | None = None
+
+
+class ProjectReplace(ProjectPatch):
+    """PUT: name and description are replaced; ownerId as in PATCH (ADMIN only)."""
+
+    name: Name
+    description: Description
+
+
+class ProjectPublic(ApiModel):
+    id: str
+    name: str
+    description: str
+    owner_id: str
+    is_active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, project: Project) -> ProjectPublic:
+        return cls(
+            id=project.id,
+            name=project.name,
+            description=project.description,
+            owner_id=project.owner_id,
+            is_active=project.is_active,
+            version=project.version,
+            created_at=project.created_at,
+            updated_at=project.updated_at,
+        )

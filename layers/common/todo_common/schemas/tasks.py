@@ -1,0 +1,85 @@
+"""Task bodies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, ClassVar
+
+from pydantic import AfterValidator, StringConstraints
+
+from todo_common.models import Task, TaskStatus
+from todo_common.schemas.base import ApiModel, PatchModel
+from todo_common.schemas.projects import ObjectIdStr
+
+TaskDescription = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+]
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """Due dates are instants: naive values are taken as UTC, and cut to milliseconds."""
+    if value is None:
+        return None
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+DueDate = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class TaskCreate(ApiModel):
+    project_id: ObjectIdStr
+    description: TaskDescription
+    assigned_to: ObjectIdStr | None = None
+    status: TaskStatus | None = None
+    due_date: DueDate | None = None
+
+
+class TaskPatch(PatchModel):
+    nullable: ClassVar[frozenset[str]] = frozenset({"assigned_to", "due_date"})
+
+    project_id: ObjectIdStr | None = None
+    description: TaskDescription | None = None
+    assigned_to: ObjectIdStr | None = None
+    status: TaskStatus | None = None
+    due_date: DueDate | None = None
+
+
+class TaskReplace(TaskPatch):
+    """PUT: every client-writable field; leaving `assignedTo`/`dueDate` out clears them."""
+
+    project_id: ObjectIdStr
+    description: TaskDescription
+    status: TaskStatus
+
+
+class TaskPublic(ApiModel):
+    id: str
+    project_id: str
+    description: str
+    assigned_to: str | None
+    status: TaskStatus
+    due_date: datetime | None
+    completed_at: datetime | None
+    created_by: str
+    is_active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, task: Task) -> TaskPublic:
+        return cls(
+            id=task.id,
+            project_id=task.project_id,
+            description=task.description,
+            assigned_to=task.assigned_to,
+            status=task.status,
+            due_date=task.due_date,
+            completed_at=task.completed_at,
+            created_by=task.created_by,
+            is_active=task.is_active,
+            version=task.version,
+            created_at=task.created_at,
+            updated_at=task.updated_at,
+        )

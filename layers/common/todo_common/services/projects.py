@@ -1,0 +1,167 @@
+"""Project rules: ownership, ADMIN-only `ownerId`, visibility, and the delete/restore cascade."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from todo_common.models import Principal, Project, Role, Slice, User
+from todo_common.rbac import Action, Grant, Relation, authorize
+from todo_common.repositories.pagination import SortSpec
+from todo_common.repositories.projects import ProjectRepository, project_search_keys
+from todo_common.repositories.tasks import TaskRepository
+from todo_common.repositories.users import UserRepository
+from todo_common.schemas.projects import ProjectCreate, ProjectPatch
+
+SORTABLE = frozenset({"createdAt", "updatedAt", "name"})
+OWNER_ROLES = (Role.MANAGER, Role.ADMIN)
+
+
+class ProjectService:
+    def __init__(
+        self, projects: ProjectRepository, tasks: TaskRepository, users: UserRepository
+    ) -> None:
+        self._projects = projects
+        self._tasks = tasks
+        self._users = users
+
+    def create(self, principal: Principal, data: ProjectCreate) -> Project:
+        """A MANAGER's project is their own; an ADMIN may name any active MANAGER or ADMIN."""
+        grant = authorize(Action.PROJECTS_CREATE, principal)
+        owner_id = data.owner_id or principal.user_id
+        if grant is Grant.SELF_OWNED and owner_id != principal.user_id:
+            raise Forbidden("Only an ADMIN may create a project owned by someone else")
+        self._check_owner(owner_id)
+        doc = self._projects.insert(
+            {
+                "name": data.name,
+                "description": data.description,
+                "ownerId": owner_id,
+                "isActive": True,
+                "cascadeId": None,
+                **project_search_keys(data.name),
+            }
+        )
+        return Project.from_document(doc)
+
+    def get(self, principal: Principal, project_id: str) -> Project:
+        authorize(Action.PROJECTS_READ, principal)
+        return self.visible(principal, project_id)
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        owner_id: str | None,
+        q: str | None,
+        is_active: bool | None,
+        sort: str,
+        limit: int,
+        cursor: str | None,
+    ) -> Slice[Project]:
+        authorize(Action.PROJECTS_READ, principal)
+        if (
+            is_active is False
+            and principal.role is not Role.ADMIN
+            and owner_id != principal.user_id
+        ):
+            raise Forbidden(
+                "Only an ADMIN, or an owner listing their own, may list inactive "
+                "projects (add ownerId=<your id>)"
+            )
+        query = self._projects.list_query(is_active=is_active is not False, owner_id=owner_id, q=q)
+        page = self._projects.search(
+            query, SortSpec.parse(sort, SORTABLE, "createdAt"), limit, cursor
+        )
+        return Slice([Project.from_document(d) for d in page.items], page.next_cursor)
+
+    def update(
+        self, principal: Principal, project_id: str, patch: ProjectPatch, if_match: int | None
+    ) -> Project:
+        current = self._writable(principal, project_id, if_match)
+        sent = patch.changes()
+        changes: dict[str, Any] = {}
+        if "name" in sent and sent["name"] != current.name:
+            changes |= {"name": sent["name"], **project_search_keys(sent["name"])}
+        if "description" in sent and sent["description"] != current.description:
+            changes["description"] = sent["description"]
+        if "owner_id" in sent and sent["owner_id"] != current.owner_id:
+            if principal.role is not Role.ADMIN:
+                raise Forbidden("Only an ADMIN may change a project's ownerId")
+            self._check_owner(sent["owner_id"])
+            changes["ownerId"] = sent["owner_id"]
+        if not changes:
+            return current
+        doc = self._projects.update(project_id, changes, expected_version=current.version)
+        return Project.from_document(doc)
+
+    def delete(self, principal: Principal, project_id: str, if_match: int | None) -> None:
+        """Soft-delete the project and, tagged with this delete, its active tasks.
+
+        Deleting an inactive project again re-runs the task cascade, so a delete interrupted
+        between the two writes is completed by a retry.
+        """
+        current = self._writable(principal, project_id, if_match)
+        cascade_id = current.cascade_id
+        if current.is_active:
+            cascade_id = uuid.uuid4().hex
+            self._projects.update(
+                project_id,
+                {"isActive": False, "cascadeId": cascade_id},
+                expected_version=current.version,
+            )
+        if cascade_id:
+            self._tasks.deactivate_for_project(project_id, cascade_id)
+
+    def restore(self, principal: Principal, project_id: str, if_match: int | None) -> Project:
+        """Reactivate the project and exactly the tasks its delete took down."""
+        current = self._writable(principal, project_id, if_match)
+        restored = current
+        if not current.is_active:
+            restored = Project.from_document(
+                self._projects.update(
+                    project_id, {"isActive": True}, expected_version=current.version
+                )
+            )
+        if current.cascade_id:
+            # Kept until the tasks are back, so a restore interrupted here is finished by a retry.
+            self._tasks.restore_cascade(current.cascade_id)
+            self._projects.clear_cascade(project_id)
+        return restored
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def visible(self, principal: Principal, project_id: str) -> Project:
+        """The project; NotFound when missing, or inactive and the caller not ADMIN or owner."""
+        doc = self._projects.get(project_id)
+        if doc is None:
+            raise NotFound("Project not found")
+        project = Project.from_document(doc)
+        if not project.is_active and not _admin_or_owner(principal, project):
+            raise NotFound("Project not found")
+        return project
+
+    def _writable(self, principal: Principal, project_id: str, if_match: int | None) -> Project:
+        project = self.visible(principal, project_id)
+        authorize(Action.PROJECTS_WRITE, principal, _relations(principal, project))
+        if if_match is not None and project.version != if_match:
+            raise PreconditionFailed()
+        return project
+
+    def _check_owner(self, owner_id: str) -> None:
+        doc = self._users.get(owner_id)
+        user = User.from_document(doc) if doc else None
+        if user is None or not user.is_active or user.role not in OWNER_ROLES:
+            raise InvalidInput(
+                "ownerId must be an active MANAGER or ADMIN",
+                [FieldError(("body", "ownerId"), "not an active MANAGER or ADMIN")],
+            )
+
+
+def _relations(principal: Principal, project: Project) -> frozenset[Relation]:
+    return frozenset({Relation.OWNER}) if project.owner_id == principal.user_id else frozenset()
+
+
+def _admin_or_owner(principal: Principal, project: Project) -> bool:
+    return principal.role is Role.ADMIN or project.owner_id == principal.user_id

@@ -1,0 +1,249 @@
+"""Task rules: who may write which task, the assignee's status-only update, status transitions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+from todo_common.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+)
+from todo_common.models import Principal, Project, Role, Slice, Task, TaskStatus, User, utcnow
+from todo_common.rbac import Action, Grant, Relation, authorize
+from todo_common.repositories.pagination import SortSpec
+from todo_common.repositories.projects import ProjectRepository
+from todo_common.repositories.tasks import TaskRepository, due_fields
+from todo_common.repositories.users import UserRepository
+from todo_common.schemas.tasks import TaskCreate, TaskPatch
+
+SORTABLE = frozenset({"createdAt", "updatedAt", "dueDate"})
+ME = "me"
+
+
+def next_status(
+    requested: TaskStatus | None, assignee: str | None, current: TaskStatus | None
+) -> TaskStatus:
+    """The status a task ends up in (SPEC §3).
+
+    An open task is ASSIGNED with an assignee and PENDING without; COMPLETED stays until a client
+    reopens it. Asking for an open status that contradicts the assignee is a 422, not a guess.
+    """
+    if requested is TaskStatus.COMPLETED or (requested is None and current is TaskStatus.COMPLETED):
+        return TaskStatus.COMPLETED
+    derived = TaskStatus.ASSIGNED if assignee else TaskStatus.PENDING
+    if requested is not None and requested is not derived:
+        reason = (
+            "an ASSIGNED task needs an assignee"
+            if requested is TaskStatus.ASSIGNED
+            else "a task with an assignee is ASSIGNED, not PENDING"
+        )
+        raise InvalidInput(
+            f"status {requested.value} does not fit: {reason}",
+            [FieldError(("body", "status"), reason)],
+        )
+    return derived
+
+
+class TaskService:
+    def __init__(
+        self, tasks: TaskRepository, projects: ProjectRepository, users: UserRepository
+    ) -> None:
+        self._tasks = tasks
+        self._projects = projects
+        self._users = users
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, principal: Principal, task_id: str) -> Task:
+        authorize(Action.TASKS_READ, principal)
+        task, _ = self._visible(principal, task_id)
+        return task
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        project_id: str | None,
+        assigned_to: str | None,
+        status: TaskStatus | None,
+        due_before: datetime | None,
+        is_active: bool | None,
+        sort: str,
+        limit: int,
+        cursor: str | None,
+    ) -> Slice[Task]:
+        """Every active task is readable by the team; inactive ones by ADMINs and project owners."""
+        authorize(Action.TASKS_READ, principal)
+        if is_active is False and principal.role is not Role.ADMIN:
+            project = self._projects.get(project_id) if project_id else None
+            if project is None or project["ownerId"] != principal.user_id:
+                raise Forbidden(
+                    "Inactive tasks are listed only for ADMINs, or for the owner of "
+                    "the project named by projectId"
+                )
+        query = self._tasks.list_query(
+            is_active=is_active is not False,
+            project_id=project_id,
+            assigned_to=principal.user_id if assigned_to == ME else assigned_to,
+            status=status,
+            due_before=due_before,
+        )
+        page = self._tasks.search(query, SortSpec.parse(sort, SORTABLE, "createdAt"), limit, cursor)
+        return Slice([Task.from_document(d) for d in page.items], page.next_cursor)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def create(self, principal: Principal, data: TaskCreate) -> Task:
+        project = self._active_project(data.project_id, "projectId")
+        authorize(Action.TASKS_CREATE, principal, _owner(principal, project))
+        if data.assigned_to is not None:
+            self._check_assignee(data.assigned_to)
+        status = next_status(data.status, data.assigned_to, None)
+        doc = self._tasks.insert(
+            {
+                "projectId": project.id,
+                "description": data.description,
+                "assignedTo": data.assigned_to,
+                "status": status.value,
+                "completedAt": utcnow() if status is TaskStatus.COMPLETED else None,
+                "createdBy": principal.user_id,
+                "isActive": True,
+                "cascadeId": None,
+                **due_fields(data.due_date),
+            }
+        )
+        return Task.from_document(doc)
+
+    def update(
+        self,
+        principal: Principal,
+        task_id: str,
+        patch: TaskPatch,
+        if_match: int | None,
+        *,
+        replace: bool = False,
+    ) -> Task:
+        """PATCH changes the fields sent; PUT (`replace`) also clears `assignedTo`/`dueDate`."""
+        task, project = self._visible(principal, task_id)
+        relations = _owner(principal, project)
+        if task.assigned_to == principal.user_id:
+            relations |= {Relation.ASSIGNEE}
+        grant = authorize(Action.TASKS_UPDATE, principal, relations)
+        if if_match is not None and task.version != if_match:
+            raise PreconditionFailed()
+        sent = patch.changes()
+        if replace:
+            sent = {"assigned_to": None, "due_date": None, **sent}
+        changed = {k: v for k, v in sent.items() if v != getattr(task, k)}
+        if grant is Grant.ASSIGNEE_STATUS and set(changed) - {"status"}:
+            fields = ", ".join(sorted(to_camel(k) for k in set(changed) - {"status"}))
+            raise Forbidden(f"As the assignee you may change status only, not {fields}")
+        changes = self._changes(principal, task, changed, sent.get("status"))
+        if not changes:
+            return task
+        doc = self._tasks.update(task_id, changes, expected_version=task.version)
+        return Task.from_document(doc)
+
+    def delete(self, principal: Principal, task_id: str, if_match: int | None) -> None:
+        task = self._writable_for_delete(principal, task_id, if_match)
+        if task.is_active:
+            self._tasks.update(
+                task_id, {"isActive": False, "cascadeId": None}, expected_version=task.version
+            )
+
+    def restore(self, principal: Principal, task_id: str, if_match: int | None) -> Task:
+        task = self._writable_for_delete(principal, task_id, if_match)
+        if task.is_active:
+            return task
+        project = self._projects.get(task.project_id)
+        if project is None or not project["isActive"]:
+            raise Conflict("The task's project is deleted; restore the project first")
+        doc = self._tasks.update(
+            task_id, {"isActive": True, "cascadeId": None}, expected_version=task.version
+        )
+        return Task.from_document(doc)
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def _changes(
+        self,
+        principal: Principal,
+        task: Task,
+        changed: dict[str, Any],
+        requested_status: TaskStatus | None,
+    ) -> dict[str, Any]:
+        """Stored fields for `changed` (client field names), with the status rules applied."""
+        changes: dict[str, Any] = {}
+        if "project_id" in changed:
+            target = self._active_project(changed["project_id"], "projectId")
+            # A task moves only between projects the caller may write.
+            authorize(Action.TASKS_UPDATE, principal, _owner(principal, target))
+            changes["projectId"] = target.id
+        if "description" in changed:
+            changes["description"] = changed["description"]
+        if "assigned_to" in changed:
+            if changed["assigned_to"] is not None:
+                self._check_assignee(changed["assigned_to"])
+            changes["assignedTo"] = changed["assigned_to"]
+        if "due_date" in changed:
+            changes |= due_fields(changed["due_date"])
+        assignee = changed.get("assigned_to", task.assigned_to)
+        status = next_status(requested_status, assignee, task.status)
+        if status is not task.status:
+            changes["status"] = status.value
+            changes["completedAt"] = utcnow() if status is TaskStatus.COMPLETED else None
+        return changes
+
+    def _visible(self, principal: Principal, task_id: str) -> tuple[Task, Project]:
+        """The task and its project; NotFound when missing, or inactive and the caller is neither
+        ADMIN nor the project's owner."""
+        doc = self._tasks.get(task_id)
+        if doc is None:
+            raise NotFound("Task not found")
+        task = Task.from_document(doc)
+        project_doc = self._projects.get(task.project_id)
+        if project_doc is None:
+            raise NotFound("Task not found")
+        project = Project.from_document(project_doc)
+        if not task.is_active and not (
+            principal.role is Role.ADMIN or project.owner_id == principal.user_id
+        ):
+            raise NotFound("Task not found")
+        return task, project
+
+    def _writable_for_delete(
+        self, principal: Principal, task_id: str, if_match: int | None
+    ) -> Task:
+        task, project = self._visible(principal, task_id)
+        authorize(Action.TASKS_DELETE, principal, _owner(principal, project))
+        if if_match is not None and task.version != if_match:
+            raise PreconditionFailed()
+        return task
+
+    def _active_project(self, project_id: str, field: str) -> Project:
+        doc = self._projects.get(project_id)
+        if doc is None or not doc["isActive"]:
+            raise InvalidInput(
+                f"{field} must be an active project",
+                [FieldError(("body", field), "not an active project")],
+            )
+        return Project.from_document(doc)
+
+    def _check_assignee(self, user_id: str) -> None:
+        doc = self._users.get(user_id)
+        if doc is None or not User.from_document(doc).is_active:
+            raise InvalidInput(
+                "assignedTo must be an active user",
+                [FieldError(("body", "assignedTo"), "not an active user")],
+            )
+
+
+def _owner(principal: Principal, project: Project) -> frozenset[Relation]:
+    return frozenset({Relation.OWNER}) if project.owner_id == principal.user_id else frozenset()
