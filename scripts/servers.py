@@ -13,7 +13,8 @@ everything it started and exits with CMD's exit code.
 
 Ports: dev 27017/6379/9324, test 27117/6479/9424, bench 27217/6579/9524; override with
 LOCAL_MONGO_PORT, LOCAL_REDIS_PORT, LOCAL_SQS_PORT. Data and logs live in <repo>/.local/<profile>/
-(logs in logs/<name>.log); test and bench start from an empty folder, dev keeps its data.
+(logs in logs/<name>.log), or under LOCAL_DATA_DIR; test and bench start from an empty folder,
+dev keeps its data.
 Servers that are already configured are used instead: DATABASE_URI (or DATABASE_HOST /
 DATABASE_PORT), REDIS_HOST (+ REDIS_PORT), AWS_ENDPOINT_URL_SQS. FerretDB is built once
 with Go into ${TODO_API_CACHE:-~/.cache/todo-api}; redis-server comes from apt-get.
@@ -370,8 +371,13 @@ def _elsewhere(env: Mapping[str, str], host_var: str, port_var: str, default: in
     return True
 
 
+def data_root() -> Path:
+    """Where each profile's data, logs and lock live: <repo>/.local, or LOCAL_DATA_DIR."""
+    return Path(os.environ.get("LOCAL_DATA_DIR") or ROOT / ".local")
+
+
 def plan(profile: str, env: Mapping[str, str]) -> list[Server]:
-    datadir = ROOT / ".local" / profile
+    datadir = data_root() / profile
     ports = PORTS[profile]
     servers: list[Server] = []
     if not env.get("DATABASE_URI") and not _elsewhere(env, "DATABASE_HOST", "DATABASE_PORT", 27017):
@@ -440,7 +446,7 @@ def create_queues(env: Mapping[str, str]) -> str:
 @contextlib.contextmanager
 def profile_lock(profile: str) -> Iterator[None]:
     """Hold <repo>/.local/<profile>.lock, so that two runs never share (or wipe) one data folder."""
-    path = ROOT / ".local" / f"{profile}.lock"
+    path = data_root() / f"{profile}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("ab") as handle:
         try:
@@ -539,7 +545,7 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
                 "LOCAL_REDIS_PORT/LOCAL_SQS_PORT, or use the running server explicitly with "
                 "DATABASE_URI, REDIS_HOST or AWS_ENDPOINT_URL_SQS."
             )
-    datadir = ROOT / ".local" / profile
+    datadir = data_root() / profile
     if profile != "dev" and servers:
         shutil.rmtree(datadir, ignore_errors=True)
     make_queues = needs_queues(env, servers)

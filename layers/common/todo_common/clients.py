@@ -40,18 +40,24 @@ def get_database() -> Database[Document]:
 @lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
     cfg = get_settings().redis
-    return redis.Redis(
+    # Blocking pool: when the local gateway runs many requests in one process, a caller waits
+    # briefly for a free connection instead of failing; a Lambda container uses one at a time.
+    pool = redis.BlockingConnectionPool(  # type: ignore[no-untyped-call]
         host=cfg.host,
         port=cfg.port,
         db=cfg.db,
         username=cfg.username,
         password=cfg.password,
-        ssl=cfg.ssl,
-        ssl_cert_reqs=cfg.ssl_cert_reqs,
         socket_connect_timeout=cfg.socket_connect_timeout,
         socket_timeout=cfg.socket_timeout,
         decode_responses=cfg.decode_responses,
         max_connections=cfg.connection_pool_max_connections,
-        # No retries: they would stretch a Redis outage past the 3 s budget for a 503.
-        retry=Retry(NoBackoff(), 0),
+        timeout=2,
+        **(
+            {"connection_class": redis.SSLConnection, "ssl_cert_reqs": cfg.ssl_cert_reqs}
+            if cfg.ssl
+            else {}
+        ),
     )
+    # No retries: they would stretch a Redis outage past the 3 s budget for a 503.
+    return redis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))

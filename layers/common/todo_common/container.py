@@ -50,6 +50,7 @@ def user_service() -> UserService:
         UserRepository(db),
         TaskRepository(db),
         session_store(),
+        get_redis(),
         get_settings().security.bcrypt_rounds,
     )
 

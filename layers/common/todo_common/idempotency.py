@@ -18,11 +18,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.idempotency.persistence.redis import (
-    RedisCachePersistenceLayer,
-    RedisClientProtocol,
+from aws_lambda_powertools.utilities.idempotency.persistence.cache import (
+    CacheClientProtocol,
+    CachePersistenceLayer,
 )
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from todo_common.errors import Conflict, FieldError, InvalidInput, ServiceUnavailable
@@ -33,7 +33,7 @@ MAX_KEY_LENGTH = 255
 StoredResponse = dict[str, Any]  # {"status": int, "body": ..., "headers": {...}}
 
 
-class _RedisStore(RedisCachePersistenceLayer):
+class _RedisStore(CachePersistenceLayer):
     """Powertools' Redis layer, keeping the payload hash when a record completes.
 
     Its `_update_record` (3.37) rewrites the record without the validation hash, so every replay
@@ -62,7 +62,7 @@ def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
 
 class IdempotentCreates:
     def __init__(self, client: redis.Redis) -> None:
-        self._store = _RedisStore(client=cast("RedisClientProtocol", client))
+        self._store = _RedisStore(client=cast("CacheClientProtocol", client))
         self._config = IdempotencyConfig(
             event_key_jmespath="[caller, operation, key]",
             payload_validation_jmespath="body",

@@ -17,10 +17,18 @@ REPOSITORIES: tuple[type[MongoRepository], ...] = (
 
 
 def ensure_indexes(db: Database[Doc]) -> dict[str, list[str]]:
-    """Create every declared index (idempotent); return the index names per collection."""
-    created: dict[str, list[str]] = {}
+    """Create every declared index that is missing; return the declared names per collection."""
+    declared: dict[str, list[str]] = {}
+    collections = set(db.list_collection_names())
     for repo in REPOSITORIES:
-        models = getattr(repo, "indexes", [])
-        if models:
-            created[repo.collection_name] = db[repo.collection_name].create_indexes(models)
-    return created
+        collection = db[repo.collection_name]
+        existing = (
+            set(collection.index_information()) if repo.collection_name in collections else set()
+        )
+        # Only the missing ones: FerretDB 1.24 drops the connection when createIndexes
+        # names several indexes that already exist.
+        missing = [m for m in repo.indexes if m.document["name"] not in existing]
+        if missing:
+            collection.create_indexes(missing)
+        declared[repo.collection_name] = [m.document["name"] for m in repo.indexes]
+    return declared

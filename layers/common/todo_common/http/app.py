@@ -15,6 +15,15 @@ from todo_common.http.problems import register_problem_handlers
 from todo_common.logs import logger
 from todo_common.settings import get_settings
 
+# Bodies Mangum returns as text rather than base64 (problem+json included).
+TEXT_MIME_TYPES = [
+    "text/",
+    "application/json",
+    "application/problem+json",
+    "application/javascript",
+    "application/xml",
+    "application/vnd.oai.openapi",
+]
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
@@ -41,7 +50,7 @@ def create_app(*, title: str, routers: Sequence[APIRouter], summary: str | None 
 
 def lambda_handler(app: FastAPI) -> LambdaHandler:
     """The Lambda entry point for `app`: API Gateway HTTP API (payload 2.0) events via Mangum."""
-    adapter = Mangum(app, lifespan="off")
+    adapter = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from bson import ObjectId
-from pymongo import ReturnDocument
+from pymongo import IndexModel, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from todo_common.errors import Conflict, NotFound, PreconditionFailed
 from todo_common.models import utcnow
@@ -25,8 +25,9 @@ def object_id(value: str) -> ObjectId | None:
 class MongoRepository:
     collection_name: ClassVar[str]
     entity_name: ClassVar[str] = "Resource"
-    # unique index name -> the field a client should be told about on a duplicate
+    # unique stored field -> the name a client knows it by, for the 409 message
     unique_fields: ClassVar[dict[str, str]] = {}
+    indexes: ClassVar[list[IndexModel]] = []
 
     def __init__(self, db: Database[Doc]) -> None:
         self.collection: Collection[Doc] = db[self.collection_name]
@@ -42,7 +43,7 @@ class MongoRepository:
         try:
             self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
-            raise self._duplicate(exc) from exc
+            raise self._duplicate(exc, doc) from exc
         return doc
 
     def update(
@@ -71,7 +72,13 @@ class MongoRepository:
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError as exc:
-            raise self._duplicate(exc) from exc
+            raise self._duplicate(exc, set_fields, oid) from exc
+        except OperationFailure as exc:
+            # FerretDB reports a unique-index clash on update as a generic failure (code 1,
+            # "UNIQUE constraint failed: index ..."); MongoDB raises DuplicateKeyError above.
+            if "UNIQUE constraint failed" not in str(exc):
+                raise
+            raise self._duplicate(exc, set_fields, oid) from exc
         if updated is None:
             if self.collection.find_one({"_id": oid}, {"_id": 1}) is None:
                 raise NotFound(f"{self.entity_name} not found")
@@ -91,10 +98,23 @@ class MongoRepository:
         rows = rows[:limit]
         return Page(rows, encode_cursor(sort, rows[-1]) if more and rows else None)
 
-    def _duplicate(self, exc: DuplicateKeyError) -> Conflict:
-        details = exc.details or {}
-        message = str(details.get("errmsg", exc))
-        for index_name, field in self.unique_fields.items():
-            if index_name in message or field in (details.get("keyPattern") or {}):
-                return Conflict(f"A {self.entity_name.lower()} with this {field} already exists")
+    def _duplicate(
+        self, exc: OperationFailure, fields: Doc, own_id: ObjectId | None = None
+    ) -> Conflict:
+        """A Conflict naming the field that clashed: from the error when the server says which
+        index (MongoDB), else by looking for another record holding one of the values (FerretDB)."""
+        message = str((exc.details or {}).get("errmsg", exc))
+        candidates = {f: n for f, n in self.unique_fields.items() if f in fields}
+        clashing = [n for f, n in candidates.items() if f in message]
+        if not clashing:
+            for stored, name in candidates.items():
+                other = self.collection.find_one(
+                    {stored: fields[stored], "_id": {"$ne": own_id}}, {"_id": 1}
+                )
+                if other is not None:
+                    clashing.append(name)
+        if clashing:
+            return Conflict(
+                f"A {self.entity_name.lower()} with this {' and '.join(clashing)} already exists"
+            )
         return Conflict(f"{self.entity_name} already exists")

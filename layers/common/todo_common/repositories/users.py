@@ -15,10 +15,7 @@ from todo_common.repositories.pagination import Page, SortSpec
 class UserRepository(MongoRepository):
     collection_name = "users"
     entity_name = "User"
-    unique_fields: ClassVar[dict[str, str]] = {
-        "users_email_unique": "email",
-        "users_username_unique": "username",
-    }
+    unique_fields: ClassVar[dict[str, str]] = {"email": "email", "usernameKey": "username"}
     # API sort names -> stored fields
     sort_fields: ClassVar[dict[str, str]] = {
         "createdAt": "createdAt",

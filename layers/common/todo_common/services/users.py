@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import redis
 from pydantic.alias_generators import to_camel
 
 from todo_common.errors import (
@@ -26,6 +29,7 @@ from todo_common.security.passwords import hash_password, verify_password
 from todo_common.security.sessions import SessionStore
 
 ADMIN_ONLY_FIELDS = ("role", "is_active")
+ADMIN_REMOVAL_LOCK = "lock:admin-removal"
 SORTABLE = frozenset({"createdAt", "updatedAt", "username"})
 # Without If-Match, a read-check-write that loses a race is retried this many times.
 UPDATE_ATTEMPTS = 3
@@ -37,9 +41,11 @@ class UserService:
         users: UserRepository,
         tasks: TaskRepository,
         sessions: SessionStore,
+        redis_client: redis.Redis,
         bcrypt_rounds: int,
     ) -> None:
         self._users = users
+        self._redis = redis_client
         self._tasks = tasks
         self._sessions = sessions
         self._rounds = bcrypt_rounds
@@ -113,7 +119,8 @@ class UserService:
             if not changes:
                 return current
             try:
-                doc = self._users.update(user_id, changes, expected_version=current.version)
+                with self._admin_removal(current, changes):
+                    doc = self._users.update(user_id, changes, expected_version=current.version)
             except PreconditionFailed:
                 if if_match is not None or attempt == UPDATE_ATTEMPTS - 1:
                     raise
@@ -131,8 +138,8 @@ class UserService:
             raise PreconditionFailed()
         if not current.is_active:
             return
-        self._guard_last_admin(current)
-        self._users.update(user_id, {"isActive": False}, expected_version=current.version)
+        with self._admin_removal(current, {"isActive": False}):
+            self._users.update(user_id, {"isActive": False}, expected_version=current.version)
         self._deactivated(user_id)
 
     def restore(self, principal: Principal, user_id: str, if_match: int | None) -> User:
@@ -182,8 +189,6 @@ class UserService:
             changes["role"] = sent["role"].value
         if "is_active" in sent and sent["is_active"] != current.is_active:
             changes["isActive"] = sent["is_active"]
-        if "role" in changes or changes.get("isActive") is False:
-            self._guard_last_admin(current)
         if "current_password" in sent and "password" not in sent:
             raise InvalidInput(
                 "currentPassword is only used together with password",
@@ -207,13 +212,30 @@ class UserService:
         if not verify_password(current_password, current.password_hash):
             raise Forbidden("currentPassword is incorrect")
 
-    def _guard_last_admin(self, current: User) -> None:
-        if (
+    @contextmanager
+    def _admin_removal(self, current: User, changes: dict[str, Any]) -> Iterator[None]:
+        """Around a write that may remove an active ADMIN (delete, deactivate, demote).
+
+        Without multi-document transactions, "another active ADMIN remains" and the write must
+        not interleave with a concurrent removal, so such writes take one Redis lock in turn.
+        """
+        removes = (
             current.role is Role.ADMIN
             and current.is_active
-            and self._users.count_active_admins() <= 1
-        ):
-            raise Conflict("The last active ADMIN cannot be deleted, deactivated or demoted")
+            and ("role" in changes or changes.get("isActive") is False)
+        )
+        if not removes:
+            yield
+            return
+        lock = self._redis.lock(ADMIN_REMOVAL_LOCK, timeout=10, blocking_timeout=3)
+        if not lock.acquire():
+            raise Conflict("Another change to the ADMINs is in progress; retry shortly")
+        try:
+            if self._users.count_active_admins() <= 1:
+                raise Conflict("The last active ADMIN cannot be deleted, deactivated or demoted")
+            yield
+        finally:
+            lock.release()
 
     def _deactivated(self, user_id: str) -> None:
         """What deleting (deactivating) an account entails: its sessions end, its open tasks
