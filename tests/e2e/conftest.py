@@ -36,12 +36,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def gateway_url() -> Iterator[str]:
+def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_servers()
     port = _free_port()
     env = {**os.environ, "APP_PORT": str(port), "APP_HOST": "127.0.0.1"}
-    log_path = ROOT / ".local" / "test" / "logs" / "gateway.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path = tmp_path_factory.mktemp("gateway") / "gateway.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "devtools.serve", "--port", str(port)],
@@ -126,3 +125,14 @@ def user_with_token(
         return user, bearer(tokens["access_token"])
 
     return _make
+
+
+@pytest.fixture
+def client(api: httpx.Client) -> httpx.Client:
+    """`api`, sending a fresh `X-Request-Id` with every request (errors must echo it)."""
+
+    def tag(request: httpx.Request) -> None:
+        request.headers.setdefault("X-Request-Id", f"e2e-{os.urandom(8).hex()}")
+
+    api.event_hooks["request"].append(tag)
+    return api

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ def _servers() -> None:
 
 
 @pytest.fixture
-def db(_servers: None) -> Iterator[Database[dict[str, Any]]]:
+def db(_servers: None) -> Database[dict[str, Any]]:
     database = get_database()
     for name in database.list_collection_names():
         database[name].delete_many({})
@@ -32,7 +31,7 @@ def db(_servers: None) -> Iterator[Database[dict[str, Any]]]:
 
 
 @pytest.fixture
-def redis_client(_servers: None) -> Iterator[redis.Redis]:
+def redis_client(_servers: None) -> redis.Redis:
     client = get_redis()
     client.flushdb()
     return client

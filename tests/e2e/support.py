@@ -1,0 +1,151 @@
+"""What the end-to-end tests check again and again: problem documents, gateway refusals, the
+stored users, and tokens made by hand (expired, forged) with PyJWT.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+from bson import ObjectId
+from pymongo.database import Database
+
+from todo_common.settings import get_settings
+
+PROBLEM_KEYS = frozenset({"type", "title", "status", "detail", "instance", "requestId"})
+# A body just over the 64 KiB limit of SPEC §6.
+OVERSIZED = 70 * 1024
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert `response` is an RFC 9457 problem of `status` from a function, and return its body.
+
+    Checks the media type, the members (and no others, so no stack trace), `instance`, the
+    `X-Request-Id` echo (the one the client sent, if any) and the headers `status` requires.
+    """
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body.keys() >= PROBLEM_KEYS, body
+    assert body.keys() <= PROBLEM_KEYS | {"errors"}, body
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert body["title"]
+    assert body["detail"]
+    assert body["instance"] == response.request.url.path
+    echoed = response.headers.get("x-request-id")
+    assert echoed, "every function response carries X-Request-Id"
+    assert body["requestId"] == echoed
+    sent = response.request.headers.get("x-request-id")
+    if sent is not None:
+        assert echoed == sent
+    if status == 401:
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    if status == 422:
+        assert body["errors"], "a 422 names the offending fields"
+        assert all(set(error) == {"loc", "msg"} for error in body["errors"])
+    if status == 429:
+        assert int(response.headers["retry-after"]) >= 1
+    return body
+
+
+def assert_gateway_refusal(response: httpx.Response, status: int) -> None:
+    """API Gateway's own answer, before any function ran: 401 (no token) or 403 (refused)."""
+    message = {401: "Unauthorized", 403: "Forbidden"}[status]
+    assert response.status_code == status, response.text
+    assert response.json() == {"message": message}
+
+
+def users_state(db: Database[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every stored user document, in a stable order: compare before and after a request."""
+    return list(db["users"].find({}, sort=[("_id", 1)]))
+
+
+def stored_user(db: Database[dict[str, Any]], user_id: str) -> dict[str, Any]:
+    doc = db["users"].find_one({"_id": ObjectId(user_id)})
+    assert doc is not None, f"user {user_id} is not stored"
+    return doc
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The claims of one of the API's tokens, read without checking them (to reuse `sid`)."""
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def make_token(
+    *,
+    sub: str,
+    role: str,
+    sid: str,
+    typ: str = "access",
+    issued: timedelta = timedelta(0),
+    lifetime: timedelta = timedelta(minutes=15),
+    key: str | None = None,
+    algorithm: str | None = None,
+    drop: tuple[str, ...] = (),
+) -> str:
+    """A token signed like the API's own (by default with its key), issued `issued` ago.
+
+    A negative `lifetime - issued` gives a token that has already expired; `key`, `algorithm` and
+    `drop` (claims to leave out) make forgeries.
+    """
+    security = get_settings().security
+    iat = datetime.now(UTC) - issued
+    claims: dict[str, Any] = {
+        "iss": security.jwt_issuer,
+        "aud": security.jwt_audience,
+        "sub": sub,
+        "role": role,
+        "sid": sid,
+        "jti": uuid.uuid4().hex,
+        "typ": typ,
+        "iat": iat,
+        "exp": iat + lifetime,
+    }
+    for name in drop:
+        del claims[name]
+    return jwt.encode(
+        claims,
+        key if key is not None else os.environ["SECURITY_SECRET_KEY"],
+        algorithm=algorithm or security.jwt_algorithm,
+    )
+
+
+def resigned(
+    token: str,
+    *,
+    key: str | None = None,
+    algorithm: str | None = None,
+    drop: tuple[str, ...] = (),
+    issued: timedelta = timedelta(0),
+    lifetime: timedelta = timedelta(minutes=15),
+) -> str:
+    """A new token for the same user, session and type as `token`, signed and timed as asked."""
+    claims = unverified_claims(token)
+    return make_token(
+        sub=claims["sub"],
+        role=claims["role"],
+        sid=claims["sid"],
+        typ=claims["typ"],
+        key=key,
+        algorithm=algorithm,
+        drop=drop,
+        issued=issued,
+        lifetime=lifetime,
+    )
+
+
+def expired_access_token(access_token: str) -> str:
+    """A genuinely signed access token of the same live session that expired an hour ago."""
+    return resigned(access_token, issued=timedelta(hours=2), lifetime=timedelta(hours=1))
+
+
+def unsigned_token(access_token: str) -> str:
+    """The same claims with `alg: none` and no signature: must never be accepted."""
+    claims = unverified_claims(access_token)
+    return jwt.encode(claims, key="", algorithm="none")
