@@ -14,11 +14,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +26,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")
 
 from benchmarks.events import http_event, lambda_context, load_function  # noqa: E402
+from benchmarks.measure import repeat_ms, row  # noqa: E402
 
 FLOOR_IMPORTS = (
     "import fastapi, fastapi.security, mangum, pydantic, pydantic_settings, email_validator, "
@@ -51,37 +50,6 @@ def _fresh_process_ms(code: str, runs: int) -> list[float]:
     return timings
 
 
-def _repeat_ms(fn: Callable[[], object], runs: int, warmup: int = 20) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        timings.append((time.perf_counter() - start) * 1000)
-    return timings
-
-
-def _p(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
-
-
-def _row(
-    name: str, values: list[float], floor: list[float] | None = None, target: float | None = None
-) -> None:
-    p50 = statistics.median(values)
-    line = f"{name:<44} p50 {p50:8.2f} ms   p95 {_p(values, 95):8.2f} ms"
-    if floor is not None:
-        ratio = p50 / statistics.median(floor)
-        verdict = (
-            ""
-            if target is None
-            else f"  (target <= {target:.2f}x: {'met' if ratio <= target else 'NOT met'})"
-        )
-        line += f"   = {ratio:.2f}x floor{verdict}"
-    print(line, flush=True)
-
-
 def cold_start(runs: int = 15) -> None:
     print(f"\n# Cold start, users function ({runs} fresh interpreters each, alternating)")
     floor: list[float] = []
@@ -89,8 +57,8 @@ def cold_start(runs: int = 15) -> None:
     for _ in range(runs):
         floor += _fresh_process_ms(FLOOR_IMPORTS, 1)
         handler += _fresh_process_ms(HANDLER_IMPORT, 1)
-    _row("floor: import third-party packages", floor)
-    _row("users handler: import app.handler", handler, floor, 1.25)
+    row("floor: import third-party packages", floor)
+    row("users handler: import app.handler", handler, floor, 1.25)
 
 
 def warm_me(runs: int = 500) -> None:
@@ -122,10 +90,10 @@ def warm_me(runs: int = 500) -> None:
         return users.find_one({"_id": object_id(claims.sub)})
 
     print(f"\n# Warm GET /users/me ({runs} calls each)")
-    floor = _repeat_ms(direct, runs)
-    through = _repeat_ms(lambda: handler(event, lambda_context()), runs)
-    _row("floor: JWT + Redis session + MongoDB by id", floor)
-    _row("users handler: GET /users/me", through, floor, 2.0)
+    floor = repeat_ms(direct, runs)
+    through = repeat_ms(lambda: handler(event, lambda_context()), runs)
+    row("floor: JWT + Redis session + MongoDB by id", floor)
+    row("users handler: GET /users/me", through, floor, 2.0)
 
 
 def login_latency(runs: int = 10) -> None:
@@ -137,9 +105,9 @@ def login_latency(runs: int = 10) -> None:
     handler = load_function("users")
     event = http_event("POST", "/auth/login", body={"email": email, "password": password})
     print(f"\n# Login at bcrypt cost {rounds} ({runs} calls)")
-    _row(
+    row(
         "users handler: POST /auth/login",
-        _repeat_ms(lambda: handler(event, lambda_context()), runs, warmup=1),
+        repeat_ms(lambda: handler(event, lambda_context()), runs, warmup=1),
     )
 
 
@@ -149,6 +117,10 @@ def main() -> int:
     cold_start()
     warm_me()
     login_latency()
+    from benchmarks import tasks
+
+    tasks.list_pages(runs=int(os.environ.get("BENCH_PAGE_RUNS", "3")))
+    tasks.warm_get_task(runs=500)
     return 0
 
 
