@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from bson import ObjectId
 from pymongo.database import Database
 
-from todo_common.models import Role, User
+from todo_common.models import Project, Role, Task, TaskStatus, User, utcnow
+from todo_common.repositories.projects import ProjectRepository, project_search_keys
+from todo_common.repositories.tasks import TaskRepository, due_fields
 from todo_common.repositories.users import UserRepository, user_search_keys
 from todo_common.security.passwords import hash_password
 
@@ -40,3 +47,133 @@ def make_user(
         }
     )
     return User.from_document(doc)
+
+
+def make_project(
+    db: Database[dict[str, Any]],
+    owner: User,
+    *,
+    name: str | None = None,
+    description: str = "",
+    is_active: bool = True,
+) -> Project:
+    """A project stored as `ProjectService.create` stores one; an inactive one carries no
+    `cascadeId`, as if deleted before it had tasks."""
+    name = name or f"Project {next(_counter)}"
+    doc = ProjectRepository(db).insert(
+        {
+            "name": name,
+            "description": description,
+            "ownerId": owner.id,
+            "isActive": is_active,
+            "cascadeId": None,
+            **project_search_keys(name),
+        }
+    )
+    return Project.from_document(doc)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task for `make_task`/`make_tasks`: open tasks are ASSIGNED with an assignee, PENDING
+    without; `completed` makes it COMPLETED (keeping the assignee)."""
+
+    description: str | None = None
+    assignee: User | None = None
+    completed: bool = False
+    due_date: datetime | None = None
+    is_active: bool = True
+    created_at: datetime | None = None  # make_tasks only; make_task stores "now"
+
+
+def _task_fields(project: Project, created_by: str, spec: TaskSpec, n: int) -> dict[str, Any]:
+    """The fields `TaskService.create` stores, `dueSort` included."""
+    if spec.completed:
+        status = TaskStatus.COMPLETED
+    else:
+        status = TaskStatus.ASSIGNED if spec.assignee else TaskStatus.PENDING
+    return {
+        "projectId": project.id,
+        "description": spec.description or f"Task {n}",
+        "assignedTo": spec.assignee.id if spec.assignee else None,
+        "status": status.value,
+        "completedAt": utcnow() if spec.completed else None,
+        "createdBy": created_by,
+        "isActive": spec.is_active,
+        "cascadeId": None,
+        **due_fields(spec.due_date),
+    }
+
+
+def make_task(
+    db: Database[dict[str, Any]],
+    project: Project,
+    *,
+    created_by: User | None = None,
+    description: str | None = None,
+    assignee: User | None = None,
+    completed: bool = False,
+    due_date: datetime | None = None,
+    is_active: bool = True,
+) -> Task:
+    """A task stored through `TaskRepository.insert`, created by the project's owner by default."""
+    spec = TaskSpec(description, assignee, completed, due_date, is_active)
+    creator = created_by.id if created_by else project.owner_id
+    fields = _task_fields(project, creator, spec, next(_counter))
+    return Task.from_document(TaskRepository(db).insert(fields))
+
+
+def make_tasks(
+    db: Database[dict[str, Any]],
+    project: Project,
+    specs: Sequence[TaskSpec],
+    *,
+    created_by: User,
+) -> list[Task]:
+    """Many tasks in one `insert_many`, each in the shape `TaskRepository.insert` writes.
+
+    Without a `created_at`, all share one timestamp (as a burst within one millisecond would):
+    the `_id` tie-breaker then decides their order.
+    """
+    now = utcnow()
+    docs = []
+    for n, spec in enumerate(specs):
+        created = spec.created_at or now
+        docs.append(
+            {
+                "_id": ObjectId(),
+                **_task_fields(project, created_by.id, spec, n),
+                "version": 1,
+                "createdAt": created,
+                "updatedAt": created,
+            }
+        )
+    if docs:
+        TaskRepository(db).collection.insert_many(docs, ordered=False)
+    return [Task.from_document(doc) for doc in docs]
+
+
+def shuffled_task_specs(
+    count: int,
+    *,
+    seed: int,
+    first_due: datetime,
+    **per_task: Callable[[int], Any],
+) -> list[TaskSpec]:
+    """`count` task specs for ordering tests: creation times a day ago, shuffled against the
+    insertion order (so against `_id`), three per millisecond; one in six without a due date,
+    the others on 40 days from `first_due`. `per_task` sets other TaskSpec fields by index."""
+    rng = random.Random(seed)
+    order = list(range(count))
+    rng.shuffle(order)
+    base = utcnow() - timedelta(days=1)
+    specs = []
+    for n in range(count):
+        fields: dict[str, Any] = {
+            "description": f"task {n:04d}",
+            "created_at": base + timedelta(milliseconds=order[n] // 3),
+            "due_date": None if n % 6 == 0 else first_due + timedelta(days=rng.randrange(40)),
+        }
+        fields |= {name: make(n) for name, make in per_task.items()}
+        specs.append(TaskSpec(**fields))
+    return specs

@@ -149,3 +149,17 @@ def unsigned_token(access_token: str) -> str:
     """The same claims with `alg: none` and no signature: must never be accepted."""
     claims = unverified_claims(access_token)
     return jwt.encode(claims, key="", algorithm="none")
+
+
+# -- projects and tasks ------------------------------------------------------------------------
+
+
+def projects_and_tasks(db: Database[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Every stored project and task, in a stable order: compare before and after a request."""
+    return {name: list(db[name].find({}, sort=[("_id", 1)])) for name in ("projects", "tasks")}
+
+
+def stored_task(db: Database[dict[str, Any]], task_id: str) -> dict[str, Any]:
+    doc = db["tasks"].find_one({"_id": ObjectId(task_id)})
+    assert doc is not None, f"task {task_id} is not stored"
+    return doc

@@ -40,10 +40,4 @@ def redis_client(_servers: None) -> redis.Redis:
 @pytest.fixture
 def clean(db: Database[dict[str, Any]], redis_client: redis.Redis) -> None:
     """Both stores empty, and the services rebuilt so no state leaks between tests."""
-    for factory in (
-        container.auth_service,
-        container.user_service,
-        container.session_store,
-        container.idempotent_creates,
-    ):
-        factory.cache_clear()
+    container.reset()

@@ -259,3 +259,33 @@ def _route_of(path: str) -> tuple[str, dict[str, str]]:
         route = "/users/{id}" + ("/" + "/".join(parts[2:]) if len(parts) > 2 else "")
         return route, {"id": parts[1]}
     return path, {}
+
+
+class FunctionApi:
+    """Another function (projects, tasks), spoken to as `UsersApi` speaks to users.
+
+    Its routes are `/<collection>`, `/<collection>/{id}` and `/<collection>/{id}/<action>`, as
+    in `template.yaml`; the event carries that route key and the `id` path parameter.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.handler = load_function(name)
+
+    def request(self, method: str, path: str, **parts: Any) -> LambdaResponse:
+        """Invoke with the keyword parts `UsersApi.build` takes (token, json, body, headers...)."""
+        return invoke(self.handler, self.build(method, path, **parts))
+
+    @staticmethod
+    def build(method: str, path: str, **parts: Any) -> Request:
+        request = UsersApi.build(method, path, **parts)
+        request.route, request.path_params = collection_route_of(path)
+        return request
+
+
+def collection_route_of(path: str) -> tuple[str, dict[str, str]]:
+    """The `template.yaml` route of a `/<collection>/{id}[/<action>]` path, and its parameters."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 2:
+        return path, {}
+    route = f"/{parts[0]}/{{id}}" + "".join(f"/{part}" for part in parts[2:])
+    return route, {"id": parts[1]}

@@ -17,23 +17,14 @@ from pymongo.database import Database
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.integration.lambda_events import LambdaResponse, UsersApi
 from todo_common import container
-from todo_common.clients import get_mongo_client, get_redis
+from todo_common.clients import database_is_ferretdb, get_mongo_client, get_redis
 from todo_common.models import User
 from todo_common.settings import get_settings
 
 pytestmark = pytest.mark.integration
 
 Db = Database[dict[str, Any]]
-CACHED = (
-    get_settings,
-    get_redis,
-    get_mongo_client,
-    container.session_store,
-    container.token_service,
-    container.auth_service,
-    container.user_service,
-    container.idempotent_creates,
-)
+CACHED = (get_settings, get_redis, get_mongo_client, database_is_ferretdb)
 
 
 def _closed_port() -> int:
@@ -46,6 +37,7 @@ def _closed_port() -> int:
 def _forget_clients() -> None:
     for factory in CACHED:
         factory.cache_clear()
+    container.reset()
 
 
 @contextmanager
