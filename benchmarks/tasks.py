@@ -91,7 +91,7 @@ def _deep_cursor(project_id: str, position: int) -> str:
         .skip(position)
         .limit(1)
     )
-    return encode_cursor(sort, doc)
+    return encode_cursor(sort, doc, "tasks")
 
 
 def list_pages(runs: int) -> None:

@@ -3,7 +3,8 @@
 Run under `scripts/servers.py run --profile dev`, which starts MongoDB (FerretDB), Redis and SQS
 (moto) unless the environment points at running ones. Steps: create indexes, create the
 development ADMIN (`DEV_ADMIN_EMAIL` / `DEV_ADMIN_PASSWORD`) when no ADMIN exists, and serve
-`template.yaml`'s routes on `APP_HOST:APP_PORT`.
+`template.yaml`'s routes on `APP_HOST:APP_PORT`, with the worker that feeds the audit queue to its
+consumer and runs the outbox relay.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from devtools.gateway import LocalGateway
+    from devtools.template import load_template
+    from devtools.worker import Worker
     from todo_common.cli import create_admin, create_indexes
     from todo_common.settings import get_settings
 
@@ -56,12 +59,19 @@ def main(argv: list[str] | None = None) -> int:
         "Development Admin",
         only_if_none=True,
     )
-    gateway = LocalGateway.from_file(args.template)
+    template = load_template(args.template)
+    gateway = LocalGateway(template)
     gateway.warm_up()
+    worker = Worker(template)
+    worker.start()
     host = args.host or settings.app.host
     port = args.port or settings.app.port
     print(
         f"Todo API on http://{host}:{port} (docs: http://{host}:{port}/docs); Ctrl-C stops it.",
+        flush=True,
+    )
+    print(
+        f"Worker: {len(worker.pollers)} queue consumer(s), {len(worker.schedules)} schedule(s).",
         flush=True,
     )
     uvicorn.run(gateway, host=host, port=port, log_level=args.log_level, lifespan="off")

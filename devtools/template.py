@@ -65,10 +65,27 @@ class AuthorizerDef:
 
 
 @dataclass(frozen=True)
+class QueueTrigger:
+    function: str
+    queue: str  # the queue's logical id
+    queue_url_env: str | None  # the function env var set to `!Ref <queue>`: the local URL's name
+    batch_size: int
+    reports_failures: bool
+
+
+@dataclass(frozen=True)
+class ScheduleTrigger:
+    function: str
+    expression: str  # rate(1 minute)
+
+
+@dataclass(frozen=True)
 class Template:
     functions: dict[str, FunctionDef]
     routes: list[Route]
     authorizer: AuthorizerDef | None
+    queue_triggers: list[QueueTrigger] = field(default_factory=list)
+    schedules: list[ScheduleTrigger] = field(default_factory=list)
 
 
 def _route_pattern(path: str) -> tuple[re.Pattern[str], tuple[int, int]]:
@@ -98,6 +115,13 @@ def load_template(path: Path) -> Template:
     routes: list[Route] = []
     authorizer: AuthorizerDef | None = None
     default_authorizer: str | None = None
+    queue_triggers: list[QueueTrigger] = []
+    schedules: list[ScheduleTrigger] = []
+    env_refs = {
+        value["Ref"]: name
+        for name, value in ((globals_fn.get("Environment") or {}).get("Variables") or {}).items()
+        if isinstance(value, dict) and "Ref" in value
+    }
 
     for logical_id, resource in resources.items():
         props = resource.get("Properties") or {}
@@ -124,9 +148,25 @@ def load_template(path: Path) -> Template:
             timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
         )
         for event in (props.get("Events") or {}).values():
+            ev = event.get("Properties") or {}
+            if event.get("Type") == "SQS":
+                queue = (ev.get("Queue") or {}).get("Fn::GetAtt", [None])[0]
+                queue_triggers.append(
+                    QueueTrigger(
+                        function=logical_id,
+                        queue=str(queue),
+                        queue_url_env=env_refs.get(queue),
+                        batch_size=int(ev.get("BatchSize", 10)),
+                        reports_failures="ReportBatchItemFailures"
+                        in (ev.get("FunctionResponseTypes") or []),
+                    )
+                )
+                continue
+            if event.get("Type") == "Schedule":
+                schedules.append(ScheduleTrigger(logical_id, str(ev.get("Schedule", ""))))
+                continue
             if event.get("Type") != "HttpApi":
                 continue
-            ev = event.get("Properties") or {}
             auth_name = (ev.get("Auth") or {}).get("Authorizer")
             pattern, specificity = _route_pattern(str(ev["Path"]))
             routes.append(
@@ -144,4 +184,4 @@ def load_template(path: Path) -> Template:
             Route(r.method, r.path, r.function, False, r.pattern, r.specificity) for r in routes
         ]
     routes.sort(key=lambda r: r.specificity)
-    return Template(functions, routes, authorizer)
+    return Template(functions, routes, authorizer, queue_triggers, schedules)

@@ -1,22 +1,57 @@
-"""Cached factories for the services, built once per container on first use (not at import)."""
+"""Cached factories for repositories and services, built once per container on first use
+(not at import, so a cold start pays only for what a request needs)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
-from todo_common.clients import get_database, get_redis
+from todo_common.audit.publisher import AuditPublisher
+from todo_common.audit.trail import AuditTrail
+from todo_common.clients import database_is_ferretdb, get_database, get_redis
 from todo_common.idempotency import IdempotentCreates
+from todo_common.locks import Locks
+from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
 from todo_common.repositories.projects import ProjectRepository
-from todo_common.repositories.tasks import TaskRepository
+from todo_common.repositories.tasks import TaskReportQueries, TaskRepository
 from todo_common.repositories.users import UserRepository
 from todo_common.security.sessions import SessionStore
 from todo_common.security.throttle import LoginThrottle
 from todo_common.security.tokens import TokenService
+from todo_common.services.audits import AuditService
 from todo_common.services.auth import AuthService
 from todo_common.services.projects import ProjectService
+from todo_common.services.reports import ReportService
 from todo_common.services.tasks import TaskService
 from todo_common.services.users import UserService
 from todo_common.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Repositories:
+    users: UserRepository
+    projects: ProjectRepository
+    tasks: TaskRepository
+    audits: AuditRepository
+    outbox: AuditOutboxRepository
+
+
+@lru_cache(maxsize=1)
+def locks() -> Locks:
+    return Locks(get_redis())
+
+
+@lru_cache(maxsize=1)
+def repositories() -> Repositories:
+    db = get_database()
+    record_locks = locks() if database_is_ferretdb() else None
+    return Repositories(
+        users=UserRepository(db, record_locks),
+        projects=ProjectRepository(db, record_locks),
+        tasks=TaskRepository(db, record_locks),
+        audits=AuditRepository(db),
+        outbox=AuditOutboxRepository(db),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -30,43 +65,80 @@ def token_service() -> TokenService:
 
 
 @lru_cache(maxsize=1)
+def audit_trail() -> AuditTrail:
+    return AuditTrail(AuditPublisher.from_settings(), repositories().outbox)
+
+
+@lru_cache(maxsize=1)
 def auth_service() -> AuthService:
     security = get_settings().security
     return AuthService(
-        users=UserRepository(get_database()),
+        users=repositories().users,
         sessions=session_store(),
         tokens=token_service(),
         throttle=LoginThrottle(
             get_redis(), security.login_max_failures, security.login_window_seconds
         ),
+        audit=audit_trail(),
         bcrypt_rounds=security.bcrypt_rounds,
     )
 
 
 @lru_cache(maxsize=1)
 def user_service() -> UserService:
-    db = get_database()
+    repos = repositories()
     return UserService(
-        UserRepository(db),
-        TaskRepository(db),
+        repos.users,
+        repos.tasks,
         session_store(),
-        get_redis(),
+        locks(),
+        audit_trail(),
         get_settings().security.bcrypt_rounds,
     )
 
 
 @lru_cache(maxsize=1)
 def project_service() -> ProjectService:
-    db = get_database()
-    return ProjectService(ProjectRepository(db), TaskRepository(db), UserRepository(db))
+    repos = repositories()
+    return ProjectService(repos.projects, repos.tasks, repos.users, audit_trail())
 
 
 @lru_cache(maxsize=1)
 def task_service() -> TaskService:
-    db = get_database()
-    return TaskService(TaskRepository(db), ProjectRepository(db), UserRepository(db))
+    repos = repositories()
+    return TaskService(repos.tasks, repos.projects, repos.users, audit_trail())
+
+
+@lru_cache(maxsize=1)
+def audit_service() -> AuditService:
+    return AuditService(repositories().audits)
+
+
+@lru_cache(maxsize=1)
+def report_service() -> ReportService:
+    repos = repositories()
+    return ReportService(TaskReportQueries(repos.tasks), repos.projects, repos.users, repos.audits)
 
 
 @lru_cache(maxsize=1)
 def idempotent_creates() -> IdempotentCreates:
     return IdempotentCreates(get_redis())
+
+
+def reset() -> None:
+    """Forget every cached object (tests that change settings between cases)."""
+    for factory in (
+        locks,
+        repositories,
+        session_store,
+        token_service,
+        audit_trail,
+        auth_service,
+        user_service,
+        project_service,
+        task_service,
+        audit_service,
+        report_service,
+        idempotent_creates,
+    ):
+        factory.cache_clear()

@@ -17,8 +17,10 @@ from todo_common import container
 from todo_common.errors import FieldError, InvalidInput, PreconditionFailed, Unauthorized
 from todo_common.models import Principal
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from todo_common.services.audits import AuditService
 from todo_common.services.auth import AuthService
 from todo_common.services.projects import ProjectService
+from todo_common.services.reports import ReportService
 from todo_common.services.tasks import TaskService
 from todo_common.services.users import UserService
 
@@ -94,7 +96,17 @@ async def _task_service() -> TaskService:
     return container.task_service()
 
 
+async def _audit_service() -> AuditService:
+    return container.audit_service()
+
+
+async def _report_service() -> ReportService:
+    return container.report_service()
+
+
 Users = Annotated[UserService, Depends(_user_service)]
+Audits = Annotated[AuditService, Depends(_audit_service)]
+Reports = Annotated[ReportService, Depends(_report_service)]
 Projects = Annotated[ProjectService, Depends(_project_service)]
 Tasks = Annotated[TaskService, Depends(_task_service)]
 Auth = Annotated[AuthService, Depends(_auth_service)]

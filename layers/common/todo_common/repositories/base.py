@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar
 
 from bson import ObjectId
@@ -11,10 +12,16 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from todo_common.errors import Conflict, NotFound, PreconditionFailed
+from todo_common.locks import Locks
 from todo_common.models import utcnow
 from todo_common.repositories.pagination import Page, SortSpec, cursor_filter, encode_cursor
 
 Doc = dict[str, Any]
+
+# The outbox: audit events written in the same document update as the change they describe,
+# keyed by eventId, with a count the relay can find by index.
+OUTBOX = "outbox"
+OUTBOX_COUNT = "outboxCount"
 
 
 def object_id(value: str) -> ObjectId | None:
@@ -29,17 +36,32 @@ class MongoRepository:
     unique_fields: ClassVar[dict[str, str]] = {}
     indexes: ClassVar[list[IndexModel]] = []
 
-    def __init__(self, db: Database[Doc]) -> None:
+    def __init__(self, db: Database[Doc], record_locks: Locks | None = None) -> None:
         self.collection: Collection[Doc] = db[self.collection_name]
+        # Set only on servers whose findAndModify is not atomic (FerretDB 1.x): see locks.py.
+        self._record_locks = record_locks
 
     def get(self, id_: str) -> Doc | None:
         oid = object_id(id_)
         return None if oid is None else self.collection.find_one({"_id": oid})
 
-    def insert(self, fields: Doc) -> Doc:
-        """Insert a new record at version 1; a unique-index clash becomes `Conflict`."""
+    @staticmethod
+    def new_id() -> str:
+        return str(ObjectId())
+
+    def insert(self, fields: Doc, *, id_: str | None = None, event: Doc | None = None) -> Doc:
+        """Insert a new record at version 1, with `event` in its outbox; a unique-index clash
+        becomes `Conflict`."""
         now = utcnow()
-        doc: Doc = {"_id": ObjectId(), **fields, "version": 1, "createdAt": now, "updatedAt": now}
+        doc: Doc = {
+            "_id": ObjectId(id_) if id_ else ObjectId(),
+            **fields,
+            "version": 1,
+            "createdAt": now,
+            "updatedAt": now,
+        }
+        if event is not None:
+            doc |= {OUTBOX: {event["eventId"]: event}, OUTBOX_COUNT: 1}
         try:
             self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
@@ -53,11 +75,13 @@ class MongoRepository:
         *,
         expected_version: int | None = None,
         extra_filter: Doc | None = None,
+        event: Doc | None = None,
     ) -> Doc:
         """Apply `set_fields` atomically, bumping `version`.
 
         With `expected_version`, the write happens only if nobody changed the record since it was
-        read: otherwise `PreconditionFailed` (412). A missing record is `NotFound`.
+        read: otherwise `PreconditionFailed` (412). A missing record is `NotFound`. `event`
+        (an audit event) goes into the outbox in the same atomic update.
         """
         oid = object_id(id_)
         if oid is None:
@@ -65,12 +89,15 @@ class MongoRepository:
         query: Doc = {"_id": oid, **(extra_filter or {})}
         if expected_version is not None:
             query["version"] = expected_version
+        changes: Doc = {"$set": {**set_fields, "updatedAt": utcnow()}, "$inc": {"version": 1}}
+        if event is not None:
+            changes["$set"][f"{OUTBOX}.{event['eventId']}"] = event
+            changes["$inc"][OUTBOX_COUNT] = 1
         try:
-            updated = self.collection.find_one_and_update(
-                query,
-                {"$set": {**set_fields, "updatedAt": utcnow()}, "$inc": {"version": 1}},
-                return_document=ReturnDocument.AFTER,
-            )
+            with self._record_lock(oid):
+                updated = self.collection.find_one_and_update(
+                    query, changes, return_document=ReturnDocument.AFTER
+                )
         except DuplicateKeyError as exc:
             raise self._duplicate(exc, set_fields, oid) from exc
         except OperationFailure as exc:
@@ -85,18 +112,34 @@ class MongoRepository:
             raise PreconditionFailed()
         return updated
 
+    def _record_lock(self, oid: ObjectId) -> AbstractContextManager[None]:
+        if self._record_locks is None:
+            return nullcontext()
+        return self._record_locks.hold(f"{self.collection_name}:{oid}")
+
+    def clear_outbox(self, id_: str, event_id: str) -> None:
+        """Drop a sent event from a record's outbox (once: a second clear changes nothing)."""
+        field = f"{OUTBOX}.{event_id}"
+        self.collection.update_one(
+            {"_id": ObjectId(id_), field: {"$exists": True}},
+            {"$unset": {field: ""}, "$inc": {OUTBOX_COUNT: -1}},
+        )
+
+    def pending_outbox(self, limit: int) -> list[Doc]:
+        """Records whose outbox still holds events (for the relay)."""
+        return list(self.collection.find({OUTBOX_COUNT: {"$gt": 0}}, {OUTBOX: 1}).limit(limit))
+
     def page(self, filters: Doc, sort: SortSpec, limit: int, cursor: str | None) -> Page:
         query = dict(filters)
         if cursor:
-            query = (
-                {"$and": [filters, cursor_filter(sort, cursor)]}
-                if filters
-                else cursor_filter(sort, cursor)
-            )
+            after = cursor_filter(sort, cursor, self.collection_name)
+            query = {"$and": [filters, after]} if filters else after
         rows = list(self.collection.find(query).sort(sort.mongo_sort()).limit(limit + 1))
         more = len(rows) > limit
         rows = rows[:limit]
-        return Page(rows, encode_cursor(sort, rows[-1]) if more and rows else None)
+        return Page(
+            rows, encode_cursor(sort, rows[-1], self.collection_name) if more and rows else None
+        )
 
     def _duplicate(
         self, exc: OperationFailure, fields: Doc, own_id: ObjectId | None = None

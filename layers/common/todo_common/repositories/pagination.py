@@ -62,18 +62,19 @@ def _bad_cursor() -> InvalidInput:
     )
 
 
-def encode_cursor(sort: SortSpec, doc: dict[str, Any]) -> str:
+def encode_cursor(sort: SortSpec, doc: dict[str, Any], scope: str = "") -> str:
+    """An opaque cursor after `doc`, valid only for the same list (`scope`) and sort."""
     value = doc.get(sort.field) if sort.field != "_id" else None
     if isinstance(value, datetime):
         encoded: dict[str, Any] = {"t": "dt", "v": value.isoformat()}
     else:
         encoded = {"t": "raw", "v": value}
-    payload = {"s": sort.token, "id": str(doc["_id"]), "k": encoded}
+    payload = {"s": sort.token, "c": scope, "id": str(doc["_id"]), "k": encoded}
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def cursor_filter(sort: SortSpec, cursor: str) -> dict[str, Any]:
+def cursor_filter(sort: SortSpec, cursor: str, scope: str = "") -> dict[str, Any]:
     """The filter that selects the rows strictly after `cursor` in `sort` order."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -85,7 +86,7 @@ def cursor_filter(sort: SortSpec, cursor: str) -> dict[str, Any]:
             raise TypeError("a cursor value must be a scalar")  # never a query operator
     except (binascii.Error, ValueError, KeyError, TypeError, InvalidId) as exc:
         raise _bad_cursor() from exc
-    if payload.get("s") != sort.token:
+    if payload.get("s") != sort.token or payload.get("c", "") != scope:
         raise _bad_cursor()
     op = "$lt" if sort.descending else "$gt"
     if sort.field == "_id":

@@ -114,3 +114,55 @@ class TaskRepository(MongoRepository):
             },
         )
         return result.modified_count
+
+
+def _status_counts(rows: list[Doc]) -> dict[str, int]:
+    return {str(row["_id"]): int(row["count"]) for row in rows}
+
+
+class TaskReportQueries:
+    """The aggregations behind the reports (group and count only: FerretDB supports these)."""
+
+    def __init__(self, tasks: TaskRepository) -> None:
+        self._collection = tasks.collection
+
+    def count_by_status(self, project_id: str) -> dict[str, int]:
+        return _status_counts(
+            list(
+                self._collection.aggregate(
+                    [
+                        {"$match": {"isActive": True, "projectId": project_id}},
+                        {"$group": {"_id": "$status", "count": {"$sum": 1}}},
+                    ]
+                )
+            )
+        )
+
+    def by_project_and_status(self, user_id: str) -> list[tuple[str, str, int]]:
+        rows = self._collection.aggregate(
+            [
+                {"$match": {"isActive": True, "assignedTo": user_id}},
+                {
+                    "$group": {
+                        "_id": {"projectId": "$projectId", "status": "$status"},
+                        "count": {"$sum": 1},
+                    }
+                },
+            ]
+        )
+        return [(r["_id"]["projectId"], r["_id"]["status"], int(r["count"])) for r in rows]
+
+    def count_overdue(
+        self, now: datetime, *, project_id: str | None = None, assigned_to: str | None = None
+    ) -> int:
+        """Open, active tasks whose due date has passed."""
+        query: dict[str, Any] = {
+            "isActive": True,
+            "status": {"$in": OPEN_STATUSES},
+            "dueSort": {"$lt": now},
+        }
+        if project_id is not None:
+            query["projectId"] = project_id
+        if assigned_to is not None:
+            query["assignedTo"] = assigned_to
+        return self._collection.count_documents(query)

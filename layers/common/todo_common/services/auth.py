@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from todo_common.errors import Unauthorized
+from todo_common.audit.events import AuditAction, AuditEntity, new_event
+from todo_common.audit.trail import AuditTrail
+from todo_common.errors import TooManyRequests, Unauthorized
 from todo_common.models import Principal, Role, User
 from todo_common.repositories.users import UserRepository
 from todo_common.security.passwords import dummy_hash, verify_password
@@ -20,31 +22,47 @@ class AuthService:
         sessions: SessionStore,
         tokens: TokenService,
         throttle: LoginThrottle,
+        audit: AuditTrail,
         bcrypt_rounds: int,
     ) -> None:
         self._users = users
         self._sessions = sessions
         self._tokens = tokens
         self._throttle = throttle
+        self._audit = audit
         self._rounds = bcrypt_rounds
 
     def login(self, email: str, password: str, client_ip: str) -> TokenPair:
         """Check the credentials and open a session; every failure looks and costs the same."""
         email = email.lower()
-        self._throttle.check(email, client_ip)
         doc = self._users.get_by_email(email)
+        account = str(doc["_id"]) if doc else email  # who the attempt was for, in the trail
+        try:
+            self._throttle.check(email, client_ip)
+        except TooManyRequests:
+            self._failed(account, "LOGIN_FAILED_THROTTLED")
+            raise
         if doc is None:
             verify_password(password, dummy_hash(self._rounds))
-            user = None
+            failure: str | None = "LOGIN_FAILED_UNKNOWN_EMAIL"
         else:
             user = User.from_document(doc)
-            if not verify_password(password, user.password_hash) or not user.is_active:
-                user = None
-        if user is None:
+            password_ok = verify_password(password, user.password_hash)
+            failure = (
+                None
+                if password_ok and user.is_active
+                else "LOGIN_FAILED_WRONG_PASSWORD"
+                if not password_ok
+                else "LOGIN_FAILED_INACTIVE"
+            )
+        if failure is not None:
             self._throttle.record_failure(email, client_ip)
+            self._failed(account, failure)
             raise Unauthorized(BAD_CREDENTIALS, error=None)
         self._throttle.reset(email, client_ip)
-        return self._open_session(user)
+        pair, sid = self._open_session(user)
+        self._session_event(Principal(user.id, user.role, sid), AuditAction.LOGIN, "LOGIN")
+        return pair
 
     def refresh(self, refresh_token: str) -> TokenPair:
         """Swap a refresh token for a new pair; a second use of one revokes its whole session."""
@@ -57,6 +75,11 @@ class AuthService:
             session.sid, claims.jti, pair.refresh_jti, pair.refresh_expires_in
         )
         if outcome is Rotation.REUSED:
+            self._session_event(
+                Principal(session.user_id, Role(session.role), session.sid),
+                AuditAction.TOKEN_REUSE,
+                "TOKEN_REUSE_SESSION_REVOKED",
+            )
             raise Unauthorized("Refresh token was already used; the session has been revoked")
         if outcome is Rotation.UNKNOWN:
             raise Unauthorized("The session has ended; log in again")
@@ -64,6 +87,7 @@ class AuthService:
 
     def logout(self, principal: Principal) -> None:
         self._sessions.revoke(principal.session_id, principal.user_id)
+        self._session_event(principal, AuditAction.LOGOUT, "LOGOUT")
 
     def authenticate(self, access_token: str) -> Principal:
         """The caller of a request: a valid access token whose session is still open."""
@@ -73,10 +97,33 @@ class AuthService:
             raise Unauthorized("The session has ended; log in again")
         return Principal(user_id=session.user_id, role=Role(session.role), session_id=session.sid)
 
-    def _open_session(self, user: User) -> TokenPair:
+    def _open_session(self, user: User) -> tuple[TokenPair, str]:
         sid = SessionStore.new_id()
         pair = self._tokens.issue_pair(user.id, user.role.value, sid)
         self._sessions.create(
             sid, user.id, user.role.value, pair.refresh_jti, pair.refresh_expires_in
         )
-        return pair
+        return pair, sid
+
+    def _session_event(self, actor: Principal, action: AuditAction, detail: str) -> None:
+        self._audit.record(
+            new_event(
+                actor=actor,
+                action=action,
+                entity=AuditEntity.SESSION,
+                entity_id=actor.user_id,
+                detail=detail,
+            )
+        )
+
+    def _failed(self, account: str, detail: str) -> None:
+        """A failed login: no actor; the entity is the account's id (or the unknown email)."""
+        self._audit.record(
+            new_event(
+                actor=None,
+                action=AuditAction.LOGIN_FAILED,
+                entity=AuditEntity.SESSION,
+                entity_id=account,
+                detail=detail,
+            )
+        )

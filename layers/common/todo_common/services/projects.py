@@ -5,26 +5,35 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from todo_common.audit.events import AuditAction, AuditEntity
+from todo_common.audit.trail import AuditTrail
+from todo_common.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from todo_common.models import Principal, Project, Role, Slice, User
 from todo_common.rbac import Action, Grant, Relation, authorize
 from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.projects import ProjectRepository, project_search_keys
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
-from todo_common.schemas.projects import ProjectCreate, ProjectPatch
+from todo_common.schemas.projects import ProjectCreate, ProjectPatch, ProjectPublic
+from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 SORTABLE = frozenset({"createdAt", "updatedAt", "name"})
 OWNER_ROLES = (Role.MANAGER, Role.ADMIN)
+PROJECT_FIELDS = frozenset({"name", "description", "ownerId", "isActive"})
 
 
 class ProjectService:
     def __init__(
-        self, projects: ProjectRepository, tasks: TaskRepository, users: UserRepository
+        self,
+        projects: ProjectRepository,
+        tasks: TaskRepository,
+        users: UserRepository,
+        audit: AuditTrail,
     ) -> None:
         self._projects = projects
         self._tasks = tasks
         self._users = users
+        self._writes = AuditedWrites(projects, audit, AuditEntity.PROJECT, PROJECT_FIELDS)
 
     def create(self, principal: Principal, data: ProjectCreate) -> Project:
         """A MANAGER's project is their own; an ADMIN may name any active MANAGER or ADMIN."""
@@ -33,7 +42,8 @@ class ProjectService:
         if grant is Grant.SELF_OWNED and owner_id != principal.user_id:
             raise Forbidden("Only an ADMIN may create a project owned by someone else")
         self._check_owner(owner_id)
-        doc = self._projects.insert(
+        doc = self._writes.create(
+            principal,
             {
                 "name": data.name,
                 "description": data.description,
@@ -41,7 +51,8 @@ class ProjectService:
                 "isActive": True,
                 "cascadeId": None,
                 **project_search_keys(data.name),
-            }
+            },
+            detail="CREATE_PROJECT",
         )
         return Project.from_document(doc)
 
@@ -79,22 +90,26 @@ class ProjectService:
     def update(
         self, principal: Principal, project_id: str, patch: ProjectPatch, if_match: int | None
     ) -> Project:
-        current = self._writable(principal, project_id, if_match)
-        sent = patch.changes()
-        changes: dict[str, Any] = {}
-        if "name" in sent and sent["name"] != current.name:
-            changes |= {"name": sent["name"], **project_search_keys(sent["name"])}
-        if "description" in sent and sent["description"] != current.description:
-            changes["description"] = sent["description"]
-        if "owner_id" in sent and sent["owner_id"] != current.owner_id:
-            if principal.role is not Role.ADMIN:
-                raise Forbidden("Only an ADMIN may change a project's ownerId")
-            self._check_owner(sent["owner_id"])
-            changes["ownerId"] = sent["owner_id"]
-        if not changes:
-            return current
-        doc = self._projects.update(project_id, changes, expected_version=current.version)
-        return Project.from_document(doc)
+        def attempt() -> Project:
+            current = self._writable(principal, project_id, if_match)
+            if not current.is_active:
+                raise Conflict("The project is deleted; restore it before changing it")
+            changes = self._changes(principal, current, patch.changes())
+            if not changes:
+                return current
+            return Project.from_document(
+                self._writes.update(
+                    principal,
+                    AuditAction.UPDATE,
+                    project_id,
+                    _public(current),
+                    changes,
+                    version=current.version,
+                    detail="UPDATE_PROJECT",
+                )
+            )
+
+        return retrying(if_match, attempt)
 
     def delete(self, principal: Principal, project_id: str, if_match: int | None) -> None:
         """Soft-delete the project and, tagged with this delete, its active tasks.
@@ -102,31 +117,51 @@ class ProjectService:
         Deleting an inactive project again re-runs the task cascade, so a delete interrupted
         between the two writes is completed by a retry.
         """
-        current = self._writable(principal, project_id, if_match)
-        cascade_id = current.cascade_id
-        if current.is_active:
-            cascade_id = uuid.uuid4().hex
-            self._projects.update(
+
+        def attempt() -> str | None:
+            current = self._writable(principal, project_id, if_match)
+            if not current.is_active:
+                return current.cascade_id
+            # A tag left by an interrupted restore is reused, so its tasks stay restorable.
+            cascade_id = current.cascade_id or uuid.uuid4().hex
+            self._writes.update(
+                principal,
+                AuditAction.DELETE,
                 project_id,
+                _public(current),
                 {"isActive": False, "cascadeId": cascade_id},
-                expected_version=current.version,
+                version=current.version,
+                detail="DELETE_PROJECT",
             )
+            return cascade_id
+
+        cascade_id = retrying(if_match, attempt)
         if cascade_id:
             self._tasks.deactivate_for_project(project_id, cascade_id)
 
     def restore(self, principal: Principal, project_id: str, if_match: int | None) -> Project:
         """Reactivate the project and exactly the tasks its delete took down."""
-        current = self._writable(principal, project_id, if_match)
-        restored = current
-        if not current.is_active:
-            restored = Project.from_document(
-                self._projects.update(
-                    project_id, {"isActive": True}, expected_version=current.version
-                )
+
+        def attempt() -> tuple[Project, str | None]:
+            current = self._writable(principal, project_id, if_match)
+            if current.is_active:
+                return current, current.cascade_id
+            doc = self._writes.update(
+                principal,
+                AuditAction.RESTORE,
+                project_id,
+                _public(current),
+                {"isActive": True},
+                version=current.version,
+                detail="RESTORE_PROJECT",
             )
-        if current.cascade_id:
-            # Kept until the tasks are back, so a restore interrupted here is finished by a retry.
-            self._tasks.restore_cascade(current.cascade_id)
+            return Project.from_document(doc), current.cascade_id
+
+        restored, cascade_id = retrying(if_match, attempt)
+        if cascade_id:
+            # The tag stays until the tasks are back, so an interrupted restore is finished
+            # by a retry.
+            self._tasks.restore_cascade(cascade_id)
             self._projects.clear_cascade(project_id)
         return restored
 
@@ -145,9 +180,23 @@ class ProjectService:
     def _writable(self, principal: Principal, project_id: str, if_match: int | None) -> Project:
         project = self.visible(principal, project_id)
         authorize(Action.PROJECTS_WRITE, principal, _relations(principal, project))
-        if if_match is not None and project.version != if_match:
-            raise PreconditionFailed()
+        check_if_match(project.version, if_match)
         return project
+
+    def _changes(
+        self, principal: Principal, current: Project, sent: dict[str, Any]
+    ) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if "name" in sent and sent["name"] != current.name:
+            changes |= {"name": sent["name"], **project_search_keys(sent["name"])}
+        if "description" in sent and sent["description"] != current.description:
+            changes["description"] = sent["description"]
+        if "owner_id" in sent and sent["owner_id"] != current.owner_id:
+            if principal.role is not Role.ADMIN:
+                raise Forbidden("Only an ADMIN may change a project's ownerId")
+            self._check_owner(sent["owner_id"])
+            changes["ownerId"] = sent["owner_id"]
+        return changes
 
     def _check_owner(self, owner_id: str) -> None:
         doc = self._users.get(owner_id)
@@ -165,3 +214,7 @@ def _relations(principal: Principal, project: Project) -> frozenset[Relation]:
 
 def _admin_or_owner(principal: Principal, project: Project) -> bool:
     return principal.role is Role.ADMIN or project.owner_id == principal.user_id
+
+
+def _public(project: Project) -> dict[str, Any]:
+    return ProjectPublic.of(project).model_dump(mode="json", by_alias=True)

@@ -7,13 +7,14 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
+from todo_common.audit.events import AuditAction, AuditEntity
+from todo_common.audit.trail import AuditTrail
 from todo_common.errors import (
     Conflict,
     FieldError,
     Forbidden,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
 )
 from todo_common.models import Principal, Project, Role, Slice, Task, TaskStatus, User, utcnow
 from todo_common.rbac import Action, Grant, Relation, authorize
@@ -21,7 +22,8 @@ from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository, due_fields
 from todo_common.repositories.users import UserRepository
-from todo_common.schemas.tasks import TaskCreate, TaskPatch
+from todo_common.schemas.tasks import TaskCreate, TaskPatch, TaskPublic
+from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 SORTABLE = frozenset({"createdAt", "updatedAt", "dueDate"})
 ME = "me"
@@ -51,13 +53,32 @@ def next_status(
     return derived
 
 
+TASK_FIELDS = frozenset(
+    {
+        "projectId",
+        "description",
+        "assignedTo",
+        "status",
+        "dueDate",
+        "completedAt",
+        "createdBy",
+        "isActive",
+    }
+)
+
+
 class TaskService:
     def __init__(
-        self, tasks: TaskRepository, projects: ProjectRepository, users: UserRepository
+        self,
+        tasks: TaskRepository,
+        projects: ProjectRepository,
+        users: UserRepository,
+        audit: AuditTrail,
     ) -> None:
         self._tasks = tasks
         self._projects = projects
         self._users = users
+        self._writes = AuditedWrites(tasks, audit, AuditEntity.TASK, TASK_FIELDS)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -106,7 +127,8 @@ class TaskService:
         if data.assigned_to is not None:
             self._check_assignee(data.assigned_to)
         status = next_status(data.status, data.assigned_to, None)
-        doc = self._tasks.insert(
+        doc = self._writes.create(
+            principal,
             {
                 "projectId": project.id,
                 "description": data.description,
@@ -117,7 +139,8 @@ class TaskService:
                 "isActive": True,
                 "cascadeId": None,
                 **due_fields(data.due_date),
-            }
+            },
+            detail="CREATE_TASK",
         )
         return Task.from_document(doc)
 
@@ -131,44 +154,77 @@ class TaskService:
         replace: bool = False,
     ) -> Task:
         """PATCH changes the fields sent; PUT (`replace`) also clears `assignedTo`/`dueDate`."""
-        task, project = self._visible(principal, task_id)
-        relations = _owner(principal, project)
-        if task.assigned_to == principal.user_id:
-            relations |= {Relation.ASSIGNEE}
-        grant = authorize(Action.TASKS_UPDATE, principal, relations)
-        if if_match is not None and task.version != if_match:
-            raise PreconditionFailed()
-        sent = patch.changes()
-        if replace:
-            sent = {"assigned_to": None, "due_date": None, **sent}
-        changed = {k: v for k, v in sent.items() if v != getattr(task, k)}
-        if grant is Grant.ASSIGNEE_STATUS and set(changed) - {"status"}:
-            fields = ", ".join(sorted(to_camel(k) for k in set(changed) - {"status"}))
-            raise Forbidden(f"As the assignee you may change status only, not {fields}")
-        changes = self._changes(principal, task, changed, sent.get("status"))
-        if not changes:
-            return task
-        doc = self._tasks.update(task_id, changes, expected_version=task.version)
-        return Task.from_document(doc)
 
-    def delete(self, principal: Principal, task_id: str, if_match: int | None) -> None:
-        task = self._writable_for_delete(principal, task_id, if_match)
-        if task.is_active:
-            self._tasks.update(
-                task_id, {"isActive": False, "cascadeId": None}, expected_version=task.version
+        def attempt() -> Task:
+            task, project = self._visible(principal, task_id)
+            relations = _owner(principal, project)
+            if task.assigned_to == principal.user_id:
+                relations |= {Relation.ASSIGNEE}
+            grant = authorize(Action.TASKS_UPDATE, principal, relations)
+            check_if_match(task.version, if_match)
+            if not task.is_active:
+                raise Conflict("The task is deleted; restore it before changing it")
+            sent = patch.changes()
+            if replace:
+                sent = {"assigned_to": None, "due_date": None, **sent}
+            changed = {k: v for k, v in sent.items() if v != getattr(task, k)}
+            if grant is Grant.ASSIGNEE_STATUS and set(changed) - {"status"}:
+                fields = ", ".join(sorted(to_camel(k) for k in set(changed) - {"status"}))
+                raise Forbidden(f"As the assignee you may change status only, not {fields}")
+            changes = self._changes(principal, task, changed, sent.get("status"))
+            if not changes:
+                return task
+            return Task.from_document(
+                self._writes.update(
+                    principal,
+                    AuditAction.UPDATE,
+                    task_id,
+                    _public(task),
+                    changes,
+                    version=task.version,
+                    detail=_update_detail(changes),
+                )
             )
 
+        return retrying(if_match, attempt)
+
+    def delete(self, principal: Principal, task_id: str, if_match: int | None) -> None:
+        def attempt() -> None:
+            task = self._writable_for_delete(principal, task_id, if_match)
+            if task.is_active:
+                self._writes.update(
+                    principal,
+                    AuditAction.DELETE,
+                    task_id,
+                    _public(task),
+                    {"isActive": False, "cascadeId": None},
+                    version=task.version,
+                    detail="DELETE_TASK",
+                )
+
+        retrying(if_match, attempt)
+
     def restore(self, principal: Principal, task_id: str, if_match: int | None) -> Task:
-        task = self._writable_for_delete(principal, task_id, if_match)
-        if task.is_active:
-            return task
-        project = self._projects.get(task.project_id)
-        if project is None or not project["isActive"]:
-            raise Conflict("The task's project is deleted; restore the project first")
-        doc = self._tasks.update(
-            task_id, {"isActive": True, "cascadeId": None}, expected_version=task.version
-        )
-        return Task.from_document(doc)
+        def attempt() -> Task:
+            task = self._writable_for_delete(principal, task_id, if_match)
+            if task.is_active:
+                return task
+            project = self._projects.get(task.project_id)
+            if project is None or not project["isActive"]:
+                raise Conflict("The task's project is deleted; restore the project first")
+            return Task.from_document(
+                self._writes.update(
+                    principal,
+                    AuditAction.RESTORE,
+                    task_id,
+                    _public(task),
+                    {"isActive": True, "cascadeId": None},
+                    version=task.version,
+                    detail="RESTORE_TASK",
+                )
+            )
+
+        return retrying(if_match, attempt)
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -196,6 +252,14 @@ class TaskService:
             changes |= due_fields(changed["due_date"])
         assignee = changed.get("assigned_to", task.assigned_to)
         status = next_status(requested_status, assignee, task.status)
+        if (
+            status is TaskStatus.ASSIGNED
+            and task.status is TaskStatus.COMPLETED
+            and ("assigned_to" not in changed)
+        ):
+            # Reopening keeps the assignee, who must still be active (a deleted user's tasks
+            # were completed or unassigned: none may become theirs again).
+            self._check_assignee(str(assignee))
         if status is not task.status:
             changes["status"] = status.value
             changes["completedAt"] = utcnow() if status is TaskStatus.COMPLETED else None
@@ -223,8 +287,7 @@ class TaskService:
     ) -> Task:
         task, project = self._visible(principal, task_id)
         authorize(Action.TASKS_DELETE, principal, _owner(principal, project))
-        if if_match is not None and task.version != if_match:
-            raise PreconditionFailed()
+        check_if_match(task.version, if_match)
         return task
 
     def _active_project(self, project_id: str, field: str) -> Project:
@@ -247,3 +310,20 @@ class TaskService:
 
 def _owner(principal: Principal, project: Project) -> frozenset[Relation]:
     return frozenset({Relation.OWNER}) if project.owner_id == principal.user_id else frozenset()
+
+
+def _public(task: Task) -> dict[str, Any]:
+    return TaskPublic.of(task).model_dump(mode="json", by_alias=True)
+
+
+def _update_detail(changes: dict[str, Any]) -> str:
+    """The sub-activity of a task update, for the audit trail."""
+    if changes.get("status") == TaskStatus.COMPLETED.value:
+        return "COMPLETE_TASK"
+    if "completedAt" in changes:
+        return "REOPEN_TASK"
+    if "assignedTo" in changes:
+        return "ASSIGN_TASK" if changes["assignedTo"] else "UNASSIGN_TASK"
+    if "projectId" in changes:
+        return "MOVE_TASK"
+    return "UPDATE_TASK"

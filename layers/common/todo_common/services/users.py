@@ -6,33 +6,36 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import redis
 from pydantic.alias_generators import to_camel
 
+from todo_common.audit.events import AuditAction, AuditEntity
+from todo_common.audit.trail import AuditTrail
 from todo_common.errors import (
     Conflict,
     FieldError,
     Forbidden,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
     Unauthorized,
 )
+from todo_common.locks import Locks
 from todo_common.models import Principal, Role, Slice, User
 from todo_common.rbac import Action, Grant, Relation, authorize
 from todo_common.repositories.base import object_id
 from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository, user_search_keys
-from todo_common.schemas.users import UserCreate, UserPatch
+from todo_common.schemas.users import UserCreate, UserPatch, UserPublic
 from todo_common.security.passwords import hash_password, verify_password
 from todo_common.security.sessions import SessionStore
+from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 ADMIN_ONLY_FIELDS = ("role", "is_active")
-ADMIN_REMOVAL_LOCK = "lock:admin-removal"
+ADMIN_REMOVAL_LOCK = "admin-removal"
 SORTABLE = frozenset({"createdAt", "updatedAt", "username"})
-# Without If-Match, a read-check-write that loses a race is retried this many times.
-UPDATE_ATTEMPTS = 3
+
+
+USER_FIELDS = frozenset({"username", "email", "fullName", "role", "isActive"})
 
 
 class UserService:
@@ -41,13 +44,15 @@ class UserService:
         users: UserRepository,
         tasks: TaskRepository,
         sessions: SessionStore,
-        redis_client: redis.Redis,
+        locks: Locks,
+        audit: AuditTrail,
         bcrypt_rounds: int,
     ) -> None:
         self._users = users
-        self._redis = redis_client
         self._tasks = tasks
         self._sessions = sessions
+        self._locks = locks
+        self._writes = AuditedWrites(users, audit, AuditEntity.USER, USER_FIELDS)
         self._rounds = bcrypt_rounds
 
     # -- reads -------------------------------------------------------------------------------
@@ -93,7 +98,8 @@ class UserService:
 
     def create(self, principal: Principal, data: UserCreate) -> User:
         authorize(Action.USERS_CREATE, principal)
-        doc = self._users.insert(
+        doc = self._writes.create(
+            principal,
             {
                 "username": data.username,
                 "email": str(data.email).lower(),
@@ -102,7 +108,8 @@ class UserService:
                 "role": data.role.value,
                 "isActive": data.is_active,
                 **user_search_keys(data.username, data.full_name),
-            }
+            },
+            detail="CREATE_USER",
         )
         return User.from_document(doc)
 
@@ -111,46 +118,73 @@ class UserService:
     ) -> User:
         """Apply the fields of `patch` (PUT sends them all); ADMIN-only fields 403 for others."""
         self._authorize(Action.USERS_UPDATE, principal, user_id)
-        for attempt in range(UPDATE_ATTEMPTS):
+
+        def attempt() -> User:
             current = self._visible(principal, user_id)
-            if if_match is not None and current.version != if_match:
-                raise PreconditionFailed()
+            check_if_match(current.version, if_match)
             changes = self._changes(principal, current, patch)
             if not changes:
                 return current
-            try:
-                with self._admin_removal(current, changes):
-                    doc = self._users.update(user_id, changes, expected_version=current.version)
-            except PreconditionFailed:
-                if if_match is not None or attempt == UPDATE_ATTEMPTS - 1:
-                    raise
-                continue
+            with self._admin_removal(current, changes):
+                doc = self._writes.update(
+                    principal,
+                    AuditAction.UPDATE,
+                    user_id,
+                    _public(current),
+                    changes,
+                    version=current.version,
+                    detail="UPDATE_USER",
+                )
             updated = User.from_document(doc)
             self._apply_session_effects(principal, current, updated, "passwordHash" in changes)
             return updated
-        raise PreconditionFailed()  # unreachable: the loop returns or raises
+
+        return retrying(if_match, attempt)
 
     def delete(self, principal: Principal, user_id: str, if_match: int | None) -> None:
-        """Soft-delete: the account is deactivated and its sessions end at once."""
+        """Soft-delete: the account is deactivated, its sessions end, its open tasks are freed."""
         self._authorize(Action.USERS_DELETE, principal, user_id)
-        current = self._visible(principal, user_id)
-        if if_match is not None and current.version != if_match:
-            raise PreconditionFailed()
-        if not current.is_active:
-            return
-        with self._admin_removal(current, {"isActive": False}):
-            self._users.update(user_id, {"isActive": False}, expected_version=current.version)
-        self._deactivated(user_id)
+
+        def attempt() -> None:
+            current = self._visible(principal, user_id)
+            check_if_match(current.version, if_match)
+            if not current.is_active:
+                return
+            with self._admin_removal(current, {"isActive": False}):
+                self._writes.update(
+                    principal,
+                    AuditAction.DELETE,
+                    user_id,
+                    _public(current),
+                    {"isActive": False},
+                    version=current.version,
+                    detail="DELETE_USER",
+                )
+            self._deactivated(user_id)
+
+        retrying(if_match, attempt)
 
     def restore(self, principal: Principal, user_id: str, if_match: int | None) -> User:
         authorize(Action.USERS_RESTORE, principal)
-        current = self._visible(principal, user_id)
-        if if_match is not None and current.version != if_match:
-            raise PreconditionFailed()
-        if current.is_active:
-            return current
-        doc = self._users.update(user_id, {"isActive": True}, expected_version=current.version)
-        return User.from_document(doc)
+
+        def attempt() -> User:
+            current = self._visible(principal, user_id)
+            check_if_match(current.version, if_match)
+            if current.is_active:
+                return current
+            return User.from_document(
+                self._writes.update(
+                    principal,
+                    AuditAction.RESTORE,
+                    user_id,
+                    _public(current),
+                    {"isActive": True},
+                    version=current.version,
+                    detail="RESTORE_USER",
+                )
+            )
+
+        return retrying(if_match, attempt)
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -227,15 +261,10 @@ class UserService:
         if not removes:
             yield
             return
-        lock = self._redis.lock(ADMIN_REMOVAL_LOCK, timeout=10, blocking_timeout=3)
-        if not lock.acquire():
-            raise Conflict("Another change to the ADMINs is in progress; retry shortly")
-        try:
+        with self._locks.hold(ADMIN_REMOVAL_LOCK):
             if self._users.count_active_admins() <= 1:
                 raise Conflict("The last active ADMIN cannot be deleted, deactivated or demoted")
             yield
-        finally:
-            lock.release()
 
     def _deactivated(self, user_id: str) -> None:
         """What deleting (deactivating) an account entails: its sessions end, its open tasks
@@ -254,3 +283,7 @@ class UserService:
             # Everyone else holding this account's tokens is logged out; the caller stays in.
             keep = principal.session_id if principal.user_id == after.id else None
             self._sessions.revoke_all(after.id, keep=keep)
+
+
+def _public(user: User) -> dict[str, object]:
+    return UserPublic.of(user).model_dump(mode="json", by_alias=True)

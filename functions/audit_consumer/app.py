@@ -1,0 +1,61 @@
+"""The audit consumer (SQS batches, partial failures reported) and the outbox relay (scheduled).
+
+Not a Mangum app: SQS and schedule events are not HTTP.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from todo_common.audit.consumer import record_message
+from todo_common.audit.publisher import AuditPublisher
+from todo_common.audit.relay import relay_pending
+from todo_common.clients import get_database
+from todo_common.logs import logger
+from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
+from todo_common.repositories.projects import ProjectRepository
+from todo_common.repositories.tasks import TaskRepository
+from todo_common.repositories.users import UserRepository
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def _audits() -> AuditRepository:
+    return AuditRepository(get_database())
+
+
+def record_handler(record: SQSRecord) -> None:
+    if not record_message(record.body, _audits()):
+        logger.info("Audit event already recorded", extra={"message_id": record.message_id})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """SQS → audits: the failed records go back to the queue (and, in time, to the DLQ)."""
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    """Every minute: send the audit events that waited in the MongoDB outboxes."""
+    db = get_database()
+    result = relay_pending(
+        AuditPublisher.from_settings(),
+        [UserRepository(db), ProjectRepository(db), TaskRepository(db)],
+        AuditOutboxRepository(db),
+    )
+    logger.info("Outbox relay ran", extra={"sent": result.sent, "failed": result.failed})
+    return {"sent": result.sent, "failed": result.failed}

@@ -1,0 +1,138 @@
+"""The reports function: the audit trail (ADMIN) and reports on projects, users and activity.
+
+Routes are `async def` on purpose, though the services block: one request per Lambda container
+means nothing else waits on the event loop, and sync routes would add a thread hop per request.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from todo_common.audit.events import AuditAction, AuditEntity
+from todo_common.http.app import create_app, lambda_handler
+from todo_common.http.deps import Audits, CurrentPrincipal, PageParams, Reports
+from todo_common.schemas.base import Page
+from todo_common.schemas.projects import ObjectIdStr
+from todo_common.schemas.reports import Activity, AuditPublic, ProjectSummary, UserWorkload
+
+audits = APIRouter(prefix="/audits", tags=["audits"])
+reports = APIRouter(prefix="/reports", tags=["reports"])
+
+CSV_COLUMNS = (
+    "id",
+    "eventId",
+    "createdAt",
+    "updatedAt",
+    "actorId",
+    "actorRole",
+    "action",
+    "entity",
+    "entityId",
+    "detail",
+    "changes",
+    "requestId",
+)
+
+
+def _csv_rows(items: list[AuditPublic]) -> Iterator[str]:
+    """The same rows as the JSON page, one CSV line at a time (`changes` as JSON)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        data = item.model_dump(mode="json", by_alias=True)
+        data["changes"] = json.dumps(data["changes"], separators=(",", ":"), sort_keys=True)
+        writer.writerow([data[c] if data[c] is not None else "" for c in CSV_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+@audits.get(
+    "",
+    response_model=Page[AuditPublic],
+    responses={
+        200: {
+            "content": {"text/csv": {}},
+            "description": "JSON, or CSV with `Accept: text/csv` (next page in `Link`)",
+        }
+    },
+)
+async def list_audits(
+    request: Request,
+    principal: CurrentPrincipal,
+    service: Audits,
+    page: PageParams,
+    actor_id: Annotated[ObjectIdStr | None, Query(alias="actorId")] = None,
+    action: AuditAction | None = None,
+    entity: AuditEntity | None = None,
+    entity_id: Annotated[str | None, Query(alias="entityId", max_length=320)] = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response | Page[AuditPublic]:
+    limit, cursor = page
+    result = service.list(
+        principal,
+        actor_id=actor_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        from_=from_,
+        to=to,
+        limit=limit,
+        cursor=cursor,
+    )
+    items = [AuditPublic.of(doc) for doc in result.items]
+    if accept and "text/csv" in accept:
+        headers = {}
+        if result.next_cursor:
+            query = {**request.query_params, "cursor": result.next_cursor}
+            headers["Link"] = f'<{request.url.path}?{urlencode(query)}>; rel="next"'
+        return StreamingResponse(
+            _csv_rows(items), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    return Page[AuditPublic](items=items, next_cursor=result.next_cursor)
+
+
+@audits.get("/{audit_id}", response_model=AuditPublic)
+async def get_audit(audit_id: str, principal: CurrentPrincipal, service: Audits) -> AuditPublic:
+    return AuditPublic.of(service.get(principal, audit_id))
+
+
+@reports.get("/projects/{project_id}/summary", response_model=ProjectSummary)
+async def project_summary(
+    project_id: str, principal: CurrentPrincipal, service: Reports
+) -> ProjectSummary:
+    return service.project_summary(principal, project_id)
+
+
+@reports.get("/users/{user_id}/workload", response_model=UserWorkload)
+async def user_workload(
+    user_id: str, principal: CurrentPrincipal, service: Reports
+) -> UserWorkload:
+    return service.user_workload(principal, user_id)
+
+
+@reports.get("/activity", response_model=Activity)
+async def activity(
+    principal: CurrentPrincipal,
+    service: Reports,
+    from_: Annotated[datetime, Query(alias="from")],
+    to: datetime,
+) -> Activity:
+    return service.activity(principal, from_, to)
+
+
+app = create_app(title="Reports", routers=[audits, reports])
+handler = lambda_handler(app)

@@ -1,0 +1,129 @@
+"""Queries on `audits` (append-only records) and `audit_outbox` (events waiting for SQS)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import combinations
+from typing import Any, ClassVar
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from todo_common.models import utcnow
+from todo_common.repositories.base import Doc, MongoRepository
+from todo_common.repositories.pagination import Page, SortSpec
+
+EQUALITY_FILTERS = ("actorId", "action", "entity", "entityId")
+NEWEST_FIRST = SortSpec("createdAt", descending=True)
+
+
+def _list_indexes() -> list[IndexModel]:
+    """One ESR index per subset of the equality filters; `from`/`to` range over the sort field."""
+    models = []
+    for size in range(len(EQUALITY_FILTERS) + 1):
+        for eq in combinations(EQUALITY_FILTERS, size):
+            keys = [*eq, "createdAt", "_id"]
+            models.append(
+                IndexModel(
+                    [(k, ASCENDING) for k in eq] + [("createdAt", DESCENDING), ("_id", DESCENDING)],
+                    name="audits_" + "_".join(keys),
+                )
+            )
+    return models
+
+
+class AuditRepository(MongoRepository):
+    """Audit records are written once and never changed: no update, no delete here."""
+
+    collection_name = "audits"
+    entity_name = "Audit record"
+    indexes: ClassVar[list[IndexModel]] = [
+        IndexModel([("eventId", ASCENDING)], name="audits_eventId_unique", unique=True),
+        *_list_indexes(),
+    ]
+
+    def record(self, event: dict[str, Any]) -> bool:
+        """Store an event (wire format); False when its `eventId` is already recorded."""
+        occurred = datetime.fromisoformat(event["occurredAt"])
+        doc = {
+            "_id": ObjectId(),
+            **{k: v for k, v in event.items() if k != "occurredAt"},
+            "createdAt": occurred,
+            "updatedAt": utcnow(),
+            "day": occurred.date().isoformat(),  # for per-day reports without date operators
+        }
+        try:
+            self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    @staticmethod
+    def list_query(
+        *,
+        actor_id: str | None = None,
+        action: str | None = None,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        from_: datetime | None = None,
+        to: datetime | None = None,
+    ) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        for field, value in (
+            ("actorId", actor_id),
+            ("action", action),
+            ("entity", entity),
+            ("entityId", entity_id),
+        ):
+            if value is not None:
+                query[field] = value
+        bounds: dict[str, Any] = {}
+        if from_ is not None:
+            bounds["$gte"] = from_
+        if to is not None:
+            bounds["$lt"] = to
+        if bounds:
+            query["createdAt"] = bounds
+        return query
+
+    def search(self, query: dict[str, Any], limit: int, cursor: str | None) -> Page:
+        return self.page(query, NEWEST_FIRST, limit, cursor)
+
+    def activity(self, from_: datetime, to: datetime) -> list[dict[str, Any]]:
+        """Counts per day, action and entity in [from_, to), in that order."""
+        groups = list(
+            self.collection.aggregate(
+                [
+                    {"$match": {"createdAt": {"$gte": from_, "$lt": to}}},
+                    {
+                        "$group": {
+                            "_id": {"day": "$day", "action": "$action", "entity": "$entity"},
+                            "count": {"$sum": 1},
+                        }
+                    },
+                ]
+            )
+        )
+        return sorted(
+            groups, key=lambda g: (g["_id"]["day"], g["_id"]["action"], g["_id"]["entity"])
+        )
+
+
+class AuditOutboxRepository:
+    """Events that belong to no document (logins, logouts) and could not be sent yet."""
+
+    collection_name = "audit_outbox"
+    indexes: ClassVar[list[IndexModel]] = []
+
+    def __init__(self, db: Any) -> None:
+        self.collection = db[self.collection_name]
+
+    def keep(self, event: dict[str, Any]) -> None:
+        self.collection.insert_one({"_id": event["eventId"], "event": event})
+
+    def pending(self, limit: int) -> list[Doc]:
+        return list(self.collection.find({}).limit(limit))
+
+    def remove(self, event_id: str) -> None:
+        self.collection.delete_one({"_id": event_id})

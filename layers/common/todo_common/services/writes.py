@@ -1,0 +1,88 @@
+"""What every audited write shares: If-Match checks, retries of lost races, and the audit event
+stored with the write and published after it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from todo_common.audit.events import AuditAction, AuditEntity, created, new_event, updated
+from todo_common.audit.trail import AuditTrail
+from todo_common.errors import PreconditionFailed
+from todo_common.models import Principal
+from todo_common.repositories.base import Doc, MongoRepository
+
+T = TypeVar("T")
+ATTEMPTS = 3
+
+
+def check_if_match(version: int, if_match: int | None) -> None:
+    if if_match is not None and version != if_match:
+        raise PreconditionFailed()
+
+
+def retrying(if_match: int | None, attempt: Callable[[], T]) -> T:
+    """Run a read-check-write. With If-Match a stale version is 412 at once; without, a write
+    that lost a race to another writer reads again and retries (a client that sent no
+    precondition is never told its precondition failed)."""
+    for n in range(ATTEMPTS):
+        try:
+            return attempt()
+        except PreconditionFailed:
+            if if_match is not None or n == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+class AuditedWrites:
+    """Inserts and updates of one collection, each carrying exactly one audit event."""
+
+    def __init__(
+        self,
+        repository: MongoRepository,
+        audit: AuditTrail,
+        entity: AuditEntity,
+        public_fields: frozenset[str],
+    ) -> None:
+        self._repo = repository
+        self._audit = audit
+        self._entity = entity
+        self._public = public_fields
+
+    def create(self, principal: Principal, fields: Doc, detail: str) -> Doc:
+        record_id = self._repo.new_id()
+        event = new_event(
+            actor=principal,
+            action=AuditAction.CREATE,
+            entity=self._entity,
+            entity_id=record_id,
+            detail=detail,
+            changes=created(fields, self._public),
+        )
+        doc = self._repo.insert(fields, id_=record_id, event=event.wire())
+        self._audit.written(event, self._repo, record_id)
+        return doc
+
+    def update(
+        self,
+        principal: Principal,
+        action: AuditAction,
+        record_id: str,
+        before: Mapping[str, Any],
+        fields: Doc,
+        *,
+        version: int,
+        detail: str,
+    ) -> Doc:
+        """Write `fields` if the record is still at `version`; `before` is its public JSON."""
+        event = new_event(
+            actor=principal,
+            action=action,
+            entity=self._entity,
+            entity_id=record_id,
+            detail=detail,
+            changes=updated(before, fields),
+        )
+        doc = self._repo.update(record_id, fields, expected_version=version, event=event.wire())
+        self._audit.written(event, self._repo, record_id)
+        return doc
