@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from todo_common.audit.publisher import AuditPublisher
+from todo_common.audit.publisher import AuditPublisher, sqs_client
 from todo_common.audit.trail import AuditTrail
 from todo_common.clients import database_is_ferretdb, get_database, get_redis
 from todo_common.idempotency import IdempotentCreates
@@ -140,5 +140,6 @@ def reset() -> None:
         audit_service,
         report_service,
         idempotent_creates,
+        sqs_client,
     ):
         factory.cache_clear()
