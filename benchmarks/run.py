@@ -119,10 +119,12 @@ def main() -> int:
     cold_start()
     warm_me()
     login_latency()
-    from benchmarks import tasks
+    from benchmarks import audit, tasks
 
-    tasks.list_pages(runs=int(os.environ.get("BENCH_PAGE_RUNS", "3")))
+    audit.consumer_throughput()
+    audit.publish_overhead()
     tasks.warm_get_task(runs=500)
+    tasks.list_pages(runs=int(os.environ.get("BENCH_PAGE_RUNS", "3")))
     return 0
 
 
