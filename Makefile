@@ -11,7 +11,8 @@ SERVERS := $(PY) scripts/servers.py
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install dev test test-unit lint typecheck format sam-validate sam-build bench lock clean
+
+.PHONY: help install docs-assets openapi dev test test-unit lint typecheck format sam-validate sam-build bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -31,11 +32,20 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 install: $(VENV)/.installed  ## create the virtual environment from the lock
 	$(SERVERS) install
 
-dev: $(VENV)/.installed  ## the whole API on http://127.0.0.1:8000 with local MongoDB, Redis, SQS
+docs-assets: functions/docs/static/.fetched  ## the docs pages' JS/CSS (pinned, from npm)
+
+functions/docs/static/.fetched: functions/docs/assets.py
+	$(PYTHON) functions/docs/assets.py functions/docs/static
+	touch $@
+
+openapi: $(VENV)/.installed  ## regenerate functions/docs/openapi.json from the functions' code
+	APP_DEBUG=true $(PY) -m devtools.openapi
+
+dev: $(VENV)/.installed docs-assets  ## the whole API on http://127.0.0.1:8000 with local MongoDB, Redis, SQS
 	$(SERVERS) run --profile dev -- $(PY) -m devtools.serve
 
-test: $(VENV)/.installed lint sam-validate  ## lint, types, template checks, then the whole suite
-	$(SERVERS) run --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
+test: $(VENV)/.installed docs-assets lint sam-validate  ## lint, types, template checks, then the whole suite
+	LOCAL_SCHEDULE_SECONDS=2 $(SERVERS) run --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed  ## the unit tests alone (no servers)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)

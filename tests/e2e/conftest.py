@@ -6,6 +6,7 @@ against the same local servers as the integration tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -13,17 +14,22 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 import httpx
 import pytest
 import redis
 from pymongo.database import Database
 
+from tests.e2e.support import wait_until_queue_drains
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.servers import require_servers
 from todo_common.clients import get_database, get_redis
 from todo_common.models import Role, User
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,3 +142,23 @@ def client(api: httpx.Client) -> httpx.Client:
 
     api.event_hooks["request"].append(tag)
     return api
+
+
+@pytest.fixture
+def audit_queue(db: Database[dict[str, Any]]) -> tuple[SQSClient, str]:
+    """The audit queue with nothing of an earlier test in it or in flight, and no audit records:
+    the trail a test reads holds its own events only. Returns the SQS client and the queue URL.
+
+    The worker is given a moment to finish what it holds (it records a message before deleting
+    it, so an empty queue means nothing is in flight); what it cannot finish, a poison message
+    for instance, is purged. SQS allows one purge a minute per queue: a second one within the
+    minute is skipped, as a message the worker keeps failing writes no record anyway.
+    """
+    sqs: SQSClient = boto3.client("sqs")
+    queue_url = os.environ["AUDIT_QUEUE_URL"]
+    if not wait_until_queue_drains(sqs, queue_url, deadline_seconds=5):
+        with contextlib.suppress(sqs.exceptions.PurgeQueueInProgress):
+            sqs.purge_queue(QueueUrl=queue_url)
+    for name in ("audits", "audit_outbox"):
+        db[name].delete_many({})
+    return sqs, queue_url

@@ -5,16 +5,23 @@ stored users, and tokens made by hand (expired, forged) with PyJWT.
 from __future__ import annotations
 
 import os
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
 from bson import ObjectId
 from pymongo.database import Database
 
+from todo_common.audit.events import AuditAction, AuditEntity, AuditEvent, Change
+from todo_common.repositories.audits import AuditRepository
 from todo_common.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
 
 PROBLEM_KEYS = frozenset({"type", "title", "status", "detail", "instance", "requestId"})
 # A body just over the 64 KiB limit of SPEC §6.
@@ -163,3 +170,135 @@ def stored_task(db: Database[dict[str, Any]], task_id: str) -> dict[str, Any]:
     doc = db["tasks"].find_one({"_id": ObjectId(task_id)})
     assert doc is not None, f"task {task_id} is not stored"
     return doc
+
+
+# -- the audit trail ---------------------------------------------------------------------------
+
+# How long an event may take from the request to GET /audits (SQS, the worker, the consumer).
+AUDIT_DEADLINE_SECONDS = 15.0
+_POLL_SECONDS = 0.1
+
+
+def relay_interval_seconds() -> float:
+    """How often the gateway's worker runs the outbox relay: LOCAL_SCHEDULE_SECONDS, else the
+    template's rate (each minute)."""
+    return float(os.environ.get("LOCAL_SCHEDULE_SECONDS") or 60)
+
+
+def audit_records(
+    client: httpx.Client, headers: dict[str, str], params: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Every audit record matching `params` (newest first), following `nextCursor` to the end."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = {**(params or {}), "limit": "200", **({"cursor": cursor} if cursor else {})}
+        response = client.get("/audits", params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        page: dict[str, Any] = response.json()
+        items += page["items"]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            return items
+
+
+def wait_for_audits(
+    client: httpx.Client,
+    headers: dict[str, str],
+    count: int,
+    params: dict[str, str] | None = None,
+    deadline_seconds: float = AUDIT_DEADLINE_SECONDS,
+) -> list[dict[str, Any]]:
+    """Read GET /audits (as an ADMIN) until at least `count` records match `params`, and return
+    all that match: the worker delivers events in the background. Fails at the deadline."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        records = audit_records(client, headers, params)
+        if len(records) >= count:
+            return records
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"expected {count} audit records for {params or 'no filter'} within "
+                f"{deadline_seconds} s, have {len(records)}: {records}"
+            )
+        time.sleep(_POLL_SECONDS)
+
+
+def assert_audits_stay(
+    client: httpx.Client,
+    headers: dict[str, str],
+    records: list[dict[str, Any]],
+    seconds: float,
+    params: dict[str, str] | None = None,
+) -> None:
+    """Keep reading GET /audits for `seconds`: what matches `params` stays exactly `records`
+    (nothing arrives twice, nothing is changed or removed)."""
+    expected = sorted(records, key=lambda r: str(r["id"]))
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        now = sorted(audit_records(client, headers, params), key=lambda r: str(r["id"]))
+        assert now == expected, f"the trail changed after it was complete: {now}"
+        time.sleep(_POLL_SECONDS * 5)
+
+
+def record_audit(
+    db: Database[dict[str, Any]],
+    *,
+    action: AuditAction,
+    entity: AuditEntity,
+    entity_id: str,
+    occurred_at: datetime,
+    actor_id: str | None = None,
+    actor_role: str | None = None,
+    detail: str | None = None,
+    changes: dict[str, Change] | None = None,
+) -> dict[str, Any]:
+    """An audit record stored as the consumer stores one (`AuditRepository.record`), for data
+    at a known time; returns the stored document."""
+    event = AuditEvent(
+        event_id=str(uuid.uuid4()),
+        actor_id=actor_id,
+        actor_role=actor_role,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        detail=detail or f"{action.value}_{entity.value}",
+        changes=changes or {},
+        request_id=f"factory-{uuid.uuid4().hex[:8]}",
+        occurred_at=occurred_at,
+    )
+    assert AuditRepository(db).record(event.wire())
+    doc = db["audits"].find_one({"eventId": event.event_id})
+    assert doc is not None
+    return doc
+
+
+def audit_queue_depth(sqs: SQSClient, queue_url: str) -> int:
+    """Messages in the audit queue: waiting, delayed, or received and not yet deleted."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
+def wait_until_queue_drains(sqs: SQSClient, queue_url: str, deadline_seconds: float) -> bool:
+    """Wait until the worker has consumed (and deleted) every message; False at the deadline."""
+    deadline = time.monotonic() + deadline_seconds
+    while audit_queue_depth(sqs, queue_url):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(_POLL_SECONDS / 2)
+    return True
+
+
+def wait_for(condition: Callable[[], bool], deadline_seconds: float, what: str) -> None:
+    """Poll `condition` until it holds; fail naming `what` at the deadline."""
+    until = time.monotonic() + deadline_seconds
+    while not condition():
+        assert time.monotonic() < until, f"not within {deadline_seconds} s: {what}"
+        time.sleep(_POLL_SECONDS)

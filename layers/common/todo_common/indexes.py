@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import Doc, MongoRepository
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
 
 REPOSITORIES: tuple[type[MongoRepository], ...] = (
+    AuditRepository,
     UserRepository,
     ProjectRepository,
     TaskRepository,

@@ -11,6 +11,7 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from todo_common import context
 from todo_common.errors import PayloadTooLarge
 from todo_common.http.problems import internal_error_response, problem_response
 from todo_common.logs import logger
@@ -72,6 +73,7 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
+        token = context.request_id.set(request_id)  # for the audit events of this request
         try:
             await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge:
@@ -81,6 +83,8 @@ class RequestContextMiddleware:
             logger.exception("Unhandled error")
             if not started:
                 await internal_error_response(path, request_id)(scope, receive, send_with_id)
+        finally:
+            context.request_id.reset(token)
 
     async def _too_large(self, path: str, request_id: str, send: Send) -> None:
         error = PayloadTooLarge(self.max_body_bytes)
