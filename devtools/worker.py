@@ -21,6 +21,7 @@ import boto3
 
 from devtools.gateway import REGION, LambdaContext, load_handler
 from devtools.template import FunctionDef, QueueTrigger, ScheduleTrigger, Template
+from todo_common import container
 from todo_common.logs import logger
 
 ACCOUNT_ID = "123456789012"
@@ -138,7 +139,11 @@ class Worker:
             handler(scheduled_event(f"{schedule.function}-schedule"), fn_context)
 
     def drain(self, max_batches: int = 100) -> int:
-        """Deliver until the queues are empty (tests and benchmarks); returns messages seen."""
+        """Deliver until the queues are empty (tests and benchmarks); returns messages seen.
+
+        Audit events this process wrote are sent by a background thread: wait for it first.
+        """
+        container.audit_trail().flush()
         seen = 0
         for _ in range(max_batches):
             batch = sum(poller.poll_once(wait_seconds=0)[0] for poller in self.pollers)

@@ -19,6 +19,9 @@ from todo_common.repositories.users import UserRepository, user_search_keys
 from todo_common.security.passwords import hash_password
 
 DEFAULT_PASSWORD = "correct-horse-9"
+# A projection for "the data did not change" snapshots: the audit outbox is bookkeeping that the
+# background sender clears at its own pace.
+WITHOUT_OUTBOX = {"outbox": 0, "outboxCount": 0}
 _counter = itertools.count(1)
 
 
@@ -177,3 +180,38 @@ def shuffled_task_specs(
         fields |= {name: make(n) for name, make in per_task.items()}
         specs.append(TaskSpec(**fields))
     return specs
+
+
+# --- audit events, as they travel on the audit queue (SPEC §7) -------------------------------
+# (imported here, not at the top, to keep this file append-only for concurrent edits)
+
+import uuid  # noqa: E402
+
+
+def audit_event(
+    *,
+    action: str = "UPDATE",
+    entity: str = "TASK",
+    entity_id: str | None = None,
+    actor: User | None = None,
+    detail: str | None = None,
+    changes: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """One SQS message body: an audit event in its camelCase wire form, by `actor` (None for a
+    failed login) at `occurred_at` (default now, UTC)."""
+    n = next(_counter)
+    when = occurred_at or utcnow()
+    return {
+        "eventId": str(uuid.uuid4()),
+        "actorId": actor.id if actor else None,
+        "actorRole": actor.role.value if actor else None,
+        "action": action,
+        "entity": entity,
+        "entityId": entity_id or str(ObjectId()),
+        "detail": detail or f"{action}_{entity}",
+        "changes": {} if changes is None else changes,
+        "requestId": request_id or f"req-{n}",
+        "occurredAt": when.isoformat().replace("+00:00", "Z"),
+    }

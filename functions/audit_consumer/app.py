@@ -5,6 +5,7 @@ Not a Mangum app: SQS and schedule events are not HTTP.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +27,7 @@ from todo_common.repositories.audits import AuditOutboxRepository, AuditReposito
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
+from todo_common.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -56,6 +58,7 @@ def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, in
         AuditPublisher.from_settings(),
         [UserRepository(db), ProjectRepository(db), TaskRepository(db)],
         AuditOutboxRepository(db),
+        min_age=timedelta(seconds=get_settings().audit.relay_min_age_seconds),
     )
     logger.info("Outbox relay ran", extra={"sent": result.sent, "failed": result.failed})
     return {"sent": result.sent, "failed": result.failed}

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -20,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import Audits, CurrentPrincipal, PageParams, Reports
-from todo_common.schemas.base import Page
+from todo_common.schemas.base import Page, UtcDateTime
 from todo_common.schemas.projects import ObjectIdStr
 from todo_common.schemas.reports import Activity, AuditPublic, ProjectSummary, UserWorkload
 
@@ -77,8 +76,8 @@ async def list_audits(
     action: AuditAction | None = None,
     entity: AuditEntity | None = None,
     entity_id: Annotated[str | None, Query(alias="entityId", max_length=320)] = None,
-    from_: Annotated[datetime | None, Query(alias="from")] = None,
-    to: datetime | None = None,
+    from_: Annotated[UtcDateTime | None, Query(alias="from")] = None,
+    to: UtcDateTime | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | Page[AuditPublic]:
     limit, cursor = page
@@ -128,8 +127,8 @@ async def user_workload(
 async def activity(
     principal: CurrentPrincipal,
     service: Reports,
-    from_: Annotated[datetime, Query(alias="from")],
-    to: datetime,
+    from_: Annotated[UtcDateTime, Query(alias="from")],
+    to: UtcDateTime,
 ) -> Activity:
     return service.activity(principal, from_, to)
 

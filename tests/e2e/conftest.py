@@ -41,7 +41,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+# Package scope: the gateway (and its queue worker) stops when the e2e tests end, so it does not
+# consume the audit queue under the integration tests that run after them.
+@pytest.fixture(scope="package")
 def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require_servers()
     port = _free_port()

@@ -16,6 +16,7 @@ import jwt
 from bson import ObjectId
 from pymongo.database import Database
 
+from tests.factories import WITHOUT_OUTBOX
 from todo_common.audit.events import AuditAction, AuditEntity, AuditEvent, Change
 from todo_common.repositories.audits import AuditRepository
 from todo_common.settings import get_settings
@@ -69,7 +70,7 @@ def assert_gateway_refusal(response: httpx.Response, status: int) -> None:
 
 def users_state(db: Database[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every stored user document, in a stable order: compare before and after a request."""
-    return list(db["users"].find({}, sort=[("_id", 1)]))
+    return list(db["users"].find({}, WITHOUT_OUTBOX, sort=[("_id", 1)]))
 
 
 def stored_user(db: Database[dict[str, Any]], user_id: str) -> dict[str, Any]:
@@ -163,7 +164,10 @@ def unsigned_token(access_token: str) -> str:
 
 def projects_and_tasks(db: Database[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Every stored project and task, in a stable order: compare before and after a request."""
-    return {name: list(db[name].find({}, sort=[("_id", 1)])) for name in ("projects", "tasks")}
+    return {
+        name: list(db[name].find({}, WITHOUT_OUTBOX, sort=[("_id", 1)]))
+        for name in ("projects", "tasks")
+    }
 
 
 def stored_task(db: Database[dict[str, Any]], task_id: str) -> dict[str, Any]:

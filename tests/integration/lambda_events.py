@@ -289,3 +289,181 @@ def collection_route_of(path: str) -> tuple[str, dict[str, str]]:
         return path, {}
     route = f"/{parts[0]}/{{id}}" + "".join(f"/{part}" for part in parts[2:])
     return route, {"id": parts[1]}
+
+
+# --- the reports function, whose routes are not /<collection>/{id} ---------------------------
+
+
+class ReportsApi(FunctionApi):
+    """The reports function: `/audits`, `/audits/{id}` and the `/reports/...` routes of
+    `template.yaml`, each event carrying its own route key and `id` path parameter."""
+
+    def __init__(self) -> None:
+        super().__init__("reports")
+
+    @staticmethod
+    def build(method: str, path: str, **parts: Any) -> Request:
+        request = UsersApi.build(method, path, **parts)
+        request.route, request.path_params = reports_route_of(path)
+        return request
+
+
+def reports_route_of(path: str) -> tuple[str, dict[str, str]]:
+    parts = path.strip("/").split("/")
+    if parts[0] == "reports" and len(parts) == 4:  # /reports/{projects|users}/{id}/<report>
+        return f"/reports/{parts[1]}/{{id}}/{parts[3]}", {"id": parts[2]}
+    if parts[0] == "reports":
+        return path, {}
+    return collection_route_of(path)
+
+
+# --- the audit queue: SQS events as SAM shapes them, and the scheduled relay ------------------
+# (imported here, not at the top, to keep this file append-only for concurrent edits)
+
+import hashlib  # noqa: E402
+import os  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+import boto3  # noqa: E402
+
+SQS_EVENT_FIXTURE = ROOT / "tests" / "fixtures" / "events" / "sqs-receive-message.json"
+SCHEDULED_EVENT_FIXTURE = ROOT / "tests" / "fixtures" / "events" / "scheduled-event.json"
+DLQ_NAME = "todo-audit-dlq"
+
+
+def load_function_entry(name: str, attribute: str) -> Handler:
+    """Another entry point of `functions/<name>/app.py`, e.g. the audit relay's `relay_handler`."""
+    load_function(name)
+    module = sys.modules[f"lambda_function_under_test_{name}"]
+    return cast("Handler", getattr(module, attribute))
+
+
+def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """SAM's sample SQS event (`sam local generate-event sqs receive-message`) with one record
+    per message, each message as `receive_message` returns it (MessageId, ReceiptHandle, Body)."""
+    sample: dict[str, Any] = json.loads(SQS_EVENT_FIXTURE.read_text())["Records"][0]
+    records = []
+    for message in messages:
+        record = copy.deepcopy(sample)
+        record["messageId"] = message["MessageId"]
+        record["receiptHandle"] = message["ReceiptHandle"]
+        record["body"] = message["Body"]
+        record["md5OfBody"] = hashlib.md5(message["Body"].encode()).hexdigest()  # noqa: S324
+        record["attributes"] |= {k: str(v) for k, v in (message.get("Attributes") or {}).items()}
+        record["eventSourceARN"] = queue_arn
+        records.append(record)
+    return {"Records": records}
+
+
+def scheduled_event() -> dict[str, Any]:
+    """SAM's sample EventBridge schedule event (what invokes the outbox relay every minute)."""
+    event: dict[str, Any] = json.loads(SCHEDULED_EVENT_FIXTURE.read_text())
+    return event
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One batch handed to the consumer: what it received and which records it reported failed."""
+
+    message_ids: list[str]
+    bodies: list[str]
+    failed_ids: set[str]
+    receive_counts: dict[str, int]
+
+
+class AuditQueue:
+    """The local audit queue (`AUDIT_QUEUE_URL`, on moto) and its dead-letter queue."""
+
+    def __init__(self) -> None:
+        self.sqs = boto3.client("sqs")
+        self.url = os.environ["AUDIT_QUEUE_URL"]
+        self.dlq_url = self.sqs.get_queue_url(QueueName=DLQ_NAME)["QueueUrl"]
+        self.arn = f"arn:aws:sqs:us-east-1:123456789012:{self.url.rsplit('/', 1)[-1]}"
+
+    def empty(self) -> None:
+        """Delete every visible message of both queues, then check nothing is left in flight.
+
+        Not `purge_queue`: moto's server allows one purge per queue per 60 seconds (its strict
+        purge mode is on by default), which a suite of short tests exceeds.
+        """
+        container.audit_trail().flush()  # an earlier test's events may still be on their way
+        for url in (self.url, self.dlq_url):
+            while messages := self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=0
+            ).get("Messages", []):
+                self.sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                        for n, m in enumerate(messages)
+                    ],
+                )
+        assert self.waiting() == 0, "messages of an earlier test are still in flight"
+        assert self.waiting(dlq=True) == 0
+
+    def send(self, body: str) -> str:
+        return self.sqs.send_message(QueueUrl=self.url, MessageBody=body)["MessageId"]
+
+    def receive(self, *, dlq: bool = False, visibility_timeout: int = 60) -> list[dict[str, Any]]:
+        container.audit_trail().flush()  # events this process wrote are sent in the background
+        """Up to 10 messages (with their receive count); `visibility_timeout=0` leaves them
+        visible, so a message reported failed can be received again at once."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.dlq_url if dlq else self.url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            VisibilityTimeout=visibility_timeout,
+            AttributeNames=["All"],
+        ).get("Messages", [])
+        return [dict(m) for m in messages]
+
+    def deliver(self, handler: Handler, *, visibility_timeout: int = 60) -> Delivery:
+        """Receive one batch, invoke the consumer with it as Lambda's event source mapping does,
+        and delete only the messages it did not report failed (`ReportBatchItemFailures`)."""
+        messages = self.receive(visibility_timeout=visibility_timeout)
+        if not messages:
+            return Delivery([], [], set(), {})
+        result = handler(sqs_event(messages, self.arn), FakeLambdaContext("audit_consumer"))
+        failed = {item["itemIdentifier"] for item in result["batchItemFailures"]}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)
+                ],
+            )
+        return Delivery(
+            [m["MessageId"] for m in messages],
+            [m["Body"] for m in messages],
+            failed,
+            {m["MessageId"]: int(m["Attributes"]["ApproximateReceiveCount"]) for m in messages},
+        )
+
+    def waiting(self, *, dlq: bool = False) -> int:
+        """Messages in the queue (or the DLQ), visible or not."""
+        container.audit_trail().flush()
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.dlq_url if dlq else self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+
+# --- tokens without a login (whose audit event would land among the records a test counts) ---
+
+from todo_common import container  # noqa: E402
+from todo_common.models import User  # noqa: E402
+from todo_common.security.sessions import SessionStore  # noqa: E402
+
+
+def session_token(user: User) -> str:
+    """An access token of a session opened as a login opens one, minus the LOGIN audit event."""
+    sid = SessionStore.new_id()
+    pair = container.token_service().issue_pair(user.id, user.role.value, sid)
+    container.session_store().create(
+        sid, user.id, user.role.value, pair.refresh_jti, pair.refresh_expires_in
+    )
+    return pair.access_token

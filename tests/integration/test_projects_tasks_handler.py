@@ -17,7 +17,7 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
-from tests.factories import DEFAULT_PASSWORD, make_project, make_task, make_user
+from tests.factories import DEFAULT_PASSWORD, WITHOUT_OUTBOX, make_project, make_task, make_user
 from tests.integration.lambda_events import FunctionApi, LambdaResponse
 from todo_common import container
 from todo_common.models import Project, Role, Task, User
@@ -36,8 +36,8 @@ def token_of(user: User) -> str:
 def stored_data(db: Db) -> dict[str, list[dict[str, Any]]]:
     """Every stored project and task, in a stable order: what a refused request must not change."""
     return {
-        "projects": list(db.projects.find().sort("_id", 1)),
-        "tasks": list(db.tasks.find().sort("_id", 1)),
+        "projects": list(db.projects.find({}, WITHOUT_OUTBOX).sort("_id", 1)),
+        "tasks": list(db.tasks.find({}, WITHOUT_OUTBOX).sort("_id", 1)),
     }
 
 

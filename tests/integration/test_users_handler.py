@@ -20,7 +20,7 @@ import redis
 from bson import ObjectId
 from pymongo.database import Database
 
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, WITHOUT_OUTBOX, make_user
 from tests.integration.lambda_events import LambdaResponse, UsersApi
 from todo_common.models import Role, User
 from todo_common.settings import get_settings
@@ -39,7 +39,7 @@ def api(clean: None) -> UsersApi:
 
 def users_in_db(db: Db) -> list[dict[str, Any]]:
     """Every stored user, in a stable order: what a refused request must not change."""
-    return list(db.users.find().sort("_id", 1))
+    return list(db.users.find({}, WITHOUT_OUTBOX).sort("_id", 1))
 
 
 def logged_in(api: UsersApi, db: Db, role: Role = Role.USER, **kwargs: Any) -> tuple[User, str]:

@@ -114,6 +114,8 @@ class AuditSettings(BaseSettings):
     model_config = _config("AUDIT_")
 
     queue_url: str | None = None
+    # The relay leaves younger events to the sender of the request that wrote them.
+    relay_min_age_seconds: int = Field(default=30, ge=0)
 
 
 class Settings(BaseSettings):

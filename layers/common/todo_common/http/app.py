@@ -28,16 +28,17 @@ LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def create_app(*, title: str, routers: Sequence[APIRouter], summary: str | None = None) -> FastAPI:
-    """A FastAPI app with the shared docs URLs, middleware, error handlers and `/health`."""
+    """A FastAPI app with the shared middleware, error handlers and `/health`."""
     settings = get_settings().app
     app = FastAPI(
         title=f"{settings.name} — {title}",
         summary=summary,
         description=settings.description,
         version=settings.version,
-        docs_url=settings.api_docs_url,
-        redoc_url=settings.redoc_url,
-        openapi_url=settings.openapi_url,
+        # One document for the whole API, served by the docs function: no per-function pages.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         debug=False,  # tracebacks never reach a client, APP_DEBUG or not
     )
     app.add_middleware(RequestContextMiddleware)

@@ -120,10 +120,12 @@ class MongoRepository:
     def clear_outbox(self, id_: str, event_id: str) -> None:
         """Drop a sent event from a record's outbox (once: a second clear changes nothing)."""
         field = f"{OUTBOX}.{event_id}"
-        self.collection.update_one(
-            {"_id": ObjectId(id_), field: {"$exists": True}},
-            {"$unset": {field: ""}, "$inc": {OUTBOX_COUNT: -1}},
-        )
+        oid = ObjectId(id_)
+        with self._record_lock(oid):  # on FerretDB, not to overwrite a concurrent change
+            self.collection.update_one(
+                {"_id": oid, field: {"$exists": True}},
+                {"$unset": {field: ""}, "$inc": {OUTBOX_COUNT: -1}},
+            )
 
     def pending_outbox(self, limit: int) -> list[Doc]:
         """Records whose outbox still holds events (for the relay)."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from todo_common.security.passwords import password_problem
@@ -50,6 +51,14 @@ def check_password(value: str | None) -> str | None:
             raise ValueError(problem)
     return value
 
+
+def as_utc(value: datetime) -> datetime:
+    """Instants in UTC: naive values are taken as UTC; cut to milliseconds (what MongoDB keeps)."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
 
 T = TypeVar("T")
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import StringConstraints
 
 from todo_common.models import Task, TaskStatus
-from todo_common.schemas.base import ApiModel, PatchModel
+from todo_common.schemas.base import ApiModel, PatchModel, UtcDateTime
 from todo_common.schemas.projects import ObjectIdStr
 
 TaskDescription = Annotated[
@@ -16,15 +16,7 @@ TaskDescription = Annotated[
 ]
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    """Due dates are instants: naive values are taken as UTC, and cut to milliseconds."""
-    if value is None:
-        return None
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
-
-
-DueDate = Annotated[datetime, AfterValidator(_as_utc)]
+DueDate = UtcDateTime
 
 
 class TaskCreate(ApiModel):

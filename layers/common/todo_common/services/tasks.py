@@ -262,7 +262,10 @@ class TaskService:
             self._check_assignee(str(assignee))
         if status is not task.status:
             changes["status"] = status.value
-            changes["completedAt"] = utcnow() if status is TaskStatus.COMPLETED else None
+            if status is TaskStatus.COMPLETED:
+                changes["completedAt"] = utcnow()
+            elif task.status is TaskStatus.COMPLETED:
+                changes["completedAt"] = None  # reopened
         return changes
 
     def _visible(self, principal: Principal, task_id: str) -> tuple[Task, Project]:
