@@ -8,11 +8,16 @@ SAM_VENV ?= .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 SERVERS := $(PY) scripts/servers.py
+# Tools built once with `go install` and cached outside the repository (as FerretDB is).
+TOOLS_BIN ?= $(or $(TODO_API_CACHE),$(HOME)/.cache/todo-api)/bin
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(TOOLS_BIN)/actionlint
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 
 
-.PHONY: help install docs-assets openapi dev test test-unit lint typecheck format sam-validate sam-build bench lock clean
+.PHONY: help install docs-assets openapi dev test test-unit lint typecheck format sam-validate sam-build \
+	lint-infra env-json test-suite bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,7 +49,11 @@ openapi: $(VENV)/.installed  ## regenerate functions/docs/openapi.json from the 
 dev: $(VENV)/.installed docs-assets  ## the whole API on http://127.0.0.1:8000 with local MongoDB, Redis, SQS
 	$(SERVERS) run --profile dev -- $(PY) -m devtools.serve
 
-test: $(VENV)/.installed docs-assets lint sam-validate  ## lint, types, template checks, then the whole suite
+test: $(VENV)/.installed docs-assets lint sam-validate lint-infra  ## lint, types, template and infra checks, then the whole suite
+	LOCAL_SCHEDULE_SECONDS=2 $(SERVERS) run --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# The recipe of `test` without its checks (CI's test job runs the checks in other jobs).
+test-suite: $(VENV)/.installed docs-assets  ## the whole suite alone, with the servers of `make test`
 	LOCAL_SCHEDULE_SECONDS=2 $(SERVERS) run --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed  ## the unit tests alone (no servers)
@@ -65,6 +74,44 @@ sam-validate: $(SAM_VENV)/.installed  ## sam validate --lint and cfn-lint on tem
 
 sam-build: $(SAM_VENV)/.installed  ## sam build (layer built for python3.13 on arm64)
 	$(SAM) build
+
+# Both checks run without Docker or AWS: actionlint is a Go program, and Debian's docker-compose
+# (1.29, Python) validates a compose file without an engine. As root on Debian/Ubuntu a missing
+# docker-compose is installed with apt-get (without the engine it recommends); elsewhere the
+# Compose v2 plugin (`docker compose`) is used when present, or the target says what to install.
+lint-infra:  ## actionlint on .github/workflows, docker-compose config on docker-compose.yml
+	@if ! "$(ACTIONLINT)" -version 2>/dev/null | grep -qx '$(ACTIONLINT_VERSION)'; then \
+		if ! command -v go >/dev/null; then \
+			echo "lint-infra: actionlint $(ACTIONLINT_VERSION) is not in $(TOOLS_BIN) and Go is not on PATH; install Go 1.24 or newer" >&2; \
+			exit 1; \
+		fi; \
+		echo "lint-infra: go install actionlint $(ACTIONLINT_VERSION) into $(TOOLS_BIN)"; \
+		GOBIN="$(TOOLS_BIN)" go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) || exit 1; \
+	fi
+	$(ACTIONLINT)
+	@if command -v docker-compose >/dev/null; then \
+		compose=docker-compose; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "lint-infra: installing Debian's docker-compose with apt-get (no Docker engine)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; } || exit 1; \
+		compose=docker-compose; \
+	elif docker compose version >/dev/null 2>&1; then \
+		compose="docker compose"; \
+	else \
+		echo "lint-infra: docker-compose is missing. Install it (Debian/Ubuntu: apt-get install --no-install-recommends docker-compose; macOS: brew install docker-compose), or run this as root on Debian to have it installed." >&2; \
+		exit 1; \
+	fi; \
+	echo "$$compose -f docker-compose.yml config -q"; \
+	$$compose -f docker-compose.yml config -q
+
+env-json:  ## write env.json for `sam local start-api` (docs/local-sam.md), with a random key
+	@if [ -e env.json ]; then \
+		echo "env.json exists; delete it to write a new one from env.json.example"; \
+	else \
+		umask 077 && $(PYTHON) -c 'import json, secrets; env = json.load(open("env.json.example")); env["Parameters"]["SECURITY_SECRET_KEY"] = secrets.token_urlsafe(48); open("env.json", "w").write(json.dumps(env, indent=2) + "\n")' \
+		&& echo "wrote env.json (git-ignored; SECURITY_SECRET_KEY is a new random key)"; \
+	fi
 
 bench: $(VENV)/.installed  ## benchmarks (figures, not pass/fail) against the local servers
 	$(SERVERS) run --profile bench -- $(PY) -m benchmarks.run

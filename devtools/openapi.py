@@ -1,0 +1,105 @@
+"""One OpenAPI 3.1 document for the whole API, merged from every function's FastAPI app.
+
+The functions listed in `template.yaml` with HTTP routes are imported, their documents merged
+(paths, component schemas, the bearer security scheme), and each operation tagged with its
+function. Only routes the template exposes are kept. The result is committed as
+functions/docs/openapi.json, served by the docs function, and checked for drift by the tests.
+
+    python -m devtools.openapi          # write it
+    python -m devtools.openapi --check  # exit 1 if the committed document differs from the code
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from devtools.template import FunctionDef, Template, load_template
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "functions" / "docs" / "openapi.json"
+DOCS_FUNCTION = "DocsFunction"
+_PARAM = re.compile(r"\{[^}]+\}")
+
+
+def _app_of(fn: FunctionDef) -> Any:
+    module_name = fn.handler.rpartition(".")[0]
+    spec = importlib.util.spec_from_file_location(
+        f"openapi_{fn.logical_id}", fn.code_uri / f"{module_name}.py"
+    )
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {fn.logical_id}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.app
+
+
+def route_shape(path: str) -> str:
+    """`/users/{user_id}` and the template's `/users/{id}` name the same route."""
+    return _PARAM.sub("{}", path)
+
+
+def merged_document(template: Template) -> dict[str, Any]:
+    from todo_common.settings import get_settings
+
+    settings = get_settings().app
+    exposed = {(r.method.lower(), route_shape(r.path), r.function) for r in template.routes}
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {}
+    security: dict[str, Any] = {}
+    tags = []
+    for logical_id in sorted({r.function for r in template.routes} - {DOCS_FUNCTION}):
+        doc = _app_of(template.functions[logical_id]).openapi()
+        tag = logical_id.removesuffix("Function")
+        tags.append({"name": tag, "description": doc["info"]["title"]})
+        for path, operations in doc.get("paths", {}).items():
+            for method, operation in operations.items():
+                if (method, route_shape(path), logical_id) not in exposed:
+                    continue
+                paths.setdefault(path, {})[method] = {**operation, "tags": [tag]}
+        components = doc.get("components", {})
+        for name, schema in components.get("schemas", {}).items():
+            if name in schemas and schemas[name] != schema:
+                raise ValueError(f"schema {name} differs between functions")
+            schemas[name] = schema
+        security |= components.get("securitySchemes", {})
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": settings.name,
+            "version": settings.version,
+            "description": settings.description,
+        },
+        "tags": tags,
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": security},
+    }
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    text = render(merged_document(load_template(ROOT / "template.yaml")))
+    if args.check:
+        if not OUTPUT.exists() or OUTPUT.read_text() != text:
+            print(f"{OUTPUT} is out of date: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text)
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The docs function: the one OpenAPI document of the whole API, and the pages that show it.
+
+Swagger UI (`APP_API_DOCS_URL`), ReDoc (`APP_REDOC_URL`) and Scalar (`APP_SCALARA_URL`) load their
+JavaScript and CSS from this function (`/docs/assets/…`), never from a CDN, so the pages work
+offline. The document (`APP_OPENAPI_URL`) is openapi.json beside this file, merged from every
+function's app by `make openapi` and checked for drift by the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from todo_common.errors import NotFound
+from todo_common.http.app import create_app, lambda_handler
+from todo_common.settings import get_settings
+
+HERE = Path(__file__).resolve().parent
+ASSET_DIRS = (HERE / "static",)
+ASSETS = "/docs/assets"
+MEDIA_TYPES = {".js": "application/javascript", ".css": "text/css", ".png": "image/png"}
+OAUTH2_REDIRECT = "/docs/oauth2-redirect"
+
+settings = get_settings().app
+router = APIRouter(include_in_schema=False)
+
+
+@cache
+def _document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((HERE / "openapi.json").read_text())
+    return document
+
+
+def _openapi_url() -> str:
+    return settings.openapi_url or "/openapi.json"
+
+
+@router.get(_openapi_url())
+async def openapi() -> JSONResponse:
+    return JSONResponse(_document())
+
+
+@router.get(settings.api_docs_url or "/docs")
+async def swagger_ui() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=_openapi_url(),
+        title=f"{settings.name} — Swagger UI",
+        swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+        oauth2_redirect_url=OAUTH2_REDIRECT,
+        swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+    )
+
+
+@router.get(OAUTH2_REDIRECT)
+async def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@router.get(settings.redoc_url or "/redoc")
+async def redoc() -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=_openapi_url(),
+        title=f"{settings.name} — ReDoc",
+        redoc_js_url=f"{ASSETS}/redoc.standalone.js",
+        redoc_favicon_url=f"{ASSETS}/favicon-32x32.png",
+        with_google_fonts=False,
+    )
+
+
+@router.get(settings.scalara_url or "/scalar")
+async def scalar() -> HTMLResponse:
+    title = f"{settings.name} — API reference"
+    return HTMLResponse(f"""<!doctype html>
+<html>
+  <head>
+    <title>{title}</title>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <link rel="icon" href="{ASSETS}/favicon-32x32.png" />
+  </head>
+  <body>
+    <script id="api-reference" data-url="{_openapi_url()}"
+            data-configuration='{{"withDefaultFonts": false}}'></script>
+    <script src="{ASSETS}/scalar.standalone.js"></script>
+  </body>
+</html>""")
+
+
+@router.get(f"{ASSETS}/{{name}}")
+async def asset(name: str, accept_encoding: Annotated[str | None, Header()] = None) -> Response:
+    """A bundled file, gzipped when the client accepts it (Lambda responses stop at 6 MB)."""
+    suffix = Path(name).suffix
+    if "/" in name or suffix not in MEDIA_TYPES:
+        raise NotFound("No such asset")
+    gzip_ok = "gzip" in (accept_encoding or "")
+    for directory in ASSET_DIRS:
+        path = directory / (f"{name}.gz" if gzip_ok else name)
+        if path.is_file():
+            headers = {"Cache-Control": "public, max-age=86400"}
+            if gzip_ok:
+                headers["Content-Encoding"] = "gzip"
+            return Response(path.read_bytes(), media_type=MEDIA_TYPES[suffix], headers=headers)
+    raise NotFound("No such asset (run `make docs-assets`)")
+
+
+app = create_app(title="Docs", routers=[router])
+handler = lambda_handler(app)
