@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 
 
-.PHONY: help install docs-assets openapi dev test test-unit lint typecheck format sam-validate sam-build \
+.PHONY: help install docs-assets openapi dev test test-unit lint format sam-validate sam-build \
 	lint-infra env-json test-suite bench lock clean
 
 help:  ## list the targets
@@ -49,11 +49,26 @@ openapi: $(VENV)/.installed  ## regenerate functions/docs/openapi.json from the 
 dev: $(VENV)/.installed docs-assets  ## the whole API on http://127.0.0.1:8000 with local MongoDB, Redis, SQS
 	$(SERVERS) run --profile dev -- $(PY) -m devtools.serve
 
-test: $(VENV)/.installed docs-assets lint sam-validate lint-infra  ## lint, types, template and infra checks, then the whole suite
-	LOCAL_SCHEDULE_SECONDS=2 $(SERVERS) run --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
+test: lint sam-validate lint-infra test-suite  ## lint, types, template and infra checks, then the whole suite
 
-# The recipe of `test` without its checks (CI's test job runs the checks in other jobs).
-test-suite: $(VENV)/.installed docs-assets  ## the whole suite alone, with the servers of `make test`
+# The browser test (tests/e2e/test_docs_browser.py) drives Debian's Chromium through its
+# ChromeDriver. As root with apt-get, missing packages are installed (without recommends);
+# elsewhere the target says what to install.
+.PHONY: browser
+browser:  ## Debian's chromium and chromium-driver for the browser test
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "browser: installing chromium and chromium-driver with apt-get"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; } || exit 1; \
+	else \
+		echo "browser: /usr/bin/chromium or /usr/bin/chromedriver is missing. Install them (Debian/Ubuntu: sudo apt-get install --no-install-recommends chromium chromium-driver), or run this as root on Debian to have them installed." >&2; \
+		exit 1; \
+	fi
+
+# `make test` without its checks (CI's test job runs the checks in other jobs).
+test-suite: $(VENV)/.installed docs-assets browser  ## the whole suite alone, with the servers of `make test`
 	LOCAL_SCHEDULE_SECONDS=2 $(SERVERS) run --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed  ## the unit tests alone (no servers)

@@ -47,11 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     from devtools.gateway import LocalGateway
     from devtools.template import load_template
     from devtools.worker import Worker
-    from todo_common.cli import create_admin, create_indexes
+    from todo_common.cli import create_admin
+    from todo_common.clients import get_database
+    from todo_common.indexes import ensure_indexes
     from todo_common.settings import get_settings
 
     settings = get_settings()
-    create_indexes()
+    declared = ensure_indexes(get_database())
+    print(f"Indexes: {sum(map(len, declared.values()))} on {', '.join(declared)}.", flush=True)
     create_admin(
         os.environ.get("DEV_ADMIN_EMAIL", "admin@example.com"),
         os.environ.get("DEV_ADMIN_PASSWORD", "admin-password-123"),
