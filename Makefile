@@ -53,17 +53,18 @@ test: lint sam-validate lint-infra test-suite  ## lint, types, template and infr
 
 # The browser test (tests/e2e/test_docs_browser.py) drives Debian's Chromium through its
 # ChromeDriver. As root with apt-get, missing packages are installed (without recommends);
-# elsewhere the target says what to install.
+# elsewhere the target says what to install. CHROMIUM_PATH and CHROMEDRIVER_PATH, which the test
+# reads too, point at another Chromium and its driver (a CI runner's own, say).
 .PHONY: browser
 browser:  ## Debian's chromium and chromium-driver for the browser test
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+	@if [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] && [ -x "$${CHROMEDRIVER_PATH:-/usr/bin/chromedriver}" ]; then \
 		exit 0; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "browser: installing chromium and chromium-driver with apt-get"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; } || exit 1; \
 	else \
-		echo "browser: /usr/bin/chromium or /usr/bin/chromedriver is missing. Install them (Debian/Ubuntu: sudo apt-get install --no-install-recommends chromium chromium-driver), or run this as root on Debian to have them installed." >&2; \
+		echo "browser: $${CHROMIUM_PATH:-/usr/bin/chromium} or $${CHROMEDRIVER_PATH:-/usr/bin/chromedriver} is missing. Install them (Debian/Ubuntu: sudo apt-get install --no-install-recommends chromium chromium-driver), run this as root on Debian to have them installed, or set CHROMIUM_PATH and CHROMEDRIVER_PATH." >&2; \
 		exit 1; \
 	fi
 

@@ -14,11 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
-from fastapi.openapi.docs import (
-    get_redoc_html,
-    get_swagger_ui_html,
-    get_swagger_ui_oauth2_redirect_html,
-)
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from todo_common.errors import NotFound
@@ -70,13 +66,21 @@ async def swagger_ui_redirect() -> HTMLResponse:
 
 @router.get(settings.redoc_url or "/redoc")
 async def redoc() -> HTMLResponse:
-    return get_redoc_html(
-        openapi_url=_openapi_url(),
-        title=f"{settings.name} — ReDoc",
-        redoc_js_url=f"{ASSETS}/redoc.standalone.js",
-        redoc_favicon_url=f"{ASSETS}/favicon-32x32.png",
-        with_google_fonts=False,
-    )
+    # ReDoc 3's bundle is an ES module (FastAPI's get_redoc_html loads it as a classic script).
+    title = f"{settings.name} — ReDoc"
+    return HTMLResponse(f"""<!doctype html>
+<html>
+  <head>
+    <title>{title}</title>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <link rel="icon" href="{ASSETS}/favicon-32x32.png" />
+  </head>
+  <body>
+    <redoc spec-url="{_openapi_url()}" disable-telemetry="true"></redoc>
+    <script type="module" src="{ASSETS}/redoc.standalone.js"></script>
+  </body>
+</html>""")
 
 
 @router.get(settings.scalara_url or "/scalar")
