@@ -74,7 +74,6 @@ class MongoRepository:
         set_fields: Doc,
         *,
         expected_version: int | None = None,
-        extra_filter: Doc | None = None,
         event: Doc | None = None,
     ) -> Doc:
         """Apply `set_fields` atomically, bumping `version`.
@@ -86,7 +85,7 @@ class MongoRepository:
         oid = object_id(id_)
         if oid is None:
             raise NotFound(f"{self.entity_name} not found")
-        query: Doc = {"_id": oid, **(extra_filter or {})}
+        query: Doc = {"_id": oid}
         if expected_version is not None:
             query["version"] = expected_version
         changes: Doc = {"$set": {**set_fields, "updatedAt": utcnow()}, "$inc": {"version": 1}}
