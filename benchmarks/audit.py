@@ -15,7 +15,7 @@ import os
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 from benchmarks.events import ensure_admin, http_event, lambda_context, load_function
@@ -80,73 +80,80 @@ def consumer_throughput(records: int = 1_000) -> None:
     )
 
 
-def _patch_timings(
-    handler: Any, event_for: Callable[[int], dict[str, Any]], runs: int
-) -> list[float]:
-    counter = iter(range(10**9))
-    return repeat_ms(lambda: handler(event_for(next(counter)), lambda_context()), runs)
-
-
 def publish_overhead(runs: int = 300) -> None:
+    """The request path with and without the audit queue; the send itself runs after it."""
     email, password = ensure_admin()
-    users = load_function("users")
-    tasks = load_function("tasks")
+    users, projects, tasks = (load_function(n) for n in ("users", "projects", "tasks"))
     login = users(
         http_event("POST", "/auth/login", body={"email": email, "password": password}),
         lambda_context(),
     )
     auth = {"authorization": f"Bearer {json.loads(login['body'])['access_token']}"}
-    db = get_database()
-    owner = str(db.users.find_one({"email": email}, {"_id": 1})["_id"])  # type: ignore[index]
-    projects = load_function("projects")
     project = json.loads(
         projects(
             http_event("POST", "/projects", headers=auth, body={"name": "bench audit"}),
             lambda_context(),
         )["body"]
     )
-    task = json.loads(
-        tasks(
-            http_event(
-                "POST",
-                "/tasks",
-                headers=auth,
-                body={"projectId": project["id"], "description": "x"},
-            ),
-            lambda_context(),
-        )["body"]
-    )
-
-    def event_for(n: int) -> dict[str, Any]:
-        return http_event(
-            "PATCH", f"/tasks/{task['id']}", headers=auth, body={"description": f"change {n}"}
-        )
-
+    db = get_database()
     queue_url = os.environ.get("AUDIT_QUEUE_URL", "")
-    figures = {}
+    figures: dict[str, list[float]] = {}
+    sends: list[float] = []
     for label, url in (("without publishing", ""), ("with publishing", queue_url)):
         os.environ["AUDIT_QUEUE_URL"] = url
         _forget_settings()
-        figures[label] = _patch_timings(tasks, event_for, runs)
+        task = json.loads(
+            tasks(
+                http_event(
+                    "POST",
+                    "/tasks",
+                    headers=auth,
+                    body={"projectId": project["id"], "description": "x"},
+                ),
+                lambda_context(),
+            )["body"]
+        )
+        counter = iter(range(10**9))
+
+        def patch(task_id: str = task["id"], numbers: Iterator[int] = counter) -> object:
+            return tasks(
+                http_event(
+                    "PATCH",
+                    f"/tasks/{task_id}",
+                    headers=auth,
+                    body={"description": f"change {next(numbers)}"},
+                ),
+                lambda_context(),
+            )
+
+        def settle(publishing: bool = bool(url)) -> None:
+            # Untimed: a container's sender finishes between requests; without a queue the
+            # events would pile up in the record, which is not what a write costs.
+            start = time.perf_counter()
+            container.audit_trail().flush()
+            if publishing:
+                sends.append((time.perf_counter() - start) * 1000)
+            else:
+                db.tasks.update_many({}, {"$set": {"outbox": {}, "outboxCount": 0}})
+
+        figures[label] = repeat_ms(patch, runs, between=settle)
     os.environ["AUDIT_QUEUE_URL"] = queue_url
     _forget_settings()
     base = statistics.median(figures["without publishing"])
     extra = statistics.median(figures["with publishing"]) - base
-    print(
-        f"\n# PATCH /tasks/{{id}} with and without audit publishing ({runs} calls each; "
-        f"owner {owner[:6]}…)"
-    )
-    row("write, event stored with the change only", figures["without publishing"])
+    print(f"\n# PATCH /tasks/{{id}} with and without audit publishing ({runs} calls each)")
+    row("write, event stored with the change", figures["without publishing"])
     row(
-        "write + send to SQS + clear the outbox",
+        "write, then the event handed to the sender",
         figures["with publishing"],
         figures["without publishing"],
     )
     verdict = "met" if extra <= 0.10 * base else "NOT met"
     print(
-        f"{'publishing adds':<44} {extra:8.2f} ms = {extra / base:.0%} of the write's p50 "
-        f"(target <= 10%: {verdict})"
+        f"{'publishing adds to the request':<44} {extra:8.2f} ms = {extra / base:.0%} of the "
+        f"write's p50 (target <= 10%: {verdict})"
     )
+    row("the send + outbox clear, after the response", sends)
 
 
 def _forget_settings() -> None:

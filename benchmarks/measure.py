@@ -7,14 +7,22 @@ import time
 from collections.abc import Callable
 
 
-def repeat_ms(fn: Callable[[], object], runs: int, warmup: int = 20) -> list[float]:
-    for _ in range(warmup):
-        fn()
+def repeat_ms(
+    fn: Callable[[], object],
+    runs: int,
+    warmup: int = 20,
+    between: Callable[[], object] | None = None,
+) -> list[float]:
+    """Milliseconds per call of `fn`; `between` runs after each call, untimed."""
     timings = []
-    for _ in range(runs):
+    for n in range(warmup + runs):
         start = time.perf_counter()
         fn()
-        timings.append((time.perf_counter() - start) * 1000)
+        elapsed = (time.perf_counter() - start) * 1000
+        if n >= warmup:
+            timings.append(elapsed)
+        if between is not None:
+            between()
     return timings
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo.database import Database
 
+from todo_common import container
 from todo_common.models import Project, Role, Task, TaskStatus, User, utcnow
 from todo_common.repositories.projects import ProjectRepository, project_search_keys
 from todo_common.repositories.tasks import TaskRepository, due_fields
@@ -215,3 +216,9 @@ def audit_event(
         "requestId": request_id or f"req-{n}",
         "occurredAt": when.isoformat().replace("+00:00", "Z"),
     }
+
+
+def settle_audit_sends() -> None:
+    """Wait for this process's audit sender: on FerretDB its outbox clear rewrites the whole
+    document, so a test that writes a document directly waits for it first."""
+    container.audit_trail().flush()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from todo_common import container
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import (
     CurrentPrincipal,
@@ -17,7 +18,7 @@ from todo_common.http.deps import (
     IfMatch,
     LambdaCtx,
     PageParams,
-    Projects,
+    service,
 )
 from todo_common.http.responses import create_response, created, with_etag
 from todo_common.idempotency import StoredResponse
@@ -29,6 +30,9 @@ from todo_common.schemas.projects import (
     ProjectPublic,
     ProjectReplace,
 )
+from todo_common.services.projects import ProjectService
+
+Projects = Annotated[ProjectService, Depends(service(container.project_service))]
 
 projects = APIRouter(prefix="/projects", tags=["projects"])
 

@@ -13,15 +13,21 @@ from collections.abc import Iterator
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from todo_common import container
 from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.http.app import create_app, lambda_handler
-from todo_common.http.deps import Audits, CurrentPrincipal, PageParams, Reports
+from todo_common.http.deps import CurrentPrincipal, PageParams, service
 from todo_common.schemas.base import Page, UtcDateTime
 from todo_common.schemas.projects import ObjectIdStr
 from todo_common.schemas.reports import Activity, AuditPublic, ProjectSummary, UserWorkload
+from todo_common.services.audits import AuditService
+from todo_common.services.reports import ReportService
+
+Audits = Annotated[AuditService, Depends(service(container.audit_service))]
+Reports = Annotated[ReportService, Depends(service(container.report_service))]
 
 audits = APIRouter(prefix="/audits", tags=["audits"])
 reports = APIRouter(prefix="/reports", tags=["reports"])

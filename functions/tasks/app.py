@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
+from todo_common import container
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import (
     CurrentPrincipal,
@@ -17,13 +18,16 @@ from todo_common.http.deps import (
     IfMatch,
     LambdaCtx,
     PageParams,
-    Tasks,
+    service,
 )
 from todo_common.http.responses import create_response, created, with_etag
 from todo_common.idempotency import StoredResponse
 from todo_common.models import TaskStatus
 from todo_common.schemas.base import Page
 from todo_common.schemas.tasks import DueDate, TaskCreate, TaskPatch, TaskPublic, TaskReplace
+from todo_common.services.tasks import TaskService
+
+Tasks = Annotated[TaskService, Depends(service(container.task_service))]
 
 tasks = APIRouter(prefix="/tasks", tags=["tasks"])
 

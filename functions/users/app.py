@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Response, status
+from fastapi import APIRouter, Depends, Form, Query, Response, status
 from fastapi.responses import JSONResponse
 
+from todo_common import container
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import (
-    Auth,
     ClientIp,
     CurrentPrincipal,
     IdempotencyKey,
     IfMatch,
     LambdaCtx,
     PageParams,
-    Users,
+    service,
 )
 from todo_common.http.responses import create_response, created, with_etag
 from todo_common.idempotency import StoredResponse
@@ -37,6 +37,11 @@ from todo_common.schemas.users import (
     UserReplace,
 )
 from todo_common.security.tokens import TokenPair
+from todo_common.services.auth import AuthService
+from todo_common.services.users import UserService
+
+Auth = Annotated[AuthService, Depends(service(container.auth_service))]
+Users = Annotated[UserService, Depends(service(container.user_service))]
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(prefix="/users", tags=["users"])

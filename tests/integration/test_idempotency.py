@@ -11,7 +11,7 @@ import redis
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pymongo.database import Database
 
-from tests.factories import DEFAULT_PASSWORD, WITHOUT_OUTBOX, make_user
+from tests.factories import DEFAULT_PASSWORD, WITHOUT_OUTBOX, make_user, settle_audit_sends
 from tests.integration.lambda_events import FakeLambdaContext, UsersApi
 from todo_common import container
 from todo_common.errors import Conflict, DomainError, InvalidInput
@@ -121,6 +121,7 @@ def test_a_create_that_failed_can_be_retried_with_the_same_key(db: Db, admin: Pr
         create_user(admin, body)
 
     # When the email is freed and the same request is retried with the same key
+    settle_audit_sends()  # a background outbox clear must not overwrite this
     db.users.update_one({"usernameKey": "holder"}, {"$set": {"email": "moved@example.com"}})
     retried = create_user(admin, body)
 

@@ -12,7 +12,7 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
-from tests.factories import make_project, make_task, make_user
+from tests.factories import make_project, make_task, make_user, settle_audit_sends
 from todo_common import container
 from todo_common.errors import Conflict
 from todo_common.models import Principal, Project, Role, Task, User
@@ -128,6 +128,7 @@ def test_given_a_delete_interrupted_before_the_tasks_when_retried_then_the_casca
     db: Db, board: Board
 ) -> None:
     # Given a delete that stopped after writing the project: inactive and tagged, tasks active
+    settle_audit_sends()  # a background outbox clear must not overwrite this
     db.projects.update_one(
         {"_id": ObjectId(board.project.id)},
         {"$set": {"isActive": False, "cascadeId": "interrupted-delete"}, "$inc": {"version": 1}},
@@ -158,6 +159,7 @@ def test_given_a_cascade_that_missed_one_task_when_the_delete_is_retried_then_it
     service.delete(principal_of(board.owner), board.project.id, if_match=None)
     cascade_id = project_doc(db, board.project)["cascadeId"]
     straggler = board.live[1]
+    settle_audit_sends()  # a background outbox clear must not overwrite this
     db.tasks.update_one({"_id": ObjectId(straggler.id)}, {"$set": {"isActive": True}})
 
     # When the DELETE is retried
@@ -176,6 +178,7 @@ def test_given_a_restore_interrupted_before_the_tasks_when_retried_then_they_com
     # Given a restore that stopped after writing the project: active, still tagged
     service = container.project_service()
     service.delete(principal_of(board.owner), board.project.id, if_match=None)
+    settle_audit_sends()  # a background outbox clear must not overwrite this
     db.projects.update_one(
         {"_id": ObjectId(board.project.id)},
         {"$set": {"isActive": True}, "$inc": {"version": 1}},

@@ -17,7 +17,14 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
-from tests.factories import DEFAULT_PASSWORD, WITHOUT_OUTBOX, make_project, make_task, make_user
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    WITHOUT_OUTBOX,
+    make_project,
+    make_task,
+    make_user,
+    settle_audit_sends,
+)
 from tests.integration.lambda_events import FunctionApi, LambdaResponse
 from todo_common import container
 from todo_common.models import Project, Role, Task, User
@@ -258,7 +265,9 @@ def test_given_a_stale_if_match_when_writing_then_412_and_nothing_changes(
     method: str,
 ) -> None:
     # Given a project and a task at version 2 (someone changed them since ETag "1")
+    settle_audit_sends()  # a background outbox clear must not overwrite this
     db.projects.update_one({"_id": ObjectId(world.project.id)}, {"$inc": {"version": 1}})
+    settle_audit_sends()  # a background outbox clear must not overwrite this
     db.tasks.update_one({"_id": ObjectId(world.task.id)}, {"$inc": {"version": 1}})
     before = stored_data(db)
     http_method, path, body = write(world, method)

@@ -1,10 +1,14 @@
-"""Cached factories for repositories and services, built once per container on first use
-(not at import, so a cold start pays only for what a request needs)."""
+"""Cached factories for repositories and services, built once per container on first use.
+
+Service modules are imported inside their factories, so a function's cold start imports only
+the services its routes use (the users function never loads the reports code).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from todo_common.audit.publisher import AuditPublisher, sqs_client
 from todo_common.audit.trail import AuditTrail
@@ -13,18 +17,20 @@ from todo_common.idempotency import IdempotentCreates
 from todo_common.locks import Locks
 from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
 from todo_common.repositories.projects import ProjectRepository
-from todo_common.repositories.tasks import TaskReportQueries, TaskRepository
+from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
 from todo_common.security.sessions import SessionStore
 from todo_common.security.throttle import LoginThrottle
 from todo_common.security.tokens import TokenService
-from todo_common.services.audits import AuditService
-from todo_common.services.auth import AuthService
-from todo_common.services.projects import ProjectService
-from todo_common.services.reports import ReportService
-from todo_common.services.tasks import TaskService
-from todo_common.services.users import UserService
 from todo_common.settings import get_settings
+
+if TYPE_CHECKING:
+    from todo_common.services.audits import AuditService
+    from todo_common.services.auth import AuthService
+    from todo_common.services.projects import ProjectService
+    from todo_common.services.reports import ReportService
+    from todo_common.services.tasks import TaskService
+    from todo_common.services.users import UserService
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ def audit_trail() -> AuditTrail:
 
 @lru_cache(maxsize=1)
 def auth_service() -> AuthService:
+    from todo_common.services.auth import AuthService
+
     security = get_settings().security
     return AuthService(
         users=repositories().users,
@@ -86,6 +94,8 @@ def auth_service() -> AuthService:
 
 @lru_cache(maxsize=1)
 def user_service() -> UserService:
+    from todo_common.services.users import UserService
+
     repos = repositories()
     return UserService(
         repos.users,
@@ -99,23 +109,32 @@ def user_service() -> UserService:
 
 @lru_cache(maxsize=1)
 def project_service() -> ProjectService:
+    from todo_common.services.projects import ProjectService
+
     repos = repositories()
     return ProjectService(repos.projects, repos.tasks, repos.users, audit_trail())
 
 
 @lru_cache(maxsize=1)
 def task_service() -> TaskService:
+    from todo_common.services.tasks import TaskService
+
     repos = repositories()
     return TaskService(repos.tasks, repos.projects, repos.users, audit_trail())
 
 
 @lru_cache(maxsize=1)
 def audit_service() -> AuditService:
+    from todo_common.services.audits import AuditService
+
     return AuditService(repositories().audits)
 
 
 @lru_cache(maxsize=1)
 def report_service() -> ReportService:
+    from todo_common.repositories.tasks import TaskReportQueries
+    from todo_common.services.reports import ReportService
+
     repos = repositories()
     return ReportService(TaskReportQueries(repos.tasks), repos.projects, repos.users, repos.audits)
 

@@ -1,4 +1,4 @@
-"""FastAPI dependencies shared by every function: the caller, services, ETags and paging.
+"""FastAPI dependencies shared by every function: the caller, ETags, paging, services.
 
 They are `async def` although they may block (a Redis or MongoDB call): a Lambda container serves
 one request at a time, so blocking its event loop costs nothing, while FastAPI would run every
@@ -8,7 +8,8 @@ sync dependency through a thread pool hop on each request.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -17,13 +18,8 @@ from todo_common import container
 from todo_common.errors import FieldError, InvalidInput, PreconditionFailed, Unauthorized
 from todo_common.models import Principal
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from todo_common.services.audits import AuditService
-from todo_common.services.auth import AuthService
-from todo_common.services.projects import ProjectService
-from todo_common.services.reports import ReportService
-from todo_common.services.tasks import TaskService
-from todo_common.services.users import UserService
 
+T = TypeVar("T")
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
@@ -80,33 +76,12 @@ ClientIp = Annotated[str, Depends(client_ip)]
 LambdaCtx = Annotated[Any, Depends(lambda_context)]
 
 
-async def _user_service() -> UserService:
-    return container.user_service()
+def service(factory: Callable[[], T]) -> Callable[[], Coroutine[Any, Any, T]]:
+    """A dependency that gives the container's `factory()`, as an `async def` (FastAPI runs a
+    sync dependency in a thread). Each function names the services it uses, so its cold start
+    imports only those."""
 
+    async def dependency() -> T:
+        return factory()
 
-async def _auth_service() -> AuthService:
-    return container.auth_service()
-
-
-async def _project_service() -> ProjectService:
-    return container.project_service()
-
-
-async def _task_service() -> TaskService:
-    return container.task_service()
-
-
-async def _audit_service() -> AuditService:
-    return container.audit_service()
-
-
-async def _report_service() -> ReportService:
-    return container.report_service()
-
-
-Users = Annotated[UserService, Depends(_user_service)]
-Audits = Annotated[AuditService, Depends(_audit_service)]
-Reports = Annotated[ReportService, Depends(_report_service)]
-Projects = Annotated[ProjectService, Depends(_project_service)]
-Tasks = Annotated[TaskService, Depends(_task_service)]
-Auth = Annotated[AuthService, Depends(_auth_service)]
+    return dependency
