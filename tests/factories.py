@@ -16,7 +16,7 @@ from todo_common import container
 from todo_common.models import Project, Role, Task, TaskStatus, User, utcnow
 from todo_common.repositories.projects import ProjectRepository, project_search_keys
 from todo_common.repositories.tasks import TaskRepository, due_fields
-from todo_common.repositories.users import UserRepository, user_search_keys
+from todo_common.repositories.users import UserRepository, user_fields
 from todo_common.security.passwords import hash_password
 
 DEFAULT_PASSWORD = "correct-horse-9"
@@ -40,15 +40,14 @@ def make_user(
     username = username or f"{role.value.lower()}{n}"
     full_name = full_name or f"Test {role.value.title()} {n}"
     doc = UserRepository(db).insert(
-        {
-            "username": username,
-            "email": (email or f"{username}@example.com").lower(),
-            "fullName": full_name,
-            "passwordHash": hash_password(password, 4),
-            "role": role.value,
-            "isActive": is_active,
-            **user_search_keys(username, full_name),
-        }
+        user_fields(
+            username=username,
+            email=email or f"{username}@example.com",
+            full_name=full_name,
+            password_hash=hash_password(password, 4),
+            role=role,
+            is_active=is_active,
+        )
     )
     return User.from_document(doc)
 

@@ -19,7 +19,7 @@ from todo_common.clients import get_database
 from todo_common.errors import DomainError
 from todo_common.indexes import ensure_indexes
 from todo_common.models import Role
-from todo_common.repositories.users import UserRepository, user_search_keys
+from todo_common.repositories.users import UserRepository, user_fields
 from todo_common.schemas.users import UserCreate
 from todo_common.security.passwords import hash_password
 from todo_common.settings import get_settings
@@ -48,15 +48,14 @@ def create_admin(
         return 2
     try:
         doc = users.insert(
-            {
-                "username": data.username,
-                "email": str(data.email).lower(),
-                "fullName": data.full_name,
-                "role": Role.ADMIN.value,
-                "isActive": True,
-                "passwordHash": hash_password(data.password, get_settings().security.bcrypt_rounds),
-                **user_search_keys(data.username, data.full_name),
-            }
+            user_fields(
+                username=data.username,
+                email=str(data.email),
+                full_name=data.full_name,
+                password_hash=hash_password(data.password, get_settings().security.bcrypt_rounds),
+                role=Role.ADMIN,
+                is_active=True,
+            )
         )
     except DomainError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)

@@ -72,3 +72,18 @@ class UserRepository(MongoRepository):
 def user_search_keys(username: str, full_name: str) -> Doc:
     """Normalised copies kept for case-insensitive uniqueness and prefix search (no collation)."""
     return {"usernameKey": username.lower(), "fullNameKey": full_name.lower()}
+
+
+def user_fields(
+    *, username: str, email: str, full_name: str, password_hash: str, role: Role, is_active: bool
+) -> Doc:
+    """A new user record as stored (email lower-cased, search keys added)."""
+    return {
+        "username": username,
+        "email": email.lower(),
+        "fullName": full_name,
+        "passwordHash": password_hash,
+        "role": role.value,
+        "isActive": is_active,
+        **user_search_keys(username, full_name),
+    }

@@ -84,7 +84,9 @@ class TaskService:
 
     def get(self, principal: Principal, task_id: str) -> Task:
         authorize(Action.TASKS_READ, principal)
-        task, _ = self._visible(principal, task_id)
+        task = self._load(task_id)
+        if not task.is_active:  # only an inactive task needs its project: who may see it
+            self._project_seen_by(principal, task)
         return task
 
     def list(
@@ -271,10 +273,16 @@ class TaskService:
     def _visible(self, principal: Principal, task_id: str) -> tuple[Task, Project]:
         """The task and its project; NotFound when missing, or inactive and the caller is neither
         ADMIN nor the project's owner."""
+        task = self._load(task_id)
+        return task, self._project_seen_by(principal, task)
+
+    def _load(self, task_id: str) -> Task:
         doc = self._tasks.get(task_id)
         if doc is None:
             raise NotFound("Task not found")
-        task = Task.from_document(doc)
+        return Task.from_document(doc)
+
+    def _project_seen_by(self, principal: Principal, task: Task) -> Project:
         project_doc = self._projects.get(task.project_id)
         if project_doc is None:
             raise NotFound("Task not found")
@@ -283,7 +291,7 @@ class TaskService:
             principal.role is Role.ADMIN or project.owner_id == principal.user_id
         ):
             raise NotFound("Task not found")
-        return task, project
+        return project
 
     def _writable_for_delete(
         self, principal: Principal, task_id: str, if_match: int | None

@@ -24,7 +24,7 @@ from todo_common.rbac import Action, Grant, Relation, authorize
 from todo_common.repositories.base import object_id
 from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.tasks import TaskRepository
-from todo_common.repositories.users import UserRepository, user_search_keys
+from todo_common.repositories.users import UserRepository, user_fields, user_search_keys
 from todo_common.schemas.users import UserCreate, UserPatch, UserPublic
 from todo_common.security.passwords import hash_password, verify_password
 from todo_common.security.sessions import SessionStore
@@ -100,15 +100,14 @@ class UserService:
         authorize(Action.USERS_CREATE, principal)
         doc = self._writes.create(
             principal,
-            {
-                "username": data.username,
-                "email": str(data.email).lower(),
-                "fullName": data.full_name,
-                "passwordHash": hash_password(data.password, self._rounds),
-                "role": data.role.value,
-                "isActive": data.is_active,
-                **user_search_keys(data.username, data.full_name),
-            },
+            user_fields(
+                username=data.username,
+                email=str(data.email),
+                full_name=data.full_name,
+                password_hash=hash_password(data.password, self._rounds),
+                role=data.role,
+                is_active=data.is_active,
+            ),
             detail="CREATE_USER",
         )
         return User.from_document(doc)
