@@ -76,19 +76,27 @@ def audit_trail() -> AuditTrail:
 
 
 @lru_cache(maxsize=1)
+def login_throttle() -> LoginThrottle:
+    security = get_settings().security
+    return LoginThrottle(
+        get_redis(),
+        max_failures=security.login_max_failures,
+        window_seconds=security.login_window_seconds,
+        max_failures_per_address=security.login_max_failures_per_address,
+    )
+
+
+@lru_cache(maxsize=1)
 def auth_service() -> AuthService:
     from todo_common.services.auth import AuthService
 
-    security = get_settings().security
     return AuthService(
         users=repositories().users,
         sessions=session_store(),
         tokens=token_service(),
-        throttle=LoginThrottle(
-            get_redis(), security.login_max_failures, security.login_window_seconds
-        ),
+        throttle=login_throttle(),
         audit=audit_trail(),
-        bcrypt_rounds=security.bcrypt_rounds,
+        bcrypt_rounds=get_settings().security.bcrypt_rounds,
     )
 
 
@@ -103,6 +111,7 @@ def user_service() -> UserService:
         session_store(),
         locks(),
         audit_trail(),
+        login_throttle(),
         get_settings().security.bcrypt_rounds,
     )
 
@@ -141,7 +150,7 @@ def report_service() -> ReportService:
 
 @lru_cache(maxsize=1)
 def idempotent_creates() -> IdempotentCreates:
-    return IdempotentCreates(get_redis())
+    return IdempotentCreates(get_redis(), get_settings().security.secret_key)
 
 
 def reset() -> None:
@@ -153,6 +162,7 @@ def reset() -> None:
         repositories,
         session_store,
         token_service,
+        login_throttle,
         audit_trail,
         auth_service,
         user_service,

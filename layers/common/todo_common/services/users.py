@@ -28,6 +28,7 @@ from todo_common.repositories.users import UserRepository, user_fields, user_sea
 from todo_common.schemas.users import UserCreate, UserPatch, UserPublic
 from todo_common.security.passwords import hash_password, verify_password
 from todo_common.security.sessions import SessionStore
+from todo_common.security.throttle import LoginThrottle
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 ADMIN_ONLY_FIELDS = ("role", "is_active")
@@ -46,6 +47,7 @@ class UserService:
         sessions: SessionStore,
         locks: Locks,
         audit: AuditTrail,
+        throttle: LoginThrottle,
         bcrypt_rounds: int,
     ) -> None:
         self._users = users
@@ -53,6 +55,7 @@ class UserService:
         self._sessions = sessions
         self._locks = locks
         self._writes = AuditedWrites(users, audit, AuditEntity.USER, USER_FIELDS)
+        self._throttle = throttle
         self._rounds = bcrypt_rounds
 
     # -- reads -------------------------------------------------------------------------------
@@ -113,15 +116,23 @@ class UserService:
         return User.from_document(doc)
 
     def update(
-        self, principal: Principal, user_id: str, patch: UserPatch, if_match: int | None
+        self,
+        principal: Principal,
+        user_id: str,
+        patch: UserPatch,
+        if_match: int | None,
+        client_ip: str,
     ) -> User:
-        """Apply the fields of `patch` (PUT sends them all); ADMIN-only fields 403 for others."""
+        """Apply the fields of `patch` (PUT sends them all); ADMIN-only fields 403 for others.
+
+        A `currentPassword` check spends the login budget of the account and `client_ip`.
+        """
         self._authorize(Action.USERS_UPDATE, principal, user_id)
 
         def attempt() -> User:
             current = self._visible(principal, user_id)
             check_if_match(current.version, if_match)
-            changes = self._changes(principal, current, patch)
+            changes = self._changes(principal, current, patch, client_ip)
             if not changes:
                 return current
             with self._admin_removal(current, changes):
@@ -200,7 +211,9 @@ class UserService:
             raise NotFound("User not found")
         return User.from_document(doc)
 
-    def _changes(self, principal: Principal, current: User, patch: UserPatch) -> dict[str, Any]:
+    def _changes(
+        self, principal: Principal, current: User, patch: UserPatch, client_ip: str
+    ) -> dict[str, Any]:
         """The stored fields to set: only values that differ from the current ones."""
         sent = patch.changes()
         is_admin = principal.role is Role.ADMIN
@@ -228,12 +241,12 @@ class UserService:
                 [FieldError(("body", "currentPassword"), "unexpected field")],
             )
         if "password" in sent:
-            self._check_password_change(principal, current, sent.get("current_password"))
+            self._check_password_change(principal, current, sent.get("current_password"), client_ip)
             changes["passwordHash"] = hash_password(sent["password"], self._rounds)
         return changes
 
     def _check_password_change(
-        self, principal: Principal, current: User, current_password: str | None
+        self, principal: Principal, current: User, current_password: str | None, client_ip: str
     ) -> None:
         if principal.role is Role.ADMIN:
             return  # an ADMIN resets any password, their own included, without the old one
@@ -242,8 +255,11 @@ class UserService:
                 "currentPassword is required to change your password",
                 [FieldError(("body", "currentPassword"), "field required")],
             )
+        # A stolen access token must not become an unthrottled password oracle.
+        self._throttle.reserve(current.email, client_ip)
         if not verify_password(current_password, current.password_hash):
             raise Forbidden("currentPassword is incorrect")
+        self._throttle.succeeded(current.email, client_ip)
 
     @contextmanager
     def _admin_removal(self, current: User, changes: dict[str, Any]) -> Iterator[None]:
