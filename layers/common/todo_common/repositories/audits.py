@@ -10,9 +10,9 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from todo_common.models import utcnow
+from todo_common.models import Slice, utcnow
 from todo_common.repositories.base import Doc, MongoRepository
-from todo_common.repositories.pagination import Page, SortSpec
+from todo_common.repositories.pagination import SortSpec
 
 EQUALITY_FILTERS = ("actorId", "action", "entity", "entityId")
 NEWEST_FIRST = SortSpec("createdAt", descending=True)
@@ -87,7 +87,7 @@ class AuditRepository(MongoRepository):
             query["createdAt"] = bounds
         return query
 
-    def search(self, query: dict[str, Any], limit: int, cursor: str | None) -> Page:
+    def search(self, query: dict[str, Any], limit: int, cursor: str | None) -> Slice[Doc]:
         return self.page(query, NEWEST_FIRST, limit, cursor)
 
     def activity(self, from_: datetime, to: datetime) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from todo_common.errors import Conflict, NotFound, PreconditionFailed
 from todo_common.locks import Locks
-from todo_common.models import utcnow
-from todo_common.repositories.pagination import Page, SortSpec, cursor_filter, encode_cursor
+from todo_common.models import Slice, utcnow
+from todo_common.repositories.pagination import SortSpec, cursor_filter, encode_cursor
 
 Doc = dict[str, Any]
 
@@ -130,7 +130,7 @@ class MongoRepository:
         """Records whose outbox still holds events (for the relay)."""
         return list(self.collection.find({OUTBOX_COUNT: {"$gt": 0}}, {OUTBOX: 1}).limit(limit))
 
-    def page(self, filters: Doc, sort: SortSpec, limit: int, cursor: str | None) -> Page:
+    def page(self, filters: Doc, sort: SortSpec, limit: int, cursor: str | None) -> Slice[Doc]:
         query = dict(filters)
         if cursor:
             after = cursor_filter(sort, cursor, self.collection_name)
@@ -138,7 +138,7 @@ class MongoRepository:
         rows = list(self.collection.find(query).sort(sort.mongo_sort()).limit(limit + 1))
         more = len(rows) > limit
         rows = rows[:limit]
-        return Page(
+        return Slice(
             rows, encode_cursor(sort, rows[-1], self.collection_name) if more and rows else None
         )
 
