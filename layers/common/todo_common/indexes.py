@@ -33,4 +33,6 @@ def ensure_indexes(db: Database[Doc]) -> dict[str, list[str]]:
         if missing:
             collection.create_indexes(missing)
         declared[repo.collection_name] = [m.document["name"] for m in repo.indexes]
+    # Records older than a field an index serves get it here, on the same explicit command.
+    UserRepository(db).backfill_search_keys()
     return declared

@@ -20,7 +20,16 @@ from todo_common.errors import (
 )
 from todo_common.locks import Locks
 from todo_common.models import Principal, Role, Slice, User
-from todo_common.rbac import Action, Grant, Relation, authorize
+from todo_common.rbac import (
+    ADMIN_ONLY_FIELDS,
+    Action,
+    Grant,
+    Resource,
+    authorize,
+    authorize_fields,
+    owner_relation,
+    sees_inactive,
+)
 from todo_common.repositories.base import object_id
 from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.tasks import TaskRepository
@@ -31,7 +40,6 @@ from todo_common.security.sessions import SessionStore
 from todo_common.security.throttle import LoginThrottle
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
-ADMIN_ONLY_FIELDS = ("role", "is_active")
 ADMIN_REMOVAL_LOCK = "admin-removal"
 SORTABLE = frozenset({"createdAt", "updatedAt", "username"})
 
@@ -87,14 +95,8 @@ class UserService:
             if is_active is False:
                 raise Forbidden("Only an ADMIN may list inactive users")
             is_active = True
-        page = self._users.search(
-            role=role,
-            is_active=is_active,
-            q=q,
-            sort=SortSpec.parse(sort, SORTABLE, "createdAt"),
-            limit=limit,
-            cursor=cursor,
-        )
+        query = self._users.list_query(role=role, is_active=is_active, q=q)
+        page = self._users.search(query, SortSpec.parse(sort, SORTABLE, "createdAt"), limit, cursor)
         return Slice([User.from_document(doc) for doc in page.items], page.next_cursor)
 
     # -- writes ------------------------------------------------------------------------------
@@ -201,13 +203,15 @@ class UserService:
     def _authorize(self, action: Action, principal: Principal, user_id: str) -> None:
         if object_id(user_id) is None:
             raise NotFound("User not found")
-        own = user_id == principal.user_id
-        authorize(action, principal, frozenset({Relation.OWNER}) if own else frozenset())
+        authorize(action, principal, owner_relation(principal, user_id))
 
     def _visible(self, principal: Principal, user_id: str) -> User:
         """The user, or NotFound when it does not exist or is inactive and the caller no ADMIN."""
         doc = self._users.get(user_id)
-        if doc is None or (not doc["isActive"] and principal.role is not Role.ADMIN):
+        own = owner_relation(principal, user_id)
+        if doc is None or (
+            not doc["isActive"] and not sees_inactive(principal, Resource.USER, own)
+        ):
             raise NotFound("User not found")
         return User.from_document(doc)
 
@@ -216,10 +220,12 @@ class UserService:
     ) -> dict[str, Any]:
         """The stored fields to set: only values that differ from the current ones."""
         sent = patch.changes()
-        is_admin = principal.role is Role.ADMIN
-        for field in ADMIN_ONLY_FIELDS:
-            if field in sent and sent[field] != getattr(current, field) and not is_admin:
-                raise Forbidden(f"Only an ADMIN may change {to_camel(field)}")
+        # Sending the current value of an ADMIN-only field is no change (a PUT of what was read).
+        guarded = ADMIN_ONLY_FIELDS[Resource.USER]
+        differing = [
+            to_camel(k) for k in sent if to_camel(k) in guarded and sent[k] != getattr(current, k)
+        ]
+        authorize_fields(principal, Resource.USER, Grant.YES, differing)
         changes: dict[str, Any] = {}
         username = sent.get("username", current.username)
         full_name = sent.get("full_name", current.full_name)
@@ -227,10 +233,11 @@ class UserService:
             changes["username"] = username
         if full_name != current.full_name:
             changes["fullName"] = full_name
-        if changes:
-            changes |= user_search_keys(username, full_name)
         if "email" in sent and str(sent["email"]).lower() != current.email:
             changes["email"] = str(sent["email"]).lower()
+        if changes:
+            email = changes.get("email", current.email)
+            changes |= user_search_keys(username, email, full_name)
         if "role" in sent and sent["role"] is not current.role:
             changes["role"] = sent["role"].value
         if "is_active" in sent and sent["is_active"] != current.is_active:
