@@ -7,7 +7,7 @@
 
 Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS endpoint (moto).
 `run` installs what is missing, starts the servers, waits until each answers, creates the
-audit queues, runs CMD with DATABASE_URI, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
+audit queues, runs CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
 AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL (and dummy AWS credentials) in its environment, stops
 everything it started and exits with CMD's exit code.
 
@@ -305,7 +305,8 @@ class FerretDB(Server):
         return mongo_ping(self.port)
 
     def exports(self) -> dict[str, str]:
-        return {"DATABASE_URI": f"mongodb://{HOST}:{self.port}/"}
+        # DATABASE_SERVER picks the layer's FerretDB adapter (todo_common/database_server.py).
+        return {"DATABASE_URI": f"mongodb://{HOST}:{self.port}/", "DATABASE_SERVER": "ferretdb"}
 
 
 @dataclass

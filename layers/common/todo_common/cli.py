@@ -15,11 +15,12 @@ import sys
 
 from pydantic import ValidationError
 
+from todo_common import container
 from todo_common.clients import get_database
 from todo_common.errors import DomainError
 from todo_common.indexes import ensure_indexes
 from todo_common.models import Role
-from todo_common.repositories.users import UserRepository, user_fields
+from todo_common.repositories.users import user_fields
 from todo_common.schemas.users import UserCreate
 from todo_common.security.passwords import hash_password
 from todo_common.settings import get_settings
@@ -34,7 +35,7 @@ def create_indexes() -> int:
 def create_admin(
     email: str, password: str, username: str, full_name: str, *, only_if_none: bool
 ) -> int:
-    users = UserRepository(get_database())
+    users = container.repositories().users
     if only_if_none and users.collection.count_documents({"role": Role.ADMIN.value}, limit=1):
         print("An ADMIN already exists; nothing to do.")
         return 0

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from todo_common.audit.publisher import AuditPublisher, sqs_client
 from todo_common.audit.trail import AuditTrail
-from todo_common.clients import database_is_ferretdb, get_database, get_redis
+from todo_common.clients import get_database, get_redis
+from todo_common.database_server import DatabaseServer, database_server
 from todo_common.idempotency import IdempotentCreates
 from todo_common.locks import Locks
 from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
@@ -48,14 +49,19 @@ def locks() -> Locks:
 
 
 @lru_cache(maxsize=1)
+def server() -> DatabaseServer:
+    """MongoDB, or the local FerretDB with what it needs (DATABASE_SERVER; no probe)."""
+    return database_server(get_settings().database.server, locks)
+
+
+@lru_cache(maxsize=1)
 def repositories() -> Repositories:
     db = get_database()
-    record_locks = locks() if database_is_ferretdb() else None
     return Repositories(
-        users=UserRepository(db, record_locks),
-        projects=ProjectRepository(db, record_locks),
-        tasks=TaskRepository(db, record_locks),
-        audits=AuditRepository(db),
+        users=UserRepository(db, server()),
+        projects=ProjectRepository(db, server()),
+        tasks=TaskRepository(db, server()),
+        audits=AuditRepository(db, server()),
         outbox=AuditOutboxRepository(db),
     )
 
@@ -159,6 +165,7 @@ def reset() -> None:
         audit_trail().flush()  # the old trail's sends finish before anything is rebuilt
     for factory in (
         locks,
+        server,
         repositories,
         session_store,
         token_service,

@@ -62,6 +62,9 @@ class DatabaseSettings(BaseSettings):
     model_config = _config("DATABASE_")
 
     uri: str | None = None
+    # Which server the URI points at: `ferretdb` switches on what the local server needs
+    # (todo_common/database_server.py); scripts/servers.py sets it for the one it starts.
+    server: Literal["mongodb", "ferretdb"] = "mongodb"
     host: str = "127.0.0.1"
     port: int = 27017
     name: str = "todo"
