@@ -564,9 +564,7 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
     previous = {signum: signal.signal(signum, supervisor.on_signal) for signum in FORWARDED}
     try:
         supervisor.start()
-        env.update(
-            {server.PID_VARIABLE: str(server.proc.pid) for server in servers if server.proc}
-        )
+        env.update({server.PID_VARIABLE: str(server.proc.pid) for server in servers if server.proc})
         if make_queues:
             env["AUDIT_QUEUE_URL"] = create_queues(env)
         return supervisor.run(argv, env)
