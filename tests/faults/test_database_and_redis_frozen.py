@@ -20,6 +20,8 @@ from pymongo.database import Database
 from tests.e2e.support import assert_problem
 from tests.factories import DEFAULT_PASSWORD, make_project
 from tests.faults.conftest import LocalServer
+from todo_common import container
+from todo_common.clients import database_is_ferretdb
 from todo_common.models import Role, User
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +31,8 @@ pytestmark = pytest.mark.e2e
 UNAVAILABLE_WITHIN_SECONDS = 3.0
 # Once the server answers again, the same request succeeds within this.
 RECOVERED_WITHIN_SECONDS = 10.0
+# A lock whose holder gave up expires after the budget (2.5 s); writes wait up to 1 s for it.
+ABANDONED_LOCK_REFUSES_AT_MOST_SECONDS = 5.0
 
 
 @dataclass
@@ -133,3 +137,24 @@ def test_a_frozen_dependency_gives_a_quick_503_then_the_same_requests_succeed_on
     # And once it answers again, the same requests succeed within seconds
     assert_recovers(requests, resumed_at)
     assert api.get("/health").status_code == 200
+
+
+def test_a_record_lock_abandoned_in_an_outage_refuses_writes_for_a_moment_only(
+    scene: Scene, api: httpx.Client
+) -> None:
+    if not database_is_ferretdb():
+        pytest.skip("record locks are taken on FerretDB only (docs/decisions.md)")
+    # Given the lock of a project's writes, taken by a writer that never releases it (its
+    # request ended in a 503, or a frozen Redis applied its SET only when it resumed)
+    abandoned = container.locks().hold(f"projects:{scene.project_id}")
+    abandoned.__enter__()
+    taken_at = time.monotonic()
+    write = scene.requests(api)["write"]
+
+    # When writes to that project follow, then the first is refused (409, try again)
+    first = write()
+    assert_problem(first, 409)
+    # and within seconds they succeed again: the lock expired
+    while (response := write()).status_code != 200:
+        assert_problem(response, 409)
+        assert time.monotonic() - taken_at < ABANDONED_LOCK_REFUSES_AT_MOST_SECONDS
