@@ -307,3 +307,16 @@ def wait_for(condition: Callable[[], bool], deadline_seconds: float, what: str) 
     while not condition():
         assert time.monotonic() < until, f"not within {deadline_seconds} s: {what}"
         time.sleep(_POLL_SECONDS)
+
+
+def count_audits(
+    db: Database[dict[str, Any]], query: dict[str, Any], count: int, seconds: float = 10
+) -> int:
+    """The number of stored audit records matching `query`, once it reaches `count` (or the
+    deadline): for tests that must also see that nothing *more* arrives."""
+    deadline = time.monotonic() + seconds
+    found = db.audits.count_documents(query)
+    while found < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        found = db.audits.count_documents(query)
+    return int(found)

@@ -8,13 +8,17 @@ asks for happens.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+import redis
+from bson import ObjectId
 from pymongo.database import Database
 
 from tests.e2e.support import (
@@ -25,8 +29,13 @@ from tests.e2e.support import (
     unsigned_token,
     users_state,
 )
+from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.gateway import bearer
 from tests.security.conftest import Cast
+from todo_common.models import Role, User
+from todo_common.schemas.users import UserCreate
+from todo_common.security.passwords import hash_password
+from todo_common.settings import get_settings
 
 ATTACKER_KEY = "an-attacker-key-that-is-long-enough-for-hs256"
 
@@ -173,3 +182,127 @@ def test_token_issued_before_a_demotion_no_longer_carries_the_old_role(
     )
 
     assert_problem(created, 401)
+
+
+# --- found by the outside attack (issue 8) ----------------------------------------
+
+Login = Callable[[str, str], dict[str, Any]]
+MakeUser = Callable[..., tuple[User, dict[str, str]]]
+Db = Database[dict[str, Any]]
+WRONG = "not-the-password-1"
+
+
+# --- 1. the login throttle holds under parallel guesses -------------------------------------
+
+
+def test_twenty_parallel_wrong_passwords_check_at_most_five_and_lock_the_right_one_out(
+    api: httpx.Client, db: Db, gateway_url: str
+) -> None:
+    # Given an account whose password hash has the production cost, so each check takes as
+    # long as in AWS (~250 ms) and parallel guesses overlap as they would there
+    user = make_user(db)
+    db.users.update_one(
+        {"_id": ObjectId(user.id)}, {"$set": {"passwordHash": hash_password(DEFAULT_PASSWORD, 12)}}
+    )
+
+    # When an attacker sends 20 wrong passwords for it at once
+    def guess(_: int) -> httpx.Response:
+        with httpx.Client(base_url=gateway_url, timeout=15) as own:
+            return own.post("/auth/login", json={"email": user.email, "password": WRONG})
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(guess, range(20)))
+
+    # Then at most five reached the password check; the rest were refused with Retry-After
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(401) <= get_settings().security.login_max_failures, statuses
+    assert set(statuses) <= {401, 429}, statuses
+    for refused in (r for r in responses if r.status_code == 429):
+        assert_problem(refused, 429)
+
+    # And the right password is refused too until the window ends
+    right = api.post("/auth/login", json={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert_problem(right, 429)
+
+
+# --- 2. a wrong currentPassword spends the same budget ---------------------------------------
+
+
+def test_guessing_current_password_with_a_stolen_token_is_throttled_like_a_login(
+    api: httpx.Client, user_with_token: MakeUser
+) -> None:
+    # Given a USER's access token in an attacker's hands
+    user, headers = user_with_token(Role.USER)
+    change = {"password": "a-brand-new-password", "currentPassword": WRONG}
+
+    # When the attacker guesses currentPassword five times
+    for _ in range(get_settings().security.login_max_failures):
+        assert_problem(api.patch(f"/users/{user.id}", json=change, headers=headers), 403)
+
+    # Then the sixth guess, even the right one, is 429, and so is a login from that address
+    right = {**change, "currentPassword": DEFAULT_PASSWORD}
+    assert_problem(api.patch(f"/users/{user.id}", json=right, headers=headers), 429)
+    login = api.post("/auth/login", json={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert_problem(login, 429)
+
+
+# --- 6. no unkeyed hash of a create body is kept in Redis --------------------------------------
+
+
+def test_the_idempotency_record_of_a_user_create_holds_no_unkeyed_hash_of_the_password(
+    api: httpx.Client, redis_client: redis.Redis, user_with_token: MakeUser
+) -> None:
+    # Given an ADMIN creating a user with an Idempotency-Key
+    _, admin = user_with_token(Role.ADMIN)
+    body = {
+        "username": "newcomer",
+        "email": "newcomer@example.com",
+        "fullName": "New Comer",
+        "password": "correct-horse-battery",
+        "role": "USER",
+    }
+    headers = {**admin, "Idempotency-Key": "create-newcomer"}
+    assert api.post("/users", json=body, headers=headers).status_code == 201
+
+    # Then no value in Redis carries the password, or an MD5/SHA of it or of the body
+    validated = UserCreate.model_validate(body)
+    candidates: list[bytes] = [b"correct-horse-battery"]
+    for shape in (body, validated.model_dump(mode="json"), validated.model_dump(by_alias=True)):
+        for separators in ((",", ":"), (", ", ": ")):
+            candidates.append(json.dumps(shape, sort_keys=True, separators=separators).encode())
+    digests = {
+        getattr(hashlib, name)(candidate).hexdigest()
+        for candidate in candidates
+        for name in ("md5", "sha1", "sha256")
+    }
+    stored = " ".join(
+        str(redis_client.get(key))
+        for key in redis_client.scan_iter()
+        if redis_client.type(key) == "string"
+    )
+    assert "correct-horse-battery" not in stored
+    assert not [digest for digest in digests if digest in stored]
+
+    # And the key still does its job: a retry replays, another body is refused
+    replay = api.post("/users", json=body, headers=headers)
+    assert replay.status_code == 201
+    assert replay.headers["idempotent-replayed"] == "true"
+    other = api.post("/users", json={**body, "password": "another-password-1"}, headers=headers)
+    assert_problem(other, 422)
+
+
+# --- 8. the local gateway is as strict as API Gateway -----------------------------------------
+
+
+def test_x_forwarded_for_does_not_give_a_throttled_client_a_new_address(
+    api: httpx.Client, db: Db
+) -> None:
+    user = make_user(db)
+    for _ in range(get_settings().security.login_max_failures):
+        api.post("/auth/login", json={"email": user.email, "password": WRONG})
+    spoofed = api.post(
+        "/auth/login",
+        json={"email": user.email, "password": DEFAULT_PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.7", "Forwarded": "for=198.51.100.7"},
+    )
+    assert_problem(spoofed, 429)

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from pymongo.database import Database
 
-from tests.e2e.support import assert_problem, projects_and_tasks
+from tests.e2e.support import assert_problem, count_audits, projects_and_tasks
+from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.security.conftest import Cast
+from todo_common.models import User
+from todo_common.settings import get_settings
 
 MIB = 1024 * 1024
 
@@ -114,3 +119,57 @@ def test_client_replaying_a_cursor_of_another_list_gets_422(
     )
 
     assert_problem(response, 422)
+
+
+# --- found by the outside attack (issue 8) ----------------------------------------
+
+Login = Callable[[str, str], dict[str, Any]]
+MakeUser = Callable[..., tuple[User, dict[str, str]]]
+Db = Database[dict[str, Any]]
+WRONG = "not-the-password-1"
+
+
+# --- 4. anonymous callers cannot grow the trail without bound ---------------------------------
+
+
+def test_failed_logins_from_one_address_across_many_emails_are_bounded(
+    api: httpx.Client, db: Db
+) -> None:
+    # Given an attacker who tries a new email on every request, escaping the per-email budget
+    budget = get_settings().security.login_max_failures_per_address
+    statuses = [
+        api.post(
+            "/auth/login", json={"email": f"victim{i}@example.com", "password": WRONG}
+        ).status_code
+        for i in range(budget + 3)
+    ]
+
+    # Then the address's budget runs out: the requests past it are 429
+    assert statuses[:budget] == [401] * budget
+    assert statuses[budget:] == [429] * 3
+
+    # And an existing account cannot be logged into from that address until the window ends
+    user = make_user(db)
+    login = api.post("/auth/login", json={"email": user.email, "password": DEFAULT_PASSWORD})
+    assert_problem(login, 429)
+
+
+def test_a_throttled_attacker_leaves_one_throttled_record_per_window_not_one_per_request(
+    api: httpx.Client, db: Db
+) -> None:
+    # Given an account locked out by five failures
+    user = make_user(db)
+    limit = get_settings().security.login_max_failures
+    for _ in range(limit):
+        api.post("/auth/login", json={"email": user.email, "password": WRONG})
+
+    # When the attacker keeps trying ten more times
+    for _ in range(10):
+        response = api.post("/auth/login", json={"email": user.email, "password": WRONG})
+        assert_problem(response, 429)
+
+    # Then the trail holds the five failures and a single throttled record
+    assert count_audits(db, {"entityId": user.id}, limit + 1) == limit + 1
+    time.sleep(0.5)  # anything more would have arrived by now
+    details = sorted(doc["detail"] for doc in db.audits.find({"entityId": user.id}))
+    assert details == ["LOGIN_FAILED_THROTTLED"] + ["LOGIN_FAILED_WRONG_PASSWORD"] * limit

