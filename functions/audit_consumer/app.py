@@ -1,4 +1,5 @@
-"""The audit consumer (SQS batches, partial failures reported) and the outbox relay (scheduled).
+"""The audit consumer (SQS batches, partial failures reported), the outbox relay (scheduled) and
+the digest function (scheduled: signs each closed period of the trail).
 
 Not a Mangum app: SQS and schedule events are not HTTP.
 """
@@ -18,11 +19,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from todo_common import container
 from todo_common.audit.consumer import record_message
 from todo_common.audit.publisher import AuditPublisher
 from todo_common.audit.relay import relay_pending
 from todo_common.clients import get_database
 from todo_common.logs import logger
+from todo_common.models import utcnow
 from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
@@ -62,3 +65,21 @@ def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, in
     )
     logger.info("Outbox relay ran", extra={"sent": result.sent, "failed": result.failed})
     return {"sent": result.sent, "failed": result.failed}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def digest_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """On its schedule: sign a digest of every period of the audit trail that is over."""
+    run = container.digest_service().close_periods(utcnow())
+    # The latest digest hash in the logs (CloudWatch, outside the database): an anchor that shows
+    # if the whole chain, or its newest digests, were later deleted from the database.
+    logger.info(
+        "Audit digests written",
+        extra={
+            "digests": run.digests,
+            "records": run.records,
+            "lost_race": run.lost_race,
+            "last_digest_hash": run.last_digest_hash,
+        },
+    )
+    return {"digests": run.digests, "records": run.records}

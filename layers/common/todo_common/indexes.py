@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import Doc, MongoRepository
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
 
-REPOSITORIES: tuple[type[MongoRepository], ...] = (
+REPOSITORIES: tuple[type[MongoRepository] | type[AuditDigestRepository], ...] = (
     AuditRepository,
+    AuditDigestRepository,
     UserRepository,
     ProjectRepository,
     TaskRepository,
