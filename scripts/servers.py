@@ -5,11 +5,13 @@
     python scripts/servers.py env --profile dev|test|bench
     python scripts/servers.py run --profile dev|test|bench -- CMD [ARGS...]
 
-Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS endpoint (moto).
+Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS and KMS endpoint (moto).
 `run` installs what is missing, starts the servers, waits until each answers, creates the
-audit queues, runs CMD with DATABASE_URI, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
-AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL (and dummy AWS credentials) in its environment, stops
-everything it started and exits with CMD's exit code.
+audit queues and the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests), runs
+CMD with DATABASE_URI, DATABASE_NAME, REDIS_HOST, REDIS_PORT, AWS_ENDPOINT_URL_SQS,
+AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID (and dummy AWS credentials) in its
+environment, stops everything it started and exits with CMD's exit code. moto keeps its state in
+memory: the signing key lives as long as the run (docs/decisions.md).
 
 Ports: dev 27017/6379/9324, test 27117/6479/9424, bench 27217/6579/9524; override with
 LOCAL_MONGO_PORT, LOCAL_REDIS_PORT, LOCAL_SQS_PORT. Data and logs live in <repo>/.local/<profile>/
@@ -60,6 +62,7 @@ PORTS = {
     "bench": {"mongo": 27217, "redis": 6579, "sqs": 9524},
 }
 QUEUE, DLQ = "todo-audit", "todo-audit-dlq"
+DIGEST_KEY_ALIAS = "alias/todo-audit-digests"
 MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
 START_TIMEOUT = 30.0
 STOP_GRACE = 5.0
@@ -345,7 +348,8 @@ class Sqs(Server):
         return http_answers(self.port)
 
     def exports(self) -> dict[str, str]:
-        return {"AWS_ENDPOINT_URL_SQS": f"http://{HOST}:{self.port}"}
+        endpoint = f"http://{HOST}:{self.port}"
+        return {"AWS_ENDPOINT_URL_SQS": endpoint, "AWS_ENDPOINT_URL_KMS": endpoint}
 
 
 # --- planning: which servers to start, which to reuse ------------------------------------
@@ -391,6 +395,13 @@ def plan(profile: str, env: Mapping[str, str]) -> list[Server]:
     return servers
 
 
+def needs_digest_key(env: Mapping[str, str], servers: list[Server]) -> bool:
+    """Our own moto always needs it; an external KMS endpoint only without AUDIT_DIGEST_KEY_ID."""
+    if any(isinstance(server, Sqs) for server in servers):
+        return not env.get("AWS_ENDPOINT_URL_KMS")
+    return bool(env.get("AWS_ENDPOINT_URL_KMS")) and not env.get("AUDIT_DIGEST_KEY_ID")
+
+
 def needs_queues(env: Mapping[str, str], servers: list[Server]) -> bool:
     """Our own moto always needs them; an external endpoint only without AUDIT_QUEUE_URL."""
     return any(isinstance(server, Sqs) for server in servers) or not env.get("AUDIT_QUEUE_URL")
@@ -401,6 +412,8 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
     added: dict[str, str] = {}
     for server in servers:
         added.update(server.exports())
+    if env.get("AWS_ENDPOINT_URL_KMS"):  # a KMS endpoint of its own: moto serves SQS only
+        added.pop("AWS_ENDPOINT_URL_KMS", None)
     defaults = {
         "DATABASE_NAME": "todo" if profile == "dev" else f"todo_{profile}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -411,6 +424,8 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
     if needs_queues(env, servers):
         endpoint = added.get("AWS_ENDPOINT_URL_SQS") or env.get("AWS_ENDPOINT_URL_SQS", "")
         added["AUDIT_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{QUEUE}"
+    if needs_digest_key(env, servers):
+        added["AUDIT_DIGEST_KEY_ID"] = DIGEST_KEY_ALIAS
     return added
 
 
@@ -438,6 +453,26 @@ def create_queues(env: Mapping[str, str]) -> str:
     attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
     policy = json.dumps({"deadLetterTargetArn": attributes["QueueArn"], "maxReceiveCount": 3})
     return create(QUEUE, {"RedrivePolicy": policy, "VisibilityTimeout": "60"})
+
+
+def create_digest_key(env: Mapping[str, str]) -> None:
+    """The asymmetric key that signs audit digests, as template.yaml's AuditDigestKey (idempotent
+    by its alias)."""
+    boto3: Any = importlib.import_module("boto3")
+    kms = boto3.client(
+        "kms",
+        endpoint_url=env["AWS_ENDPOINT_URL_KMS"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    aliases = kms.list_aliases()["Aliases"]
+    if any(alias["AliasName"] == DIGEST_KEY_ALIAS for alias in aliases):
+        return
+    key = kms.create_key(
+        KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="Signs audit digests (local)"
+    )
+    kms.create_alias(AliasName=DIGEST_KEY_ALIAS, TargetKeyId=key["KeyMetadata"]["KeyId"])
 
 
 # --- running ----------------------------------------------------------------------------
@@ -549,6 +584,7 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
     if profile != "dev" and servers:
         shutil.rmtree(datadir, ignore_errors=True)
     make_queues = needs_queues(env, servers)
+    make_key = needs_digest_key(env, servers)
     env.update(exports_for(profile, env, servers))
     supervisor = Supervisor(servers)
     previous = {signum: signal.signal(signum, supervisor.on_signal) for signum in FORWARDED}
@@ -556,6 +592,8 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
         supervisor.start()
         if make_queues:
             env["AUDIT_QUEUE_URL"] = create_queues(env)
+        if make_key:
+            create_digest_key(env)
         return supervisor.run(argv, env)
     except Interrupted as interrupted:
         say(f"interrupted by {interrupted}")
