@@ -38,6 +38,7 @@ CSV_COLUMNS = (
     "eventId",
     "createdAt",
     "updatedAt",
+    "recordedAt",
     "actorId",
     "actorRole",
     "action",

@@ -49,6 +49,7 @@ FIELDS = {
     "requestId",
     "createdAt",
     "updatedAt",
+    "recordedAt",
 }
 LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 
