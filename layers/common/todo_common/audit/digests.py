@@ -14,6 +14,7 @@ digest ended. Two runs at once are harmless: the digest of a period is stored on
 from __future__ import annotations
 
 import base64
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,21 @@ class DigestRun:
     last_digest_hash: str | None = None
 
 
+def by_period(records: list[Doc], periods: list[tuple[datetime, datetime]]) -> list[list[Doc]]:
+    """`records` sorted into the sorted, non-overlapping `periods` [start, end) that hold them;
+    records in none of them are left out."""
+    starts = [start for start, _ in periods]
+    buckets: list[list[Doc]] = [[] for _ in periods]
+    for record in records:
+        when = trail_time(record)
+        if when is None:
+            continue
+        i = bisect_right(starts, when) - 1
+        if i >= 0 and when < periods[i][1]:
+            buckets[i].append(record)
+    return buckets
+
+
 def record_entries(records: list[Doc]) -> list[dict[str, str]]:
     """A period's `{eventId, recordHash}` entries in trail order: (`recordedAt`, `eventId`)."""
     ordered = sorted(
@@ -88,23 +104,39 @@ class DigestService:
             if first is None:
                 return run  # the trail begins with its first record
             start, previous = self._schedule.floor(first), None
-        while run.digests < self._max_periods:
+        periods: list[tuple[datetime, datetime]] = []
+        while len(periods) < self._max_periods:
             end = start + self._schedule.period
             if not self._schedule.closable(end, now):
                 break
-            digest = self.build(start, end, previous)
+            periods.append((start, end))
+            start = end
+        if not periods:
+            return run
+        # One read for all of them: the periods are contiguous.
+        stored = self._audits.stored_between(periods[0][0], periods[-1][1])
+        for (start, end), records in zip(periods, by_period(stored, periods), strict=True):
+            digest = self.build(start, end, previous, records)
             if not self._digests.add(digest):
                 run.lost_race = True  # another run stored this period: it carries on
                 break
             run.digests += 1
             run.records += digest["count"]
             run.last_digest_hash = previous = digest["digestHash"]
-            start = end
         return run
 
-    def build(self, start: datetime, end: datetime, previous: str | None) -> dict[str, Any]:
-        """The signed digest of [start, end), chained to the digest hash `previous`."""
-        entries = record_entries(self._audits.stored_between(start, end))
+    def build(
+        self,
+        start: datetime,
+        end: datetime,
+        previous: str | None,
+        records: list[Doc] | None = None,
+    ) -> dict[str, Any]:
+        """The signed digest of [start, end), chained to the digest hash `previous`, over the
+        period's `records` (read here when not given)."""
+        if records is None:
+            records = self._audits.stored_between(start, end)
+        entries = record_entries(records)
         entries_hash = records_hash(entries)
         hash_ = digest_hash(
             period_start=start,

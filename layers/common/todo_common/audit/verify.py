@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from todo_common.audit.canonical import digest_hash, record_hash, records_hash, timestamp
-from todo_common.audit.digests import EPOCH, DigestSchedule
+from todo_common.audit.digests import EPOCH, DigestSchedule, by_period
 from todo_common.audit.signing import DigestSigner, KeyUnavailable
 from todo_common.repositories.audit_digests import AuditDigestRepository
-from todo_common.repositories.audits import AuditRepository, trail_time
+from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import Doc
 
 BATCH = 168  # digests per records query: a week of hourly periods
@@ -244,15 +243,8 @@ class AuditVerifier:
     def _check_records(self, result: Verification, batch: list[Doc], trusted: list[Doc]) -> None:
         if not trusted:
             return
-        starts = [d["periodStart"] for d in trusted]
-        stored: list[list[Doc]] = [[] for _ in trusted]
-        for record in self._audits.stored_between(
-            trusted[0]["periodStart"], trusted[-1]["periodEnd"]
-        ):
-            when = trail_time(record)
-            i = bisect_right(starts, when) - 1 if when is not None else -1
-            if i >= 0 and when is not None and when < trusted[i]["periodEnd"]:
-                stored[i].append(record)
+        periods = [(d["periodStart"], d["periodEnd"]) for d in trusted]
+        stored = by_period(self._audits.stored_between(periods[0][0], periods[-1][1]), periods)
         for digest, records in zip(trusted, stored, strict=True):
             self._compare(result, digest, records)
 
