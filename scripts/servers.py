@@ -11,7 +11,8 @@ audit queues and the audit digest signing key (ECC_NIST_P256, alias/todo-audit-d
 CMD with DATABASE_URI, DATABASE_NAME, REDIS_HOST, REDIS_PORT, AWS_ENDPOINT_URL_SQS,
 AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID (and dummy AWS credentials) in its
 environment, stops everything it started and exits with CMD's exit code. moto keeps its state in
-memory: the signing key lives as long as the run (docs/decisions.md).
+memory; for dev, devtools/moto_server.py keeps its KMS keys in the data folder, so digests signed
+before a restart still verify.
 
 Ports: dev 27017/6379/9324, test 27117/6479/9424, bench 27217/6579/9524; override with
 LOCAL_MONGO_PORT, LOCAL_REDIS_PORT, LOCAL_SQS_PORT. Data and logs live in <repo>/.local/<profile>/
@@ -63,6 +64,7 @@ PORTS = {
 }
 QUEUE, DLQ = "todo-audit", "todo-audit-dlq"
 DIGEST_KEY_ALIAS = "alias/todo-audit-digests"
+DIGEST_KEY_DESCRIPTION = "Signs audit digests (local)"
 MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
 START_TIMEOUT = 30.0
 STOP_GRACE = 5.0
@@ -338,11 +340,21 @@ class Redis(Server):
 
 @dataclass
 class Sqs(Server):
+    """moto, serving SQS and KMS. For dev, its KMS keys outlive a restart (devtools/moto_server.py):
+    the digests in the dev database stay verifiable with the key that signed them."""
+
+    persist_kms: bool = False
+
     def install(self) -> None:
         check_moto()
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)]
+        address = ["-H", HOST, "-p", str(self.port)]
+        if self.persist_kms:
+            state = self.datadir / "moto" / "kms-keys.json"
+            launcher = ROOT / "devtools" / "moto_server.py"
+            return [sys.executable, str(launcher), "--kms-state", str(state), *address]
+        return [sys.executable, "-m", "moto.server", *address]
 
     def ready(self) -> bool:
         return http_answers(self.port)
@@ -391,7 +403,8 @@ def plan(profile: str, env: Mapping[str, str]) -> list[Server]:
         port = _port(env, "LOCAL_REDIS_PORT", ports["redis"])
         servers.append(Redis("redis", port, datadir, persist=profile == "dev"))
     if not env.get("AWS_ENDPOINT_URL_SQS"):
-        servers.append(Sqs("sqs", _port(env, "LOCAL_SQS_PORT", ports["sqs"]), datadir))
+        port = _port(env, "LOCAL_SQS_PORT", ports["sqs"])
+        servers.append(Sqs("sqs", port, datadir, persist_kms=profile == "dev"))
     return servers
 
 
@@ -469,10 +482,20 @@ def create_digest_key(env: Mapping[str, str]) -> None:
     aliases = kms.list_aliases()["Aliases"]
     if any(alias["AliasName"] == DIGEST_KEY_ALIAS for alias in aliases):
         return
-    key = kms.create_key(
-        KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="Signs audit digests (local)"
-    )
-    kms.create_alias(AliasName=DIGEST_KEY_ALIAS, TargetKeyId=key["KeyMetadata"]["KeyId"])
+    # moto keeps no aliases across a restart, but for dev it keeps the keys themselves.
+    kept = [
+        meta["KeyId"]
+        for key in kms.list_keys()["Keys"]
+        if (meta := kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"])["Description"]
+        == DIGEST_KEY_DESCRIPTION
+    ]
+    key_id = kept[0] if kept else None
+    if key_id is None:
+        created = kms.create_key(
+            KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description=DIGEST_KEY_DESCRIPTION
+        )
+        key_id = created["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=DIGEST_KEY_ALIAS, TargetKeyId=key_id)
 
 
 # --- running ----------------------------------------------------------------------------
