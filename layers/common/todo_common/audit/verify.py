@@ -116,7 +116,7 @@ class AuditVerifier:
                 if self._check_digest(result, digest, previous):
                     trusted.append(digest)
                 previous = digest
-            self._check_records(result, batch, trusted)
+            self._check_records(result, trusted)
             result.digests += len(batch)
         self._check_outside(result, now, from_, end, first, previous)
         return result
@@ -240,7 +240,7 @@ class AuditVerifier:
         )
         return False
 
-    def _check_records(self, result: Verification, batch: list[Doc], trusted: list[Doc]) -> None:
+    def _check_records(self, result: Verification, trusted: list[Doc]) -> None:
         if not trusted:
             return
         periods = [(d["periodStart"], d["periodEnd"]) for d in trusted]
@@ -313,7 +313,7 @@ class AuditVerifier:
         tail = last["periodEnd"] if last is not None else None
         if tail is None:
             known = self._audits.first_trail_time()
-            if known is None or (from_ is not None and known < from_):
+            if known is None:
                 return
             tail = self._schedule.floor(known)
         if from_ is not None:
