@@ -121,7 +121,7 @@ async def verify_audits(
     to: UtcDateTime | None = None,
 ) -> AuditVerificationPublic:
     """Recompute the trail's record hashes, period hashes, chain and signatures over [from, to)
-    (default: the 7 days before `to`, at most 31) and name every record or period that changed."""
+    (default: the day before `to`, at most 7 days) and name every record or period that changed."""
     return AuditVerificationPublic.of(service.verify(principal, from_, to))
 
 
