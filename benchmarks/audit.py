@@ -184,7 +184,7 @@ def trail_verification(records: int = 5_000, hours: int = 24) -> None:
     first = schedule.floor(now) - timedelta(hours=hours + 1)
     step = timedelta(hours=hours) / records
     stamped = [first]
-    audits = AuditRepository(db, clock=lambda: stamped[0])
+    audits = AuditRepository(db, container.server(), clock=lambda: stamped[0])
     actor = Principal("0" * 24, Role.ADMIN, "bench")
     for i in range(records):
         stamped[0] = first + i * step

@@ -136,6 +136,9 @@ class LocalGateway:
         if matched is None:
             return _gateway_error(404, "Not Found")
         route, path_params = matched
+        if body and _is_text(_content_type(headers)) and not _is_utf8(body):
+            # API Gateway passes text bodies as strings; it does not repair broken bytes.
+            return _gateway_problem(400, "Bad Request", "The request body is not valid UTF-8", path)
         event = build_event(route, method, path, query, headers, body, source_ip, path_params)
         if route.authorized and self._template.authorizer is not None:
             decision = self._authorize(self._template.authorizer, route, event)
@@ -290,9 +293,7 @@ def build_event(
     if path_params:
         event["pathParameters"] = path_params
     if body:
-        event["body"] = (
-            base64.b64encode(body).decode() if binary else body.decode("utf-8", "replace")
-        )
+        event["body"] = base64.b64encode(body).decode() if binary else body.decode("utf-8")
     return event
 
 
@@ -308,6 +309,32 @@ def proxy_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     raw = result.get("body") or ""
     body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
     return int(result["statusCode"]), headers, body
+
+
+def _content_type(headers: list[tuple[str, str]]) -> str:
+    return next((value for name, value in headers if name == "content-type"), "")
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _gateway_problem(
+    status: int, title: str, detail: str, path: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A refusal of the gateway itself, as RFC 9457 problem+json like the functions' own."""
+    problem = {
+        "type": f"https://todo-api.dev/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": path,
+    }
+    return status, [("content-type", "application/problem+json")], json.dumps(problem).encode()
 
 
 def _gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -77,7 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         f"Worker: {len(worker.pollers)} queue consumer(s), {len(worker.schedules)} schedule(s).",
         flush=True,
     )
-    uvicorn.run(gateway, host=host, port=port, log_level=args.log_level, lifespan="off")
+    # API Gateway's sourceIp is the TCP peer: no X-Forwarded-For or Forwarded is believed here,
+    # or a throttled client would get a new address by sending a header.
+    uvicorn.run(
+        gateway,
+        host=host,
+        port=port,
+        log_level=args.log_level,
+        lifespan="off",
+        proxy_headers=False,
+        forwarded_allow_ips="",
+    )
     return 0
 
 

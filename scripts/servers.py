@@ -8,11 +8,11 @@
 Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS and KMS endpoint (moto).
 `run` installs what is missing, starts the servers, waits until each answers, creates the
 audit queues and the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests), runs
-CMD with DATABASE_URI, DATABASE_NAME, REDIS_HOST, REDIS_PORT, AWS_ENDPOINT_URL_SQS,
-AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID (and dummy AWS credentials) in its
-environment, stops everything it started and exits with CMD's exit code. moto keeps its state in
-memory; for dev, devtools/moto_server.py keeps its KMS keys in the data folder, so digests signed
-before a restart still verify.
+CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
+AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID (and dummy AWS
+credentials) in its environment, stops everything it started and exits with CMD's exit code.
+moto keeps its state in memory; for dev, devtools/moto_server.py keeps its KMS keys in the data
+folder, so digests signed before a restart still verify.
 
 Ports: dev 27017/6379/9324, test 27117/6479/9424, bench 27217/6579/9524; override with
 LOCAL_MONGO_PORT, LOCAL_REDIS_PORT, LOCAL_SQS_PORT. Data and logs live in <repo>/.local/<profile>/
@@ -310,7 +310,8 @@ class FerretDB(Server):
         return mongo_ping(self.port)
 
     def exports(self) -> dict[str, str]:
-        return {"DATABASE_URI": f"mongodb://{HOST}:{self.port}/"}
+        # DATABASE_SERVER picks the layer's FerretDB adapter (todo_common/database_server.py).
+        return {"DATABASE_URI": f"mongodb://{HOST}:{self.port}/", "DATABASE_SERVER": "ferretdb"}
 
 
 @dataclass

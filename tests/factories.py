@@ -39,7 +39,7 @@ def make_user(
     n = next(_counter)
     username = username or f"{role.value.lower()}{n}"
     full_name = full_name or f"Test {role.value.title()} {n}"
-    doc = UserRepository(db).insert(
+    doc = UserRepository(db, container.server()).insert(
         user_fields(
             username=username,
             email=email or f"{username}@example.com",
@@ -63,7 +63,7 @@ def make_project(
     """A project stored as `ProjectService.create` stores one; an inactive one carries no
     `cascadeId`, as if deleted before it had tasks."""
     name = name or f"Project {next(_counter)}"
-    doc = ProjectRepository(db).insert(
+    doc = ProjectRepository(db, container.server()).insert(
         {
             "name": name,
             "description": description,
@@ -123,7 +123,7 @@ def make_task(
     spec = TaskSpec(description, assignee, completed, due_date, is_active)
     creator = created_by.id if created_by else project.owner_id
     fields = _task_fields(project, creator, spec, next(_counter))
-    return Task.from_document(TaskRepository(db).insert(fields))
+    return Task.from_document(TaskRepository(db, container.server()).insert(fields))
 
 
 def make_tasks(
@@ -152,7 +152,7 @@ def make_tasks(
             }
         )
     if docs:
-        TaskRepository(db).collection.insert_many(docs, ordered=False)
+        TaskRepository(db, container.server()).collection.insert_many(docs, ordered=False)
     return [Task.from_document(doc) for doc in docs]
 
 

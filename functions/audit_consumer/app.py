@@ -7,7 +7,6 @@ Not a Mangum app: SQS and schedule events are not HTTP.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -23,21 +22,16 @@ from todo_common import container
 from todo_common.audit.consumer import record_message
 from todo_common.audit.publisher import AuditPublisher
 from todo_common.audit.relay import relay_pending
-from todo_common.clients import get_database
 from todo_common.logs import logger
 from todo_common.models import utcnow
-from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
-from todo_common.repositories.projects import ProjectRepository
-from todo_common.repositories.tasks import TaskRepository
-from todo_common.repositories.users import UserRepository
+from todo_common.repositories.audits import AuditRepository
 from todo_common.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@lru_cache(maxsize=1)
 def _audits() -> AuditRepository:
-    return AuditRepository(get_database())
+    return container.repositories().audits
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -56,11 +50,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 @logger.inject_lambda_context(clear_state=True)
 def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Every minute: send the audit events that waited in the MongoDB outboxes."""
-    db = get_database()
+    repos = container.repositories()
     result = relay_pending(
         AuditPublisher.from_settings(),
-        [UserRepository(db), ProjectRepository(db), TaskRepository(db)],
-        AuditOutboxRepository(db),
+        [repos.users, repos.projects, repos.tasks],
+        repos.outbox,
         min_age=timedelta(seconds=get_settings().audit.relay_min_age_seconds),
     )
     logger.info("Outbox relay ran", extra={"sent": result.sent, "failed": result.failed})

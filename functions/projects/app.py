@@ -22,9 +22,8 @@ from todo_common.http.deps import (
 )
 from todo_common.http.responses import create_response, created, with_etag
 from todo_common.idempotency import StoredResponse
-from todo_common.schemas.base import Page
+from todo_common.schemas.base import ObjectIdStr, Page
 from todo_common.schemas.projects import (
-    ObjectIdStr,
     ProjectCreate,
     ProjectPatch,
     ProjectPublic,

@@ -6,8 +6,6 @@ means nothing else waits on the event loop, and sync routes would add a thread h
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Annotated
@@ -20,9 +18,9 @@ from todo_common import container
 from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
+from todo_common.http.spreadsheet import csv_lines
 from todo_common.schemas.audit_trail import AuditDigestPublic, AuditVerificationPublic
-from todo_common.schemas.base import Page, UtcDateTime
-from todo_common.schemas.projects import ObjectIdStr
+from todo_common.schemas.base import ObjectIdStr, Page, UtcDateTime
 from todo_common.schemas.reports import Activity, AuditPublic, ProjectSummary, UserWorkload
 from todo_common.services.audits import AuditService
 from todo_common.services.reports import ReportService
@@ -50,19 +48,12 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_rows(items: list[AuditPublic]) -> Iterator[str]:
-    """The same rows as the JSON page, one CSV line at a time (`changes` as JSON)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+def _csv_rows(items: list[AuditPublic]) -> Iterator[list[str]]:
+    """The cells of the JSON page's items, row by row (`changes` as JSON)."""
     for item in items:
         data = item.model_dump(mode="json", by_alias=True)
         data["changes"] = json.dumps(data["changes"], separators=(",", ":"), sort_keys=True)
-        writer.writerow([data[c] if data[c] is not None else "" for c in CSV_COLUMNS])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+        yield [str(data[c]) if data[c] is not None else "" for c in CSV_COLUMNS]
 
 
 @audits.get(
@@ -107,7 +98,9 @@ async def list_audits(
             query = {**request.query_params, "cursor": result.next_cursor}
             headers["Link"] = f'<{request.url.path}?{urlencode(query)}>; rel="next"'
         return StreamingResponse(
-            _csv_rows(items), media_type="text/csv; charset=utf-8", headers=headers
+            csv_lines(CSV_COLUMNS, _csv_rows(items)),
+            media_type="text/csv; charset=utf-8",
+            headers=headers,
         )
     return Page[AuditPublic](items=items, next_cursor=result.next_cursor)
 

@@ -23,7 +23,7 @@ from todo_common.http.deps import (
 from todo_common.http.responses import create_response, created, with_etag
 from todo_common.idempotency import StoredResponse
 from todo_common.models import TaskStatus
-from todo_common.schemas.base import Page
+from todo_common.schemas.base import ObjectIdOrMe, ObjectIdStr, Page
 from todo_common.schemas.tasks import DueDate, TaskCreate, TaskPatch, TaskPublic, TaskReplace
 from todo_common.services.tasks import TaskService
 
@@ -31,13 +31,9 @@ Tasks = Annotated[TaskService, Depends(service(container.task_service))]
 
 tasks = APIRouter(prefix="/tasks", tags=["tasks"])
 
-ObjectIdOrMe = Annotated[
-    str | None,
-    Query(
-        alias="assignedTo",
-        pattern=r"^(me|[0-9a-f]{24})$",
-        description="A user id, or `me` for the caller",
-    ),
+AssignedTo = Annotated[
+    ObjectIdOrMe | None,
+    Query(alias="assignedTo", description="A user id, or `me` for the caller"),
 ]
 
 
@@ -68,8 +64,8 @@ async def list_tasks(
     principal: CurrentPrincipal,
     service: Tasks,
     page: PageParams,
-    project_id: Annotated[str | None, Query(alias="projectId", pattern=r"^[0-9a-f]{24}$")] = None,
-    assigned_to: ObjectIdOrMe = None,
+    project_id: Annotated[ObjectIdStr | None, Query(alias="projectId")] = None,
+    assigned_to: AssignedTo = None,
     status_: Annotated[TaskStatus | None, Query(alias="status")] = None,
     due_before: Annotated[DueDate | None, Query(alias="dueBefore")] = None,
     is_active: Annotated[bool | None, Query(alias="isActive")] = None,

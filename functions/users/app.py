@@ -27,6 +27,7 @@ from todo_common.idempotency import StoredResponse
 from todo_common.models import Role
 from todo_common.schemas.base import Page
 from todo_common.schemas.users import (
+    LoginEmail,
     LoginPassword,
     LoginRequest,
     RefreshRequest,
@@ -60,7 +61,7 @@ async def login(body: LoginRequest, service: Auth, ip: ClientIp) -> TokenRespons
 
 @auth.post("/token", response_model=TokenResponse, summary="Login (OAuth2 password form)")
 async def token(
-    username: Annotated[str, Form(description="The account's email")],
+    username: Annotated[LoginEmail, Form(description="The account's email")],
     password: Annotated[LoginPassword, Form()],
     service: Auth,
     ip: ClientIp,
@@ -147,8 +148,9 @@ async def replace_user(
     service: Users,
     if_match: IfMatch,
     response: Response,
+    ip: ClientIp,
 ) -> UserPublic:
-    user = service.update(principal, user_id, body, if_match)
+    user = service.update(principal, user_id, body, if_match, ip)
     with_etag(response, user.version)
     return UserPublic.of(user)
 
@@ -161,8 +163,9 @@ async def patch_user(
     service: Users,
     if_match: IfMatch,
     response: Response,
+    ip: ClientIp,
 ) -> UserPublic:
-    user = service.update(principal, user_id, body, if_match)
+    user = service.update(principal, user_id, body, if_match, ip)
     with_etag(response, user.version)
     return UserPublic.of(user)
 

@@ -17,6 +17,7 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from tests.factories import WITHOUT_OUTBOX
+from todo_common import container
 from todo_common.audit.events import AuditAction, AuditEntity, AuditEvent, Change
 from todo_common.repositories.audits import AuditRepository
 from todo_common.settings import get_settings
@@ -271,7 +272,7 @@ def record_audit(
         request_id=f"factory-{uuid.uuid4().hex[:8]}",
         occurred_at=occurred_at,
     )
-    assert AuditRepository(db).record(event.wire())
+    assert AuditRepository(db, container.server()).record(event.wire())
     doc = db["audits"].find_one({"eventId": event.event_id})
     assert doc is not None
     return doc

@@ -220,8 +220,9 @@ BAD_INPUTS: dict[str, BadInput] = {
     "invalid assignedTo on POST /tasks": BadInput(
         _post_task(lambda c: _new_task(c, assignedTo="not-a-user")), 422
     ),
-    "upper-case hex projectId on PATCH /tasks": BadInput(
-        _patch_task(lambda c: {"projectId": c.project.id.upper()}), 422
+    # Upper-case hex ids are accepted everywhere (docs/decisions.md); a non-hex one is not.
+    "non-hex projectId on PATCH /tasks": BadInput(
+        _patch_task(lambda c: {"projectId": "g" * 24}), 422
     ),
     "invalid ownerId on POST /projects (ADMIN)": BadInput(
         _post_project(lambda c: {"name": "X", "ownerId": "zz"}, as_admin=True), 422

@@ -28,6 +28,7 @@ from tests.integration.lambda_events import (
     ReportsApi,
     session_token,
 )
+from todo_common import container
 from todo_common.models import Role, User
 from todo_common.repositories.audits import AuditRepository
 
@@ -113,7 +114,7 @@ def trail(db: Db, clean: None) -> Trail:
         )
         for hours, actor, action, entity, entity_id, detail, changes in plan
     ]
-    audits = AuditRepository(db)
+    audits = AuditRepository(db, container.server())
     assert all(audits.record(event) for event in events)
     ids = {r["eventId"]: str(r["_id"]) for r in db.audits.find()}
     return Trail(admin, session_token(admin), events, ids)

@@ -112,7 +112,7 @@ def test_given_the_digest_key_when_exported_then_the_cli_prints_its_public_key(
 def digested(clean: None, db: Db) -> list[str]:
     """Two hourly periods with two records each, digested; returns the eventIds."""
     clock_now = [T0]
-    audits = AuditRepository(db, clock=lambda: clock_now[0])
+    audits = AuditRepository(db, container.server(), clock=lambda: clock_now[0])
     ids = []
     for minutes in (10, 20, 70, 80):
         clock_now[0] = T0 + timedelta(minutes=minutes)

@@ -71,7 +71,7 @@ def _schedule() -> DigestSchedule:
 
 def _trail(db: Db) -> Trail:
     clock = Clock(T0)
-    audits = AuditRepository(db, clock=clock)
+    audits = AuditRepository(db, container.server(), clock=clock)
     digests = AuditDigestRepository(db)
     signer = container.digest_signer()
     trail = Trail(
@@ -155,7 +155,7 @@ def test_given_two_digest_functions_at_once_then_each_period_has_one_digest(
     trail = _trail(db)
     services = [
         DigestService(
-            AuditRepository(db),
+            AuditRepository(db, container.server()),
             AuditDigestRepository(db),
             container.digest_signer(),
             _schedule(),

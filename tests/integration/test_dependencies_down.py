@@ -17,14 +17,14 @@ from pymongo.database import Database
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.integration.lambda_events import LambdaResponse, UsersApi
 from todo_common import container
-from todo_common.clients import database_is_ferretdb, get_mongo_client, get_redis
+from todo_common.clients import get_mongo_client, get_redis
 from todo_common.models import User
 from todo_common.settings import get_settings
 
 pytestmark = pytest.mark.integration
 
 Db = Database[dict[str, Any]]
-CACHED = (get_settings, get_redis, get_mongo_client, database_is_ferretdb)
+CACHED = (get_settings, get_redis, get_mongo_client)
 
 
 def _closed_port() -> int:

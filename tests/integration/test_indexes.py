@@ -12,12 +12,16 @@ from todo_common.indexes import ensure_indexes
 pytestmark = pytest.mark.integration
 
 Db = Database[dict[str, Any]]
+# The unique ones, and one list index per (equality filters, sort) of the directory, each ending
+# in the multikey `searchKeys` that `q` ranges over (tests/unit/test_index_shapes.py).
 USER_INDEXES = {
     "users_email_unique",
     "users_username_unique",
-    "users_active_created",
-    "users_active_role_created",
-    "users_role_active",
+    *(
+        f"users_{eq}{sort}__id_searchKeys"
+        for eq in ("", "isActive_", "role_", "isActive_role_")
+        for sort in ("createdAt", "updatedAt", "usernameKey")
+    ),
 }
 
 

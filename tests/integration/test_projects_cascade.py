@@ -248,7 +248,9 @@ def test_given_a_user_with_tasks_when_they_are_deleted_or_deactivated_then_open_
     if how == "delete":
         users.delete(admin, given.leaver.id, if_match=None)
     else:
-        users.update(admin, given.leaver.id, UserPatch(is_active=False), if_match=None)
+        users.update(
+            admin, given.leaver.id, UserPatch(is_active=False), if_match=None, client_ip="test"
+        )
 
     # Then the user is inactive
     leaver = db.users.find_one({"_id": ObjectId(given.leaver.id)})

@@ -336,7 +336,9 @@ def test_given_no_if_match_when_another_write_lands_between_read_and_write_then_
     project = make_project(db, owner, name="Original", description="original")
     write_right_after_the_first_read(
         monkeypatch,
-        lambda: ProjectRepository(db).update(project.id, {"description": "by the admin"}),
+        lambda: ProjectRepository(db, container.server()).update(
+            project.id, {"description": "by the admin"}
+        ),
     )
 
     # When the PATCH is applied

@@ -22,6 +22,7 @@ from tests.factories import (
     make_user,
 )
 from tests.integration.lambda_events import LambdaResponse, ReportsApi, session_token
+from todo_common import container
 from todo_common.models import Project, Role, User, utcnow
 from todo_common.repositories.audits import AuditRepository
 
@@ -368,7 +369,7 @@ def test_given_audit_records_when_activity_is_asked_then_it_counts_per_day_actio
 ) -> None:
     # Given audit records over several days
     events = activity_events()
-    audits = AuditRepository(db)
+    audits = AuditRepository(db, container.server())
     assert all(audits.record(event) for event in events)
     start, end = DAY, DAY + timedelta(days=3)
 
@@ -392,7 +393,7 @@ def test_given_audit_records_when_activity_is_asked_then_it_counts_per_day_actio
 def test_given_no_audit_records_in_range_when_activity_is_asked_then_it_is_empty(
     db: Db, world: World, reports: ReportsApi
 ) -> None:
-    AuditRepository(db).record(audit_event(occurred_at=DAY))
+    AuditRepository(db, container.server()).record(audit_event(occurred_at=DAY))
     response = reports.request(
         "GET",
         "/reports/activity",
@@ -484,7 +485,7 @@ CALLERS = {"ADMIN": "admin", "MANAGER": "max", "USER": "ann"}
 def test_given_the_rbac_table_when_each_role_calls_each_report_endpoint_then_it_is_obeyed(
     db: Db, world: World, reports: ReportsApi, endpoint: str, role: str, status: int
 ) -> None:
-    audits = AuditRepository(db)
+    audits = AuditRepository(db, container.server())
     event = audit_event(occurred_at=DAY)
     audits.record(event)
     record = db.audits.find_one({"eventId": event["eventId"]})

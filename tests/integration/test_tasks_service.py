@@ -353,7 +353,9 @@ def test_given_no_if_match_when_another_write_lands_between_read_and_write_then_
     task = make_task(db, team.project, assignee=team.user, description="original")
     write_right_after_the_first_read(
         monkeypatch,
-        lambda: TaskRepository(db).update(task.id, {"description": "edited by the owner"}),
+        lambda: TaskRepository(db, container.server()).update(
+            task.id, {"description": "edited by the owner"}
+        ),
     )
 
     # When the assignee's PATCH is applied

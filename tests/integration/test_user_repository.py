@@ -10,7 +10,9 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from tests.factories import make_user
+from todo_common import container
 from todo_common.errors import Conflict, NotFound, PreconditionFailed
+from todo_common.indexes import ensure_indexes
 from todo_common.models import utcnow
 from todo_common.repositories.users import UserRepository, user_search_keys
 from todo_common.security.passwords import hash_password
@@ -29,7 +31,7 @@ def _fields(username: str, email: str) -> dict[str, Any]:
         "passwordHash": hash_password("correct-horse-9", 4),
         "role": "USER",
         "isActive": True,
-        **user_search_keys(username, full_name),
+        **user_search_keys(username, email, full_name),
     }
 
 
@@ -42,7 +44,7 @@ def test_insert_starts_at_version_1_with_both_timestamps_now(db: Db) -> None:
     before = utcnow()
 
     # When a user is inserted
-    doc = UserRepository(db).insert(_fields("ada", "ada@example.com"))
+    doc = UserRepository(db, container.server()).insert(_fields("ada", "ada@example.com"))
 
     # Then it is stored at version 1, created and updated at the same UTC instant
     stored = _stored(db, str(doc["_id"]))
@@ -57,7 +59,7 @@ def test_insert_starts_at_version_1_with_both_timestamps_now(db: Db) -> None:
 
 def test_a_second_user_with_the_same_email_is_a_conflict_naming_email(db: Db) -> None:
     # Given a user with an email
-    repo = UserRepository(db)
+    repo = UserRepository(db, container.server())
     repo.insert(_fields("first", "same@example.com"))
 
     # When another user is inserted with that email
@@ -75,7 +77,7 @@ def test_a_second_user_with_the_same_email_is_a_conflict_naming_email(db: Db) ->
 @pytest.mark.parametrize("second", ["alice", "ALICE", "aLiCe"])
 def test_usernames_are_unique_whatever_their_case(db: Db, second: str) -> None:
     # Given a user called "Alice"
-    repo = UserRepository(db)
+    repo = UserRepository(db, container.server())
     repo.insert(_fields("Alice", "alice@example.com"))
 
     # When another user takes the same name in another case
@@ -90,7 +92,7 @@ def test_usernames_are_unique_whatever_their_case(db: Db, second: str) -> None:
 def test_update_with_the_current_version_applies_and_bumps_the_version(db: Db) -> None:
     # Given a user at version 1
     user = make_user(db, full_name="Before Name")
-    repo = UserRepository(db)
+    repo = UserRepository(db, container.server())
 
     # When a field is changed with the version that was read
     updated = repo.update(user.id, {"fullName": "After Name"}, expected_version=1)
@@ -108,7 +110,7 @@ def test_update_with_the_current_version_applies_and_bumps_the_version(db: Db) -
 def test_each_update_bumps_the_version_by_exactly_one(db: Db) -> None:
     # Given a user
     user = make_user(db)
-    repo = UserRepository(db)
+    repo = UserRepository(db, container.server())
 
     # When it is updated three times, each time with the version just read
     versions = []
@@ -125,7 +127,7 @@ def test_each_update_bumps_the_version_by_exactly_one(db: Db) -> None:
 def test_update_with_a_stale_version_is_refused_and_changes_nothing(db: Db) -> None:
     # Given a user someone already changed (now version 2)
     user = make_user(db, full_name="Original")
-    repo = UserRepository(db)
+    repo = UserRepository(db, container.server())
     repo.update(user.id, {"fullName": "First writer"}, expected_version=1)
     before = _stored(db, user.id)
 
@@ -148,8 +150,9 @@ def test_an_update_that_would_duplicate_a_username_is_a_conflict_and_changes_not
 
     # When the second is renamed to the first's name in another case
     with pytest.raises(Conflict) as caught:
-        UserRepository(db).update(
-            other.id, user_search_keys("TAKEN", other.full_name) | {"username": "TAKEN"}
+        UserRepository(db, container.server()).update(
+            other.id,
+            user_search_keys("TAKEN", other.email, other.full_name) | {"username": "TAKEN"},
         )
 
     # Then the conflict names the username and the second user is unchanged
@@ -172,7 +175,7 @@ def test_an_update_that_would_duplicate_a_username_is_a_conflict_and_changes_not
 def test_a_missing_or_malformed_id_is_not_found(db: Db, user_id: str) -> None:
     # Given a user that exists
     user = make_user(db)
-    repo = UserRepository(db)
+    repo = UserRepository(db, container.server())
 
     # When some other id is read or updated
     found = repo.get(user_id)
@@ -186,3 +189,22 @@ def test_a_missing_or_malformed_id_is_not_found(db: Db, user_id: str) -> None:
     assert stored is not None
     assert stored["version"] == 1
     assert stored["fullName"] == user.full_name
+
+
+def test_records_written_before_search_keys_existed_are_found_by_q_after_the_index_command(
+    db: Db,
+) -> None:
+    # Given a user stored by an earlier release, without `searchKeys`
+    fields = _fields("oldtimer", "oldtimer@example.com")
+    del fields["searchKeys"]
+    UserRepository(db, container.server()).insert(fields)
+    query = UserRepository.list_query(role=None, is_active=None, q="oldt")
+    assert UserRepository(db, container.server()).collection.count_documents(query) == 0
+
+    # When the index command runs (`make dev`, the CLI, a deploy's migration step)
+    ensure_indexes(db)
+
+    # Then q finds it by username, email or full name prefix
+    for q in ("oldt", "oldtimer@", "full old"):
+        query = UserRepository.list_query(role=None, is_active=None, q=q)
+        assert UserRepository(db, container.server()).collection.count_documents(query) == 1, q

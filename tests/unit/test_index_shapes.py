@@ -13,14 +13,18 @@ from typing import Any
 import pytest
 from pymongo import IndexModel
 
-from todo_common.models import TaskStatus
+from todo_common.models import Role, TaskStatus
+from todo_common.repositories.audits import NEWEST_FIRST, AuditRepository
 from todo_common.repositories.projects import SORT_FIELDS as PROJECT_SORTS
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.shapes import QueryShape, serves, shape_of
 from todo_common.repositories.tasks import SORT_FIELDS as TASK_SORTS
 from todo_common.repositories.tasks import TaskRepository
+from todo_common.repositories.users import SORT_FIELDS as USER_SORTS
+from todo_common.repositories.users import UserRepository
 from todo_common.services.projects import SORTABLE as PROJECT_SORTABLE
 from todo_common.services.tasks import SORTABLE as TASK_SORTABLE
+from todo_common.services.users import SORTABLE as USER_SORTABLE
 
 OID = "0123456789abcdef01234567"
 
@@ -59,6 +63,39 @@ def _task_shapes() -> list[tuple[str, QueryShape]]:
         )
         shapes.append((f"{query} sort={sort}", shape_of(query, TASK_SORTS[sort])))
     return shapes
+
+
+def _user_shapes() -> list[tuple[str, QueryShape]]:
+    shapes = []
+    for role, is_active, q, sort in product(
+        (None, Role.MANAGER), (None, True, False), (None, "ann"), sorted(USER_SORTABLE)
+    ):
+        query = UserRepository.list_query(role=role, is_active=is_active, q=q)
+        shapes.append((f"{query} sort={sort}", shape_of(query, USER_SORTS[sort])))
+    return shapes
+
+
+def _audit_shapes() -> list[tuple[str, QueryShape]]:
+    shapes = []
+    when = datetime(2026, 12, 1, tzinfo=UTC)
+    for actor, action, entity, entity_id, from_, to in product(
+        (None, OID), (None, "LOGIN"), (None, "TASK"), (None, OID), (None, when), (None, when)
+    ):
+        query = AuditRepository.list_query(
+            actor_id=actor, action=action, entity=entity, entity_id=entity_id, from_=from_, to=to
+        )
+        shapes.append((f"{query}", shape_of(query, NEWEST_FIRST.field)))
+    return shapes
+
+
+@pytest.mark.parametrize(("label", "shape"), _user_shapes())
+def test_every_user_list_query_has_an_esr_index(label: str, shape: QueryShape) -> None:
+    assert any(serves(_keys(ix), shape) for ix in UserRepository.indexes), label
+
+
+@pytest.mark.parametrize(("label", "shape"), _audit_shapes())
+def test_every_audit_list_query_has_an_esr_index(label: str, shape: QueryShape) -> None:
+    assert any(serves(_keys(ix), shape) for ix in AuditRepository.indexes), label
 
 
 @pytest.mark.parametrize(("label", "shape"), _project_shapes())

@@ -17,9 +17,7 @@ from bson import ObjectId
 
 from todo_common.errors import InvalidInput
 from todo_common.repositories.pagination import (
-    MAX_LIMIT,
     SortSpec,
-    clamp_limit,
     cursor_filter,
     encode_cursor,
 )
@@ -209,13 +207,3 @@ def test_given_a_forged_cursor_carrying_a_query_operator_then_it_is_refused_with
         cursor_filter(sort("name"), forged)
 
     assert_invalid(refused.value, "cursor")
-
-
-# --- limit ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("asked", "given"), [(-5, 1), (0, 1), (1, 1), (50, 50), (MAX_LIMIT, 200), (10_000, 200)]
-)
-def test_given_a_limit_outside_1_to_200_then_it_is_clamped(asked: int, given: int) -> None:
-    assert clamp_limit(asked) == given

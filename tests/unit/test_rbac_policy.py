@@ -15,7 +15,19 @@ import pytest
 
 from todo_common.errors import Forbidden
 from todo_common.models import Principal, Role
-from todo_common.rbac import POLICY, Action, Grant, Relation, authorize
+from todo_common.rbac import (
+    ADMIN_ONLY_FIELDS,
+    POLICY,
+    Action,
+    Grant,
+    Relation,
+    Resource,
+    authorize,
+    authorize_fields,
+    owner_relation,
+    sees_inactive,
+    task_relations,
+)
 
 SPEC_TABLE = """
 | `POST /users` | yes | 403 | 403 |
@@ -160,3 +172,83 @@ def test_given_a_manager_who_is_only_the_assignee_then_they_may_not_update_the_t
     """MANAGER's cell is "own project": being the assignee of someone else's task is not enough."""
     with pytest.raises(Forbidden):
         authorize(Action.TASKS_UPDATE, _principal(Role.MANAGER), frozenset({Relation.ASSIGNEE}))
+
+
+# --- the rules that go with the table (SPEC §5), as rows ----------------------------------------
+
+# "Inactive records are visible only to ADMIN (and to the project's owner for its tasks)"; a
+# project's owner also sees the deleted project itself, or they could not restore it.
+ALWAYS, NEVER = "always", "never"
+INACTIVE_VISIBLE: dict[Resource, dict[Role, Relation | str]] = {
+    # resource          ADMIN               MANAGER                        USER
+    Resource.USER:    {Role.ADMIN: ALWAYS, Role.MANAGER: NEVER,          Role.USER: NEVER},
+    Resource.PROJECT: {Role.ADMIN: ALWAYS, Role.MANAGER: Relation.OWNER, Role.USER: Relation.OWNER},
+    Resource.TASK:    {Role.ADMIN: ALWAYS, Role.MANAGER: Relation.OWNER, Role.USER: Relation.OWNER},
+}  # fmt: skip
+
+# "Only ADMIN changes `role` or `isActive`, or a project's `ownerId`."
+SPEC_ADMIN_ONLY = {
+    Resource.USER: {"role", "isActive"},
+    Resource.PROJECT: {"ownerId"},
+    Resource.TASK: set(),
+}
+# Fields a client may send per resource (camelCase), to generate the field cases from.
+WRITABLE = {
+    Resource.USER: {"username", "email", "fullName", "password", "role", "isActive"},
+    Resource.PROJECT: {"name", "description", "ownerId"},
+    Resource.TASK: {"projectId", "description", "assignedTo", "status", "dueDate"},
+}
+
+
+@pytest.mark.parametrize("resource", list(Resource))
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("relations", ALL_RELATION_SETS, ids=_label)
+def test_an_inactive_record_is_seen_by_an_admin_and_by_the_relation_the_rules_name(
+    resource: Resource, role: Role, relations: frozenset[Relation]
+) -> None:
+    needed = INACTIVE_VISIBLE[resource][role]
+    expected = needed == ALWAYS or (isinstance(needed, Relation) and needed in relations)
+    assert sees_inactive(_principal(role), resource, relations) is expected
+
+
+def test_the_admin_only_fields_are_those_the_spec_names() -> None:
+    assert {r: set(fields) for r, fields in ADMIN_ONLY_FIELDS.items()} == SPEC_ADMIN_ONLY
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [(resource, field) for resource, fields in WRITABLE.items() for field in sorted(fields)],
+)
+def test_changing_a_field_is_refused_only_when_the_field_is_admin_only_and_the_caller_no_admin(
+    role: Role, resource: Resource, field: str
+) -> None:
+    refused = field in SPEC_ADMIN_ONLY[resource] and role is not Role.ADMIN
+    if refused:
+        with pytest.raises(Forbidden):
+            authorize_fields(_principal(role), resource, Grant.YES, [field])
+    else:
+        authorize_fields(_principal(role), resource, Grant.YES, [field])
+
+
+@pytest.mark.parametrize("field", sorted(WRITABLE[Resource.TASK]))
+def test_the_assignee_grant_lets_a_user_change_status_and_nothing_else(field: str) -> None:
+    # "PUT/PATCH /tasks/{id}: USER — assignee: `status` only"
+    user = _principal(Role.USER)
+    if field == "status":
+        authorize_fields(user, Resource.TASK, Grant.ASSIGNEE_STATUS, [field])
+    else:
+        with pytest.raises(Forbidden):
+            authorize_fields(user, Resource.TASK, Grant.ASSIGNEE_STATUS, [field, "status"])
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_relations_of_a_caller_to_a_record(role: Role) -> None:
+    me = _principal(role)
+    other = "64b000000000000000000002"
+    assert owner_relation(me, me.user_id) == {Relation.OWNER}
+    assert owner_relation(me, other) == frozenset()
+    assert owner_relation(me, None) == frozenset()
+    assert task_relations(me, me.user_id, me.user_id) == {Relation.OWNER, Relation.ASSIGNEE}
+    assert task_relations(me, other, me.user_id) == {Relation.ASSIGNEE}
+    assert task_relations(me, other, None) == frozenset()

@@ -27,7 +27,7 @@ from todo_common.clients import get_database
 from todo_common.errors import DomainError
 from todo_common.indexes import ensure_indexes
 from todo_common.models import Role, utcnow
-from todo_common.repositories.users import UserRepository, user_fields
+from todo_common.repositories.users import user_fields
 from todo_common.schemas.audit_trail import AuditVerificationPublic
 from todo_common.schemas.users import UserCreate
 from todo_common.security.passwords import hash_password
@@ -43,7 +43,7 @@ def create_indexes() -> int:
 def create_admin(
     email: str, password: str, username: str, full_name: str, *, only_if_none: bool
 ) -> int:
-    users = UserRepository(get_database())
+    users = container.repositories().users
     if only_if_none and users.collection.count_documents({"role": Role.ADMIN.value}, limit=1):
         print("An ADMIN already exists; nothing to do.")
         return 0

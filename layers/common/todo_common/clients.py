@@ -61,9 +61,3 @@ def get_redis() -> redis.Redis:
     )
     # No retries: they would stretch a Redis outage past the 3 s budget for a 503.
     return redis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
-
-
-@lru_cache(maxsize=1)
-def database_is_ferretdb() -> bool:
-    """Whether the server is FerretDB, whose findAndModify is not atomic (see locks.py)."""
-    return "ferretdbVersion" in get_mongo_client().admin.command("buildInfo")

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from todo_common.audit.publisher import AuditPublisher, sqs_client
 from todo_common.audit.signing import kms_client
 from todo_common.audit.trail import AuditTrail
-from todo_common.clients import database_is_ferretdb, get_database, get_redis
+from todo_common.clients import get_database, get_redis
+from todo_common.database_server import DatabaseServer, database_server
 from todo_common.idempotency import IdempotentCreates
 from todo_common.locks import Locks
 from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
@@ -53,14 +54,19 @@ def locks() -> Locks:
 
 
 @lru_cache(maxsize=1)
+def server() -> DatabaseServer:
+    """MongoDB, or the local FerretDB with what it needs (DATABASE_SERVER; no probe)."""
+    return database_server(get_settings().database.server, locks)
+
+
+@lru_cache(maxsize=1)
 def repositories() -> Repositories:
     db = get_database()
-    record_locks = locks() if database_is_ferretdb() else None
     return Repositories(
-        users=UserRepository(db, record_locks),
-        projects=ProjectRepository(db, record_locks),
-        tasks=TaskRepository(db, record_locks),
-        audits=AuditRepository(db),
+        users=UserRepository(db, server()),
+        projects=ProjectRepository(db, server()),
+        tasks=TaskRepository(db, server()),
+        audits=AuditRepository(db, server()),
         outbox=AuditOutboxRepository(db),
     )
 
@@ -81,19 +87,27 @@ def audit_trail() -> AuditTrail:
 
 
 @lru_cache(maxsize=1)
+def login_throttle() -> LoginThrottle:
+    security = get_settings().security
+    return LoginThrottle(
+        get_redis(),
+        max_failures=security.login_max_failures,
+        window_seconds=security.login_window_seconds,
+        max_failures_per_address=security.login_max_failures_per_address,
+    )
+
+
+@lru_cache(maxsize=1)
 def auth_service() -> AuthService:
     from todo_common.services.auth import AuthService
 
-    security = get_settings().security
     return AuthService(
         users=repositories().users,
         sessions=session_store(),
         tokens=token_service(),
-        throttle=LoginThrottle(
-            get_redis(), security.login_max_failures, security.login_window_seconds
-        ),
+        throttle=login_throttle(),
         audit=audit_trail(),
-        bcrypt_rounds=security.bcrypt_rounds,
+        bcrypt_rounds=get_settings().security.bcrypt_rounds,
     )
 
 
@@ -108,6 +122,7 @@ def user_service() -> UserService:
         session_store(),
         locks(),
         audit_trail(),
+        login_throttle(),
         get_settings().security.bcrypt_rounds,
     )
 
@@ -192,7 +207,7 @@ def report_service() -> ReportService:
 
 @lru_cache(maxsize=1)
 def idempotent_creates() -> IdempotentCreates:
-    return IdempotentCreates(get_redis())
+    return IdempotentCreates(get_redis(), get_settings().security.secret_key)
 
 
 def reset() -> None:
@@ -201,9 +216,11 @@ def reset() -> None:
         audit_trail().flush()  # the old trail's sends finish before anything is rebuilt
     for factory in (
         locks,
+        server,
         repositories,
         session_store,
         token_service,
+        login_throttle,
         audit_trail,
         auth_service,
         user_service,

@@ -4,10 +4,17 @@ The key is scoped to the caller and the operation; the request body is the valid
 the same key with another body is refused (422), and a retry within 24 h gets the stored response
 back, marked `Idempotent-Replayed: true`, without creating anything. A retry that arrives while the
 first request is still running gets 409 and may try again a moment later.
+
+What is compared is a keyed fingerprint of the body (HMAC-SHA256 under a key derived from
+`SECURITY_SECRET_KEY`), never the body or a plain hash of it: a `POST /users` body holds a
+password, and an unkeyed MD5 of it in Redis could be tested offline at MD5 speed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -61,7 +68,9 @@ def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
 
 
 class IdempotentCreates:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, secret_key: str) -> None:
+        # A key of its own, so the fingerprint says nothing about the token-signing key.
+        self._fingerprint_key = hmac.digest(secret_key.encode(), b"idempotency-body", "sha256")
         self._store = _RedisStore(client=cast("CacheClientProtocol", client))
         self._config = IdempotencyConfig(
             event_key_jmespath="[caller, operation, key]",
@@ -103,7 +112,12 @@ class IdempotentCreates:
 
         try:
             result: StoredResponse = once(
-                request={"caller": caller, "operation": operation, "key": key, "body": body}
+                request={
+                    "caller": caller,
+                    "operation": operation,
+                    "key": key,
+                    "body": self._fingerprint(body),
+                }
             )
         except IdempotencyValidationError as exc:
             raise InvalidInput(
@@ -117,3 +131,7 @@ class IdempotentCreates:
         except IdempotencyPersistenceLayerError as exc:
             raise ServiceUnavailable("Redis") from exc
         return result
+
+    def _fingerprint(self, body: dict[str, Any]) -> str:
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return hmac.new(self._fingerprint_key, canonical.encode(), hashlib.sha256).hexdigest()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from todo_common.database_server import MongoDBServer
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import Doc, MongoRepository
@@ -29,10 +30,12 @@ def ensure_indexes(db: Database[Doc]) -> dict[str, list[str]]:
         existing = (
             set(collection.index_information()) if repo.collection_name in collections else set()
         )
-        # Only the missing ones: FerretDB 1.24 drops the connection when createIndexes
-        # names several indexes that already exist.
+        # Only the missing ones: FerretDB 1.24 drops the connection when createIndexes names
+        # several indexes that already exist (database_server.py); MongoDB does not mind.
         missing = [m for m in repo.indexes if m.document["name"] not in existing]
         if missing:
             collection.create_indexes(missing)
         declared[repo.collection_name] = [m.document["name"] for m in repo.indexes]
+    # Records older than a field an index serves get it here, on the same explicit command.
+    UserRepository(db, MongoDBServer()).backfill_search_keys()  # plain updates: no guard needed
     return declared

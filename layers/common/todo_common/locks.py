@@ -1,9 +1,8 @@
 """Short Redis locks, for the few writes whose atomicity the database alone cannot give.
 
-- Per record, on FerretDB only: MongoDB applies `findAndModify` with its version filter
-  atomically, but FerretDB 1.x (the local server) reads and writes back without re-checking, so
-  two updates with the same `If-Match` could both win. There, version-checked writes of one
-  record take turns. On MongoDB (Atlas, docker compose) no lock is taken.
+- Per record, on FerretDB only (the local server; `database_server.py` decides): its
+  `findAndModify` is not atomic, so there version-checked writes of one record take turns. On
+  MongoDB (Atlas, docker compose) no lock is taken.
 - Around removing an ADMIN (see `UserService`), on every server: that rule spans documents.
 """
 

@@ -1,12 +1,18 @@
 """The access policy of SPEC §5, as one table a reviewer can check line by line.
 
-Services ask `authorize(action, principal, relation)`; routes never decide a permission. The same
-`POLICY` table generates the RBAC tests, so the code and the tests cannot drift apart.
+Every permission and visibility question is answered here, and services only ask:
+- `authorize(action, principal, relations)`: may the caller do this (the `POLICY` table);
+- `owner_relation` / `task_relations`: how the caller stands to a record;
+- `sees_inactive`: who sees a deleted (inactive) record (the `INACTIVE_VISIBLE_TO` table);
+- `authorize_fields`: who may set which field (`ADMIN_ONLY_FIELDS`, and the fields a grant such
+  as "assignee: status only" limits the caller to).
+Routes never decide a permission. The same tables generate the RBAC tests, so the code and the
+tests cannot drift apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Final
 
@@ -53,6 +59,12 @@ class Relation(StrEnum):
     NONE = "none"
     OWNER = "owner"  # own record, own project, or a task of an own project
     ASSIGNEE = "assignee"
+
+
+class Resource(StrEnum):
+    USER = "user"
+    PROJECT = "project"
+    TASK = "task"
 
 
 A, M, U = Role.ADMIN, Role.MANAGER, Role.USER
@@ -108,3 +120,62 @@ def authorize(
     if not allows(grant, relations):
         raise Forbidden(f"A {principal.role.value} may not do {action.value} here")
     return grant
+
+
+# Who sees an inactive (soft-deleted) record besides an ADMIN: a project's owner sees their
+# project and its tasks (to restore them); an inactive user is seen by ADMINs only.
+INACTIVE_VISIBLE_TO: Final[Mapping[Resource, frozenset[Relation]]] = {
+    Resource.USER: frozenset(),
+    Resource.PROJECT: frozenset({Relation.OWNER}),
+    Resource.TASK: frozenset({Relation.OWNER}),
+}
+
+# Fields (public camelCase names) only an ADMIN may change; anyone else sending a different value
+# gets 403, never a silent ignore (SPEC §5).
+ADMIN_ONLY_FIELDS: Final[Mapping[Resource, frozenset[str]]] = {
+    Resource.USER: frozenset({"role", "isActive"}),
+    Resource.PROJECT: frozenset({"ownerId"}),
+    Resource.TASK: frozenset(),
+}
+
+# Grants that let the caller change some fields only.
+FIELDS_OF_GRANT: Final[Mapping[Grant, frozenset[str]]] = {
+    Grant.ASSIGNEE_STATUS: frozenset({"status"}),
+}
+
+
+def owner_relation(principal: Principal, owner_id: str | None) -> frozenset[Relation]:
+    """OWNER when `owner_id` (a user's own id, or a project's `ownerId`) is the caller."""
+    return frozenset({Relation.OWNER}) if owner_id == principal.user_id else frozenset()
+
+
+def task_relations(
+    principal: Principal, project_owner_id: str, assigned_to: str | None
+) -> frozenset[Relation]:
+    """OWNER of a task whose project the caller owns; ASSIGNEE of a task assigned to them."""
+    relations = owner_relation(principal, project_owner_id)
+    if assigned_to is not None and assigned_to == principal.user_id:
+        relations |= {Relation.ASSIGNEE}
+    return relations
+
+
+def sees_inactive(principal: Principal, resource: Resource, relations: frozenset[Relation]) -> bool:
+    """Whether the caller may see an inactive record of `resource` (else it is a 404)."""
+    return principal.role is Role.ADMIN or bool(INACTIVE_VISIBLE_TO[resource] & relations)
+
+
+def authorize_fields(
+    principal: Principal, resource: Resource, grant: Grant, fields: Iterable[str]
+) -> None:
+    """Raise `Forbidden` when `fields` (camelCase, the ones the request changes) include one the
+    caller may not set: an ADMIN-only field, or one outside what the caller's grant allows."""
+    changing = frozenset(fields)
+    admin_only = changing & ADMIN_ONLY_FIELDS[resource]
+    if admin_only and principal.role is not Role.ADMIN:
+        raise Forbidden(f"Only an ADMIN may change {', '.join(sorted(admin_only))}")
+    allowed = FIELDS_OF_GRANT.get(grant)
+    if allowed is not None and changing - allowed:
+        raise Forbidden(
+            f"As the assignee you may change {', '.join(sorted(allowed))} only, "
+            f"not {', '.join(sorted(changing - allowed))}"
+        )

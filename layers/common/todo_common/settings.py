@@ -52,7 +52,9 @@ class SecuritySettings(BaseSettings):
     jwt_audience: str = "todo-api"
     jwt_leeway_seconds: int = Field(default=10, ge=0, le=120)
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    # Password checks per (email, client address) and failed ones per address, per window.
     login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
 
 
@@ -60,6 +62,9 @@ class DatabaseSettings(BaseSettings):
     model_config = _config("DATABASE_")
 
     uri: str | None = None
+    # Which server the URI points at: `ferretdb` switches on what the local server needs
+    # (todo_common/database_server.py); scripts/servers.py sets it for the one it starts.
+    server: Literal["mongodb", "ferretdb"] = "mongodb"
     host: str = "127.0.0.1"
     port: int = 27017
     name: str = "todo"

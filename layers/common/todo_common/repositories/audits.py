@@ -12,9 +12,10 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from todo_common.models import utcnow
+from todo_common.database_server import DatabaseServer
+from todo_common.models import Slice, utcnow
 from todo_common.repositories.base import Doc, MongoRepository
-from todo_common.repositories.pagination import Page, SortSpec
+from todo_common.repositories.pagination import SortSpec
 
 EQUALITY_FILTERS = ("actorId", "action", "entity", "entityId")
 NEWEST_FIRST = SortSpec("createdAt", descending=True)
@@ -57,8 +58,10 @@ class AuditRepository(MongoRepository):
         ),
     ]
 
-    def __init__(self, db: Database[Doc], clock: Callable[[], datetime] = utcnow) -> None:
-        super().__init__(db)
+    def __init__(
+        self, db: Database[Doc], server: DatabaseServer, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        super().__init__(db, server)
         self._clock = clock  # tests place records in chosen digest periods
 
     def record(self, event: dict[str, Any]) -> bool:
@@ -108,7 +111,7 @@ class AuditRepository(MongoRepository):
             query["createdAt"] = bounds
         return query
 
-    def search(self, query: dict[str, Any], limit: int, cursor: str | None) -> Page:
+    def search(self, query: dict[str, Any], limit: int, cursor: str | None) -> Slice[Doc]:
         return self.page(query, NEWEST_FIRST, limit, cursor)
 
     @staticmethod

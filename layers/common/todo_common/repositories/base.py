@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar
 
 from bson import ObjectId
 from pymongo import IndexModel, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import OperationFailure
 
+from todo_common.database_server import DatabaseServer
 from todo_common.errors import Conflict, NotFound, PreconditionFailed
-from todo_common.locks import Locks
-from todo_common.models import utcnow
-from todo_common.repositories.pagination import Page, SortSpec, cursor_filter, encode_cursor
+from todo_common.models import Slice, utcnow
+from todo_common.repositories.pagination import SortSpec, cursor_filter, encode_cursor
 
 Doc = dict[str, Any]
 
@@ -36,10 +35,9 @@ class MongoRepository:
     unique_fields: ClassVar[dict[str, str]] = {}
     indexes: ClassVar[list[IndexModel]] = []
 
-    def __init__(self, db: Database[Doc], record_locks: Locks | None = None) -> None:
+    def __init__(self, db: Database[Doc], server: DatabaseServer) -> None:
         self.collection: Collection[Doc] = db[self.collection_name]
-        # Set only on servers whose findAndModify is not atomic (FerretDB 1.x): see locks.py.
-        self._record_locks = record_locks
+        self._server = server  # MongoDB, or what the local FerretDB needs (database_server.py)
 
     def get(self, id_: str) -> Doc | None:
         oid = object_id(id_)
@@ -64,7 +62,9 @@ class MongoRepository:
             doc |= {OUTBOX: {event["eventId"]: event}, OUTBOX_COUNT: 1}
         try:
             self.collection.insert_one(doc)
-        except DuplicateKeyError as exc:
+        except OperationFailure as exc:
+            if not self._server.is_unique_violation(exc):
+                raise
             raise self._duplicate(exc, doc) from exc
         return doc
 
@@ -93,16 +93,12 @@ class MongoRepository:
             changes["$set"][f"{OUTBOX}.{event['eventId']}"] = event
             changes["$inc"][OUTBOX_COUNT] = 1
         try:
-            with self._record_lock(oid):
+            with self._server.write_guard(self.collection_name, oid):
                 updated = self.collection.find_one_and_update(
                     query, changes, return_document=ReturnDocument.AFTER
                 )
-        except DuplicateKeyError as exc:
-            raise self._duplicate(exc, set_fields, oid) from exc
         except OperationFailure as exc:
-            # FerretDB reports a unique-index clash on update as a generic failure (code 1,
-            # "UNIQUE constraint failed: index ..."); MongoDB raises DuplicateKeyError above.
-            if "UNIQUE constraint failed" not in str(exc):
+            if not self._server.is_unique_violation(exc):
                 raise
             raise self._duplicate(exc, set_fields, oid) from exc
         if updated is None:
@@ -111,16 +107,11 @@ class MongoRepository:
             raise PreconditionFailed()
         return updated
 
-    def _record_lock(self, oid: ObjectId) -> AbstractContextManager[None]:
-        if self._record_locks is None:
-            return nullcontext()
-        return self._record_locks.hold(f"{self.collection_name}:{oid}")
-
     def clear_outbox(self, id_: str, event_id: str) -> None:
         """Drop a sent event from a record's outbox (once: a second clear changes nothing)."""
         field = f"{OUTBOX}.{event_id}"
         oid = ObjectId(id_)
-        with self._record_lock(oid):  # on FerretDB, not to overwrite a concurrent change
+        with self._server.write_guard(self.collection_name, oid):
             self.collection.update_one(
                 {"_id": oid, field: {"$exists": True}},
                 {"$unset": {field: ""}, "$inc": {OUTBOX_COUNT: -1}},
@@ -130,7 +121,7 @@ class MongoRepository:
         """Records whose outbox still holds events (for the relay)."""
         return list(self.collection.find({OUTBOX_COUNT: {"$gt": 0}}, {OUTBOX: 1}).limit(limit))
 
-    def page(self, filters: Doc, sort: SortSpec, limit: int, cursor: str | None) -> Page:
+    def page(self, filters: Doc, sort: SortSpec, limit: int, cursor: str | None) -> Slice[Doc]:
         query = dict(filters)
         if cursor:
             after = cursor_filter(sort, cursor, self.collection_name)
@@ -138,7 +129,7 @@ class MongoRepository:
         rows = list(self.collection.find(query).sort(sort.mongo_sort()).limit(limit + 1))
         more = len(rows) > limit
         rows = rows[:limit]
-        return Page(
+        return Slice(
             rows, encode_cursor(sort, rows[-1], self.collection_name) if more and rows else None
         )
 

@@ -49,12 +49,6 @@ class SortSpec:
         return f"-{self.field}" if self.descending else self.field
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-
-
 def _bad_cursor() -> InvalidInput:
     return InvalidInput(
         "cursor is invalid or belongs to another sort order",
@@ -92,7 +86,3 @@ def cursor_filter(sort: SortSpec, cursor: str, scope: str = "") -> dict[str, Any
     if sort.field == "_id":
         return {"_id": {op: last_id}}
     return {"$or": [{sort.field: {op: value}}, {sort.field: value, "_id": {op: last_id}}]}
-
-
-def clamp_limit(limit: int) -> int:
-    return max(1, min(limit, MAX_LIMIT))

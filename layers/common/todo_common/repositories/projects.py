@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 
 from pymongo import ASCENDING, IndexModel
 
+from todo_common.models import Slice
 from todo_common.repositories.base import Doc, MongoRepository, object_id
-from todo_common.repositories.pagination import Page, SortSpec
+from todo_common.repositories.pagination import SortSpec
 
 EQUALITY_FILTERS = ("ownerId",)  # `isActive` is always part of a list query
 SORT_FIELDS: dict[str, str] = {
@@ -48,7 +49,9 @@ class ProjectRepository(MongoRepository):
             query["nameKey"] = {"$regex": "^" + re.escape(q.lower())}
         return query
 
-    def search(self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None) -> Page:
+    def search(
+        self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None
+    ) -> Slice[Doc]:
         return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
 
     def clear_cascade(self, project_id: str) -> None:

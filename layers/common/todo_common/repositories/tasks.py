@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 
 from pymongo import ASCENDING, IndexModel
 
-from todo_common.models import TaskStatus, utcnow
+from todo_common.models import Slice, TaskStatus, utcnow
 from todo_common.repositories.base import Doc, MongoRepository
-from todo_common.repositories.pagination import Page, SortSpec
+from todo_common.repositories.pagination import SortSpec
 
 EQUALITY_FILTERS = ("projectId", "assignedTo", "status")  # `isActive` is always in the query
 # `dueSort` is dueDate with "no due date" as the far future, so sorting and paging by due date
@@ -75,7 +75,9 @@ class TaskRepository(MongoRepository):
             query["dueSort"] = {"$lt": due_before}
         return query
 
-    def search(self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None) -> Page:
+    def search(
+        self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None
+    ) -> Slice[Doc]:
         return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
 
     def deactivate_for_project(self, project_id: str, cascade_id: str) -> int:

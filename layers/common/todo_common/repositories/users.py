@@ -3,42 +3,45 @@
 from __future__ import annotations
 
 import re
+from itertools import combinations
 from typing import Any, ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from todo_common.models import Role
+from todo_common.models import Role, Slice
 from todo_common.repositories.base import Doc, MongoRepository
-from todo_common.repositories.pagination import Page, SortSpec
+from todo_common.repositories.pagination import SortSpec
+
+# API sort names -> stored fields
+SORT_FIELDS = {"createdAt": "createdAt", "updatedAt": "updatedAt", "username": "usernameKey"}
+EQUALITY_FILTERS = ("isActive", "role")
+
+
+def _list_indexes() -> list[IndexModel]:
+    """An ESR index per (equality filters, sort): the filters, the sort and `_id`, `searchKeys`."""
+    models = []
+    for size in range(len(EQUALITY_FILTERS) + 1):
+        for eq in combinations(EQUALITY_FILTERS, size):
+            for sort in SORT_FIELDS.values():
+                keys = [*eq, sort, "_id", "searchKeys"]
+                models.append(
+                    IndexModel(
+                        [(k, ASCENDING) for k in eq]
+                        + [(sort, DESCENDING), ("_id", DESCENDING), ("searchKeys", ASCENDING)],
+                        name="users_" + "_".join(keys),
+                    )
+                )
+    return models
 
 
 class UserRepository(MongoRepository):
     collection_name = "users"
     entity_name = "User"
     unique_fields: ClassVar[dict[str, str]] = {"email": "email", "usernameKey": "username"}
-    # API sort names -> stored fields
-    sort_fields: ClassVar[dict[str, str]] = {
-        "createdAt": "createdAt",
-        "updatedAt": "updatedAt",
-        "username": "usernameKey",
-    }
     indexes: ClassVar[list[IndexModel]] = [
         IndexModel([("email", ASCENDING)], name="users_email_unique", unique=True),
         IndexModel([("usernameKey", ASCENDING)], name="users_username_unique", unique=True),
-        IndexModel(
-            [("isActive", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)],
-            name="users_active_created",
-        ),
-        IndexModel(
-            [
-                ("isActive", ASCENDING),
-                ("role", ASCENDING),
-                ("createdAt", DESCENDING),
-                ("_id", DESCENDING),
-            ],
-            name="users_active_role_created",
-        ),
-        IndexModel([("role", ASCENDING), ("isActive", ASCENDING)], name="users_role_active"),
+        *_list_indexes(),
     ]
 
     def get_by_email(self, email: str) -> Doc | None:
@@ -47,31 +50,43 @@ class UserRepository(MongoRepository):
     def count_active_admins(self) -> int:
         return self.collection.count_documents({"role": Role.ADMIN.value, "isActive": True})
 
-    def search(
-        self,
-        *,
-        role: Role | None,
-        is_active: bool | None,
-        q: str | None,
-        sort: SortSpec,
-        limit: int,
-        cursor: str | None,
-    ) -> Page:
-        filters: dict[str, Any] = {}
+    @staticmethod
+    def list_query(*, role: Role | None, is_active: bool | None, q: str | None) -> dict[str, Any]:
+        """The directory's filter: equality on `role`/`isActive`, a prefix range on `searchKeys`."""
+        query: dict[str, Any] = {}
         if role is not None:
-            filters["role"] = role.value
+            query["role"] = role.value
         if is_active is not None:
-            filters["isActive"] = is_active
+            query["isActive"] = is_active
         if q:
-            prefix = {"$regex": "^" + re.escape(q.lower())}
-            filters["$or"] = [{"usernameKey": prefix}, {"email": prefix}, {"fullNameKey": prefix}]
-        stored = SortSpec(self.sort_fields[sort.field], sort.descending)
-        return self.page(filters, stored, limit, cursor)
+            query["searchKeys"] = {"$regex": "^" + re.escape(q.lower())}
+        return query
+
+    def search(
+        self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None
+    ) -> Slice[Doc]:
+        return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
+
+    def backfill_search_keys(self) -> int:
+        """Give `searchKeys` to records written before it existed; returns how many changed."""
+        changed = 0
+        for doc in self.collection.find({"searchKeys": {"$exists": False}}):
+            keys = user_search_keys(doc["username"], doc["email"], doc["fullName"])
+            changed += self.collection.update_one(
+                {"_id": doc["_id"], "searchKeys": {"$exists": False}}, {"$set": keys}
+            ).modified_count
+        return changed
 
 
-def user_search_keys(username: str, full_name: str) -> Doc:
-    """Normalised copies kept for case-insensitive uniqueness and prefix search (no collation)."""
-    return {"usernameKey": username.lower(), "fullNameKey": full_name.lower()}
+def user_search_keys(username: str, email: str, full_name: str) -> Doc:
+    """Normalised copies kept for case-insensitive uniqueness and prefix search (no collation).
+
+    `searchKeys` holds the three values `q` matches by prefix, in one array field, so one
+    multikey index per list shape serves the search (an `$or` over three fields has no index
+    shape that also serves the sort).
+    """
+    keys = [username.lower(), email.lower(), full_name.lower()]
+    return {"usernameKey": keys[0], "fullNameKey": keys[2], "searchKeys": keys}
 
 
 def user_fields(
@@ -85,5 +100,5 @@ def user_fields(
         "passwordHash": password_hash,
         "role": role.value,
         "isActive": is_active,
-        **user_search_keys(username, full_name),
+        **user_search_keys(username, email, full_name),
     }

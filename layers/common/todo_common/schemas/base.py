@@ -5,10 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from todo_common.security.passwords import password_problem
+
+# One rule for ids everywhere (paths, filters, bodies): 24 hex digits, either case, answered and
+# stored lower-case (what `str(ObjectId)` gives). A path id that is not one is a 404 (see
+# `repositories/base.object_id`); a filter or body field that is not one is a 422.
+ObjectIdStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{24}$")
+]
+ObjectIdOrMe = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^(me|[0-9a-fA-F]{24})$")
+]
 
 
 class ApiModel(BaseModel):
@@ -53,8 +70,17 @@ def check_password(value: str | None) -> str | None:
 
 
 def as_utc(value: datetime) -> datetime:
-    """Instants in UTC: naive values are taken as UTC; cut to milliseconds (what MongoDB keeps)."""
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """Instants in UTC: naive values are taken as UTC; cut to milliseconds (what MongoDB keeps).
+
+    An instant whose UTC form falls outside years 1..9999 (`9999-12-31T23:00:00-14:00`) cannot be
+    represented: a `ValueError`, which the API answers with a 422 naming the field.
+    """
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(
+            "date is outside the range this API can store (years 1 to 9999, UTC)"
+        ) from exc
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 

@@ -8,11 +8,10 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from todo_common.models import Project
-from todo_common.schemas.base import ApiModel, PatchModel
+from todo_common.schemas.base import ApiModel, ObjectIdStr, PatchModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Description = Annotated[str, StringConstraints(max_length=4000)]
-ObjectIdStr = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
 
 
 class ProjectCreate(ApiModel):

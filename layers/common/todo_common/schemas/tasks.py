@@ -8,8 +8,7 @@ from typing import Annotated, ClassVar
 from pydantic import StringConstraints
 
 from todo_common.models import Task, TaskStatus
-from todo_common.schemas.base import ApiModel, PatchModel, UtcDateTime
-from todo_common.schemas.projects import ObjectIdStr
+from todo_common.schemas.base import ApiModel, ObjectIdStr, PatchModel, UtcDateTime
 
 TaskDescription = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)

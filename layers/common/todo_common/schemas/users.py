@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic.networks import validate_email
 
 from todo_common.models import Role, User
 from todo_common.schemas.base import ApiModel, PatchModel, check_password
@@ -22,6 +23,24 @@ FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 AsTyped = StringConstraints(strip_whitespace=False)
 NewPassword = Annotated[
     str, AsTyped, Field(description="8 to 72 UTF-8 bytes"), AfterValidator(check_password)
+]
+
+
+# The longest address SMTP allows (64-byte local part, @, 255-byte domain).
+MAX_EMAIL_LENGTH = 320
+
+
+def _email(value: str) -> str:
+    return validate_email(value)[1]
+
+
+# The email of a login: bounded before it is parsed, and nothing that is not an email is looked
+# up, counted or audited (the same rule for the JSON login and the OAuth2 form's `username`).
+LoginEmail = Annotated[
+    str,
+    StringConstraints(max_length=MAX_EMAIL_LENGTH),
+    AfterValidator(_email),
+    Field(json_schema_extra={"format": "email"}),
 ]
 
 
@@ -98,7 +117,7 @@ LoginPassword = Annotated[str, Field(min_length=1), AfterValidator(_within_bcryp
 
 
 class LoginRequest(OAuthModel):
-    email: EmailStr
+    email: LoginEmail
     password: LoginPassword
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
 from todo_common.audit.trail import AuditTrail
-from todo_common.errors import TooManyRequests, Unauthorized
+from todo_common.errors import Unauthorized
 from todo_common.models import Principal, Role, User
 from todo_common.repositories.users import UserRepository
 from todo_common.security.passwords import dummy_hash, verify_password
 from todo_common.security.sessions import Rotation, SessionStore
-from todo_common.security.throttle import LoginThrottle
+from todo_common.security.throttle import LoginThrottle, LoginThrottled
 from todo_common.security.tokens import TokenPair, TokenService, TokenType
 
 BAD_CREDENTIALS = "Incorrect email or password"
@@ -33,14 +33,18 @@ class AuthService:
         self._rounds = bcrypt_rounds
 
     def login(self, email: str, password: str, client_ip: str) -> TokenPair:
-        """Check the credentials and open a session; every failure looks and costs the same."""
+        """Check the credentials and open a session; every failure looks and costs the same.
+
+        The attempt is counted before the password is checked (see `security/throttle.py`).
+        """
         email = email.lower()
         doc = self._users.get_by_email(email)
         account = str(doc["_id"]) if doc else email  # who the attempt was for, in the trail
         try:
-            self._throttle.check(email, client_ip)
-        except TooManyRequests:
-            self._failed(account, "LOGIN_FAILED_THROTTLED")
+            self._throttle.reserve(email, client_ip)
+        except LoginThrottled as refused:
+            if refused.first_in_window:  # one record per (email, address, window), not per try
+                self._failed(account, "LOGIN_FAILED_THROTTLED")
             raise
         if doc is None:
             verify_password(password, dummy_hash(self._rounds))
@@ -56,10 +60,9 @@ class AuthService:
                 else "LOGIN_FAILED_INACTIVE"
             )
         if failure is not None:
-            self._throttle.record_failure(email, client_ip)
             self._failed(account, failure)
             raise Unauthorized(BAD_CREDENTIALS, error=None)
-        self._throttle.reset(email, client_ip)
+        self._throttle.succeeded(email, client_ip)
         pair, sid = self._open_session(user)
         self._session_event(Principal(user.id, user.role, sid), AuditAction.LOGIN, "LOGIN")
         return pair

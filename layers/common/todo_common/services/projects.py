@@ -9,7 +9,15 @@ from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.audit.trail import AuditTrail
 from todo_common.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from todo_common.models import Principal, Project, Role, Slice, User
-from todo_common.rbac import Action, Grant, Relation, authorize
+from todo_common.rbac import (
+    Action,
+    Grant,
+    Resource,
+    authorize,
+    authorize_fields,
+    owner_relation,
+    sees_inactive,
+)
 from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.projects import ProjectRepository, project_search_keys
 from todo_common.repositories.tasks import TaskRepository
@@ -72,10 +80,8 @@ class ProjectService:
         cursor: str | None,
     ) -> Slice[Project]:
         authorize(Action.PROJECTS_READ, principal)
-        if (
-            is_active is False
-            and principal.role is not Role.ADMIN
-            and owner_id != principal.user_id
+        if is_active is False and not sees_inactive(
+            principal, Resource.PROJECT, owner_relation(principal, owner_id)
         ):
             raise Forbidden(
                 "Only an ADMIN, or an owner listing their own, may list inactive "
@@ -173,13 +179,14 @@ class ProjectService:
         if doc is None:
             raise NotFound("Project not found")
         project = Project.from_document(doc)
-        if not project.is_active and not _admin_or_owner(principal, project):
+        relations = owner_relation(principal, project.owner_id)
+        if not project.is_active and not sees_inactive(principal, Resource.PROJECT, relations):
             raise NotFound("Project not found")
         return project
 
     def _writable(self, principal: Principal, project_id: str, if_match: int | None) -> Project:
         project = self.visible(principal, project_id)
-        authorize(Action.PROJECTS_WRITE, principal, _relations(principal, project))
+        authorize(Action.PROJECTS_WRITE, principal, owner_relation(principal, project.owner_id))
         check_if_match(project.version, if_match)
         return project
 
@@ -192,8 +199,7 @@ class ProjectService:
         if "description" in sent and sent["description"] != current.description:
             changes["description"] = sent["description"]
         if "owner_id" in sent and sent["owner_id"] != current.owner_id:
-            if principal.role is not Role.ADMIN:
-                raise Forbidden("Only an ADMIN may change a project's ownerId")
+            authorize_fields(principal, Resource.PROJECT, Grant.YES, {"ownerId"})
             self._check_owner(sent["owner_id"])
             changes["ownerId"] = sent["owner_id"]
         return changes
@@ -206,14 +212,6 @@ class ProjectService:
                 "ownerId must be an active MANAGER or ADMIN",
                 [FieldError(("body", "ownerId"), "not an active MANAGER or ADMIN")],
             )
-
-
-def _relations(principal: Principal, project: Project) -> frozenset[Relation]:
-    return frozenset({Relation.OWNER}) if project.owner_id == principal.user_id else frozenset()
-
-
-def _admin_or_owner(principal: Principal, project: Project) -> bool:
-    return principal.role is Role.ADMIN or project.owner_id == principal.user_id
 
 
 def _public(project: Project) -> dict[str, Any]:

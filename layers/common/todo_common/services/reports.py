@@ -6,8 +6,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from todo_common.errors import FieldError, InvalidInput, NotFound
-from todo_common.models import Principal, Project, Role, TaskStatus, utcnow
-from todo_common.rbac import Action, Relation, authorize
+from todo_common.models import Principal, Project, TaskStatus, utcnow
+from todo_common.rbac import Action, Resource, authorize, owner_relation, sees_inactive
 from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import object_id
 from todo_common.repositories.projects import ProjectRepository
@@ -46,7 +46,9 @@ class ReportService:
         project = Project.from_document(doc) if doc else None
         if project is None or (
             not project.is_active
-            and not (principal.role is Role.ADMIN or project.owner_id == principal.user_id)
+            and not sees_inactive(
+                principal, Resource.PROJECT, owner_relation(principal, project.owner_id)
+            )
         ):
             raise NotFound("Project not found")
         counts = self._tasks.count_by_status(project.id)
@@ -66,10 +68,12 @@ class ReportService:
         """A user's open and completed tasks per project, and how many are overdue."""
         if object_id(user_id) is None:
             raise NotFound("User not found")
-        own = frozenset({Relation.OWNER}) if user_id == principal.user_id else frozenset()
+        own = owner_relation(principal, user_id)
         authorize(Action.REPORT_USER_WORKLOAD, principal, own)
         doc = self._users.get(user_id)
-        if doc is None or (not doc["isActive"] and principal.role is not Role.ADMIN):
+        if doc is None or (
+            not doc["isActive"] and not sees_inactive(principal, Resource.USER, own)
+        ):
             raise NotFound("User not found")
         per_project: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "completed": 0})
         for project_id, status, count in self._tasks.by_project_and_status(user_id):

@@ -17,7 +17,15 @@ from todo_common.errors import (
     NotFound,
 )
 from todo_common.models import Principal, Project, Role, Slice, Task, TaskStatus, User, utcnow
-from todo_common.rbac import Action, Grant, Relation, authorize
+from todo_common.rbac import (
+    Action,
+    Resource,
+    authorize,
+    authorize_fields,
+    owner_relation,
+    sees_inactive,
+    task_relations,
+)
 from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository, due_fields
@@ -106,7 +114,8 @@ class TaskService:
         authorize(Action.TASKS_READ, principal)
         if is_active is False and principal.role is not Role.ADMIN:
             project = self._projects.get(project_id) if project_id else None
-            if project is None or project["ownerId"] != principal.user_id:
+            relations = owner_relation(principal, project["ownerId"] if project else None)
+            if not sees_inactive(principal, Resource.TASK, relations):
                 raise Forbidden(
                     "Inactive tasks are listed only for ADMINs, or for the owner of "
                     "the project named by projectId"
@@ -125,7 +134,7 @@ class TaskService:
 
     def create(self, principal: Principal, data: TaskCreate) -> Task:
         project = self._active_project(data.project_id, "projectId")
-        authorize(Action.TASKS_CREATE, principal, _owner(principal, project))
+        authorize(Action.TASKS_CREATE, principal, owner_relation(principal, project.owner_id))
         if data.assigned_to is not None:
             self._check_assignee(data.assigned_to)
         status = next_status(data.status, data.assigned_to, None)
@@ -159,9 +168,7 @@ class TaskService:
 
         def attempt() -> Task:
             task, project = self._visible(principal, task_id)
-            relations = _owner(principal, project)
-            if task.assigned_to == principal.user_id:
-                relations |= {Relation.ASSIGNEE}
+            relations = task_relations(principal, project.owner_id, task.assigned_to)
             grant = authorize(Action.TASKS_UPDATE, principal, relations)
             check_if_match(task.version, if_match)
             if not task.is_active:
@@ -170,9 +177,7 @@ class TaskService:
             if replace:
                 sent = {"assigned_to": None, "due_date": None, **sent}
             changed = {k: v for k, v in sent.items() if v != getattr(task, k)}
-            if grant is Grant.ASSIGNEE_STATUS and set(changed) - {"status"}:
-                fields = ", ".join(sorted(to_camel(k) for k in set(changed) - {"status"}))
-                raise Forbidden(f"As the assignee you may change status only, not {fields}")
+            authorize_fields(principal, Resource.TASK, grant, (to_camel(k) for k in changed))
             changes = self._changes(principal, task, changed, sent.get("status"))
             if not changes:
                 return task
@@ -242,7 +247,7 @@ class TaskService:
         if "project_id" in changed:
             target = self._active_project(changed["project_id"], "projectId")
             # A task moves only between projects the caller may write.
-            authorize(Action.TASKS_UPDATE, principal, _owner(principal, target))
+            authorize(Action.TASKS_UPDATE, principal, owner_relation(principal, target.owner_id))
             changes["projectId"] = target.id
         if "description" in changed:
             changes["description"] = changed["description"]
@@ -287,9 +292,8 @@ class TaskService:
         if project_doc is None:
             raise NotFound("Task not found")
         project = Project.from_document(project_doc)
-        if not task.is_active and not (
-            principal.role is Role.ADMIN or project.owner_id == principal.user_id
-        ):
+        relations = owner_relation(principal, project.owner_id)
+        if not task.is_active and not sees_inactive(principal, Resource.TASK, relations):
             raise NotFound("Task not found")
         return project
 
@@ -297,7 +301,7 @@ class TaskService:
         self, principal: Principal, task_id: str, if_match: int | None
     ) -> Task:
         task, project = self._visible(principal, task_id)
-        authorize(Action.TASKS_DELETE, principal, _owner(principal, project))
+        authorize(Action.TASKS_DELETE, principal, owner_relation(principal, project.owner_id))
         check_if_match(task.version, if_match)
         return task
 
@@ -317,10 +321,6 @@ class TaskService:
                 "assignedTo must be an active user",
                 [FieldError(("body", "assignedTo"), "not an active user")],
             )
-
-
-def _owner(principal: Principal, project: Project) -> frozenset[Relation]:
-    return frozenset({Relation.OWNER}) if project.owner_id == principal.user_id else frozenset()
 
 
 def _public(task: Task) -> dict[str, Any]:

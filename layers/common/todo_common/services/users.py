@@ -20,7 +20,16 @@ from todo_common.errors import (
 )
 from todo_common.locks import Locks
 from todo_common.models import Principal, Role, Slice, User
-from todo_common.rbac import Action, Grant, Relation, authorize
+from todo_common.rbac import (
+    ADMIN_ONLY_FIELDS,
+    Action,
+    Grant,
+    Resource,
+    authorize,
+    authorize_fields,
+    owner_relation,
+    sees_inactive,
+)
 from todo_common.repositories.base import object_id
 from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.tasks import TaskRepository
@@ -28,9 +37,9 @@ from todo_common.repositories.users import UserRepository, user_fields, user_sea
 from todo_common.schemas.users import UserCreate, UserPatch, UserPublic
 from todo_common.security.passwords import hash_password, verify_password
 from todo_common.security.sessions import SessionStore
+from todo_common.security.throttle import LoginThrottle
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
-ADMIN_ONLY_FIELDS = ("role", "is_active")
 ADMIN_REMOVAL_LOCK = "admin-removal"
 SORTABLE = frozenset({"createdAt", "updatedAt", "username"})
 
@@ -46,6 +55,7 @@ class UserService:
         sessions: SessionStore,
         locks: Locks,
         audit: AuditTrail,
+        throttle: LoginThrottle,
         bcrypt_rounds: int,
     ) -> None:
         self._users = users
@@ -53,6 +63,7 @@ class UserService:
         self._sessions = sessions
         self._locks = locks
         self._writes = AuditedWrites(users, audit, AuditEntity.USER, USER_FIELDS)
+        self._throttle = throttle
         self._rounds = bcrypt_rounds
 
     # -- reads -------------------------------------------------------------------------------
@@ -84,14 +95,8 @@ class UserService:
             if is_active is False:
                 raise Forbidden("Only an ADMIN may list inactive users")
             is_active = True
-        page = self._users.search(
-            role=role,
-            is_active=is_active,
-            q=q,
-            sort=SortSpec.parse(sort, SORTABLE, "createdAt"),
-            limit=limit,
-            cursor=cursor,
-        )
+        query = self._users.list_query(role=role, is_active=is_active, q=q)
+        page = self._users.search(query, SortSpec.parse(sort, SORTABLE, "createdAt"), limit, cursor)
         return Slice([User.from_document(doc) for doc in page.items], page.next_cursor)
 
     # -- writes ------------------------------------------------------------------------------
@@ -113,15 +118,23 @@ class UserService:
         return User.from_document(doc)
 
     def update(
-        self, principal: Principal, user_id: str, patch: UserPatch, if_match: int | None
+        self,
+        principal: Principal,
+        user_id: str,
+        patch: UserPatch,
+        if_match: int | None,
+        client_ip: str,
     ) -> User:
-        """Apply the fields of `patch` (PUT sends them all); ADMIN-only fields 403 for others."""
+        """Apply the fields of `patch` (PUT sends them all); ADMIN-only fields 403 for others.
+
+        A `currentPassword` check spends the login budget of the account and `client_ip`.
+        """
         self._authorize(Action.USERS_UPDATE, principal, user_id)
 
         def attempt() -> User:
             current = self._visible(principal, user_id)
             check_if_match(current.version, if_match)
-            changes = self._changes(principal, current, patch)
+            changes = self._changes(principal, current, patch, client_ip)
             if not changes:
                 return current
             with self._admin_removal(current, changes):
@@ -190,23 +203,29 @@ class UserService:
     def _authorize(self, action: Action, principal: Principal, user_id: str) -> None:
         if object_id(user_id) is None:
             raise NotFound("User not found")
-        own = user_id == principal.user_id
-        authorize(action, principal, frozenset({Relation.OWNER}) if own else frozenset())
+        authorize(action, principal, owner_relation(principal, user_id))
 
     def _visible(self, principal: Principal, user_id: str) -> User:
         """The user, or NotFound when it does not exist or is inactive and the caller no ADMIN."""
         doc = self._users.get(user_id)
-        if doc is None or (not doc["isActive"] and principal.role is not Role.ADMIN):
+        own = owner_relation(principal, user_id)
+        if doc is None or (
+            not doc["isActive"] and not sees_inactive(principal, Resource.USER, own)
+        ):
             raise NotFound("User not found")
         return User.from_document(doc)
 
-    def _changes(self, principal: Principal, current: User, patch: UserPatch) -> dict[str, Any]:
+    def _changes(
+        self, principal: Principal, current: User, patch: UserPatch, client_ip: str
+    ) -> dict[str, Any]:
         """The stored fields to set: only values that differ from the current ones."""
         sent = patch.changes()
-        is_admin = principal.role is Role.ADMIN
-        for field in ADMIN_ONLY_FIELDS:
-            if field in sent and sent[field] != getattr(current, field) and not is_admin:
-                raise Forbidden(f"Only an ADMIN may change {to_camel(field)}")
+        # Sending the current value of an ADMIN-only field is no change (a PUT of what was read).
+        guarded = ADMIN_ONLY_FIELDS[Resource.USER]
+        differing = [
+            to_camel(k) for k in sent if to_camel(k) in guarded and sent[k] != getattr(current, k)
+        ]
+        authorize_fields(principal, Resource.USER, Grant.YES, differing)
         changes: dict[str, Any] = {}
         username = sent.get("username", current.username)
         full_name = sent.get("full_name", current.full_name)
@@ -214,10 +233,11 @@ class UserService:
             changes["username"] = username
         if full_name != current.full_name:
             changes["fullName"] = full_name
-        if changes:
-            changes |= user_search_keys(username, full_name)
         if "email" in sent and str(sent["email"]).lower() != current.email:
             changes["email"] = str(sent["email"]).lower()
+        if changes:
+            email = changes.get("email", current.email)
+            changes |= user_search_keys(username, email, full_name)
         if "role" in sent and sent["role"] is not current.role:
             changes["role"] = sent["role"].value
         if "is_active" in sent and sent["is_active"] != current.is_active:
@@ -228,12 +248,12 @@ class UserService:
                 [FieldError(("body", "currentPassword"), "unexpected field")],
             )
         if "password" in sent:
-            self._check_password_change(principal, current, sent.get("current_password"))
+            self._check_password_change(principal, current, sent.get("current_password"), client_ip)
             changes["passwordHash"] = hash_password(sent["password"], self._rounds)
         return changes
 
     def _check_password_change(
-        self, principal: Principal, current: User, current_password: str | None
+        self, principal: Principal, current: User, current_password: str | None, client_ip: str
     ) -> None:
         if principal.role is Role.ADMIN:
             return  # an ADMIN resets any password, their own included, without the old one
@@ -242,8 +262,11 @@ class UserService:
                 "currentPassword is required to change your password",
                 [FieldError(("body", "currentPassword"), "field required")],
             )
+        # A stolen access token must not become an unthrottled password oracle.
+        self._throttle.reserve(current.email, client_ip)
         if not verify_password(current_password, current.password_hash):
             raise Forbidden("currentPassword is incorrect")
+        self._throttle.succeeded(current.email, client_ip)
 
     @contextmanager
     def _admin_removal(self, current: User, changes: dict[str, Any]) -> Iterator[None]:
