@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from todo_common.audit.canonical import timestamp
@@ -72,7 +72,7 @@ class AuditService:
         authorize(Action.AUDITS_READ, principal)
         now = self._clock()
         end = to or now
-        start = from_ or end - DEFAULT_VERIFY_WINDOW
+        start = from_ if from_ is not None else _before(end, DEFAULT_VERIFY_WINDOW)
         check_range(start, end)
         if end - start > MAX_VERIFY_WINDOW:
             raise InvalidInput(
@@ -95,6 +95,14 @@ class AuditService:
             else None
         )
         return Slice(rows, next_cursor)
+
+
+def _before(when: datetime, span: timedelta) -> datetime:
+    """`when - span`, or the first representable instant when that would be earlier."""
+    try:
+        return when - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _period_cursor(cursor: str | None) -> datetime | None:
