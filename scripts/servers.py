@@ -11,8 +11,10 @@ audit queues and the audit digest signing key (ECC_NIST_P256, alias/todo-audit-d
 CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
 AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID (and dummy AWS
 credentials) in its environment, stops everything it started and exits with CMD's exit code.
-moto keeps its state in memory; for dev, devtools/moto_server.py keeps its KMS keys in the data
-folder, so digests signed before a restart still verify.
+The process id of each server it started is in LOCAL_MONGO_PID, LOCAL_REDIS_PID and
+LOCAL_SQS_PID (the fault tests stop and resume them). moto keeps its state in memory; for dev,
+devtools/moto_server.py keeps its KMS keys in the data folder, so digests signed before a
+restart still verify.
 
 Ports: dev 27017/6379/9324, test 27117/6479/9424, bench 27217/6579/9524; override with
 LOCAL_MONGO_PORT, LOCAL_REDIS_PORT, LOCAL_SQS_PORT. Data and logs live in <repo>/.local/<profile>/
@@ -49,7 +51,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("TODO_API_CACHE") or Path.home() / ".cache" / "todo-api")
@@ -229,6 +231,9 @@ def _die_with_parent() -> None:
 class Server:
     """One local server that this script starts and stops."""
 
+    # The variable that tells CMD this server's process id.
+    PID_VARIABLE: ClassVar[str]
+
     name: str
     port: int
     datadir: Path
@@ -289,6 +294,8 @@ class Server:
 
 @dataclass
 class FerretDB(Server):
+    PID_VARIABLE = "LOCAL_MONGO_PID"
+
     def install(self) -> None:
         install_ferretdb()
 
@@ -316,6 +323,8 @@ class FerretDB(Server):
 
 @dataclass
 class Redis(Server):
+    PID_VARIABLE = "LOCAL_REDIS_PID"
+
     persist: bool = False
 
     def install(self) -> None:
@@ -344,6 +353,7 @@ class Sqs(Server):
     """moto, serving SQS and KMS. For dev, its KMS keys outlive a restart (devtools/moto_server.py):
     the digests in the dev database stay verifiable with the key that signed them."""
 
+    PID_VARIABLE = "LOCAL_SQS_PID"
     persist_kms: bool = False
 
     def install(self) -> None:
@@ -614,6 +624,7 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
     previous = {signum: signal.signal(signum, supervisor.on_signal) for signum in FORWARDED}
     try:
         supervisor.start()
+        env.update({server.PID_VARIABLE: str(server.proc.pid) for server in servers if server.proc})
         if make_queues:
             env["AUDIT_QUEUE_URL"] = create_queues(env)
         if make_key:

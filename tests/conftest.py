@@ -17,3 +17,6 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "todo-api-tests")
 os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")
 # The relay sends any waiting audit event at once (in AWS it leaves the last 30 s to the sender).
 os.environ.setdefault("AUDIT_RELAY_MIN_AGE_SECONDS", "0")
+
+# The fixtures of the tests over HTTP through the local gateway (e2e, security, faults).
+pytest_plugins = ["tests.gateway"]

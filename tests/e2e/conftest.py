@@ -1,166 +1,25 @@
 """End-to-end fixtures: the `make dev` gateway (`python -m devtools.serve`) as a real HTTP server.
 
 It serves every route of `template.yaml` through the authorizer and the functions' Lambda handlers,
-against the same local servers as the integration tests.
+against the same local servers as the integration tests. The fixtures the tests use (`api`,
+`client`, `db`, `user_with_token`, `audit_queue`…) are in `tests/gateway.py`, shared with the
+security and fault tests; this package runs its own gateway.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
 
-import boto3
-import httpx
 import pytest
-import redis
-from pymongo.database import Database
 
-from tests.e2e.support import wait_until_queue_drains
-from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.servers import require_servers
-from todo_common.clients import get_database, get_redis
-from todo_common.models import Role, User
+from tests.gateway import ROOT, bearer, serve_gateway
 
-if TYPE_CHECKING:
-    from mypy_boto3_sqs.client import SQSClient
-
-pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["ROOT", "bearer"]  # imported from here by the end-to-end tests
 
 
 # Package scope: the gateway (and its queue worker) stops when the e2e tests end, so it does not
 # consume the audit queue under the integration tests that run after them.
 @pytest.fixture(scope="package")
 def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    require_servers()
-    port = _free_port()
-    env = {**os.environ, "APP_PORT": str(port), "APP_HOST": "127.0.0.1"}
-    log_path = tmp_path_factory.mktemp("gateway") / "gateway.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "devtools.serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(
-                f"the gateway did not start; see {log_path}:\n{log_path.read_text()[-3000:]}",
-                pytrace=False,
-            )
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-@pytest.fixture
-def db(gateway_url: str) -> Database[dict[str, Any]]:
-    """The database the gateway uses, emptied before each test."""
-    database = get_database()
-    for name in database.list_collection_names():
-        database[name].delete_many({})
-    return database
-
-
-@pytest.fixture
-def redis_client(gateway_url: str) -> redis.Redis:
-    client = get_redis()
-    client.flushdb()
-    return client
-
-
-@pytest.fixture
-def api(
-    gateway_url: str, db: Database[dict[str, Any]], redis_client: redis.Redis
-) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=gateway_url, timeout=15) as client:
-        yield client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def login(api: httpx.Client) -> Callable[[str, str], dict[str, Any]]:
-    """Log in over HTTP and return the token response body."""
-
-    def _login(email: str, password: str = DEFAULT_PASSWORD) -> dict[str, Any]:
-        response = api.post("/auth/login", json={"email": email, "password": password})
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    return _login
-
-
-@pytest.fixture
-def user_with_token(
-    db: Database[dict[str, Any]], login: Callable[[str, str], dict[str, Any]]
-) -> Callable[..., tuple[User, dict[str, str]]]:
-    """Create a user of a role and return it with the headers of a logged-in session."""
-
-    def _make(role: Role = Role.USER, **kwargs: Any) -> tuple[User, dict[str, str]]:
-        user = make_user(db, role=role, **kwargs)
-        tokens = login(user.email, kwargs.get("password", DEFAULT_PASSWORD))
-        return user, bearer(tokens["access_token"])
-
-    return _make
-
-
-@pytest.fixture
-def client(api: httpx.Client) -> httpx.Client:
-    """`api`, sending a fresh `X-Request-Id` with every request (errors must echo it)."""
-
-    def tag(request: httpx.Request) -> None:
-        request.headers.setdefault("X-Request-Id", f"e2e-{os.urandom(8).hex()}")
-
-    api.event_hooks["request"].append(tag)
-    return api
-
-
-@pytest.fixture
-def audit_queue(db: Database[dict[str, Any]]) -> tuple[SQSClient, str]:
-    """The audit queue with nothing of an earlier test in it or in flight, and no audit records:
-    the trail a test reads holds its own events only. Returns the SQS client and the queue URL.
-
-    The worker is given a moment to finish what it holds (it records a message before deleting
-    it, so an empty queue means nothing is in flight); what it cannot finish, a poison message
-    for instance, is purged. SQS allows one purge a minute per queue: a second one within the
-    minute is skipped, as a message the worker keeps failing writes no record anyway.
-    """
-    sqs: SQSClient = boto3.client("sqs")
-    queue_url = os.environ["AUDIT_QUEUE_URL"]
-    if not wait_until_queue_drains(sqs, queue_url, deadline_seconds=5):
-        with contextlib.suppress(sqs.exceptions.PurgeQueueInProgress):
-            sqs.purge_queue(QueueUrl=queue_url)
-    for name in ("audits", "audit_outbox"):
-        db[name].delete_many({})
-    return sqs, queue_url
+    with serve_gateway(tmp_path_factory) as url:
+        yield url

@@ -124,7 +124,7 @@ ORIGINAL_NAMES: list[tuple[str, str, str, object]] = [
     ("REDIS_SSL", "true", "redis.ssl", True),
     ("REDIS_SSL_CERT_REQS", "none", "redis.ssl_cert_reqs", "none"),
     ("REDIS_SOCKET_CONNECT_TIMEOUT", "0.5", "redis.socket_connect_timeout", 0.5),
-    ("REDIS_SOCKET_TIMEOUT", "2.5", "redis.socket_timeout", 2.5),
+    ("REDIS_SOCKET_TIMEOUT", "0.25", "redis.socket_timeout", 0.25),
     ("REDIS_CONNECTION_POOL_MAX_CONNECTIONS", "3", "redis.connection_pool_max_connections", 3),
     ("REDIS_DECODE_RESPONSES", "false", "redis.decode_responses", False),
     ("AUDIT_QUEUE_URL", "http://localhost:9324/q", "audit.queue_url", "http://localhost:9324/q"),
@@ -206,3 +206,81 @@ def test_given_database_uri_then_it_overrides_the_parts(monkeypatch: pytest.Monk
     )
 
     assert settings.database.connection_uri() == atlas
+
+
+# --- the dependency budget (SPEC §6: a 503 within 3 s) -------------------------------------------
+
+
+def test_given_no_timeouts_set_then_one_mongodb_operation_and_one_redis_command_fit_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    timeouts = settings_with(monkeypatch).timeouts
+
+    assert timeouts.budget_ms == 2500
+    # /health asks both dependencies in turn: even then the budget holds
+    assert timeouts.mongo_operation_ms / 1000 + timeouts.redis_command <= 2.5
+    assert min(timeouts.redis_pool_wait, timeouts.redis_connect, timeouts.redis_socket) > 0
+
+
+@pytest.mark.parametrize("budget_ms", ["300", "1000", "2500", "9000"])
+def test_given_a_budget_then_every_timeout_derives_from_it(
+    monkeypatch: pytest.MonkeyPatch, budget_ms: str
+) -> None:
+    timeouts = settings_with(monkeypatch, APP_DEPENDENCY_BUDGET_MS=budget_ms).timeouts
+
+    budget = int(budget_ms) / 1000
+    assert timeouts.mongo_operation_ms / 1000 + timeouts.redis_command == pytest.approx(budget)
+    assert 0 < timeouts.mongo_operation_ms / 1000 < budget
+
+
+def test_given_redis_timeouts_set_then_they_are_used_within_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    timeouts = settings_with(
+        monkeypatch, REDIS_SOCKET_CONNECT_TIMEOUT="0.2", REDIS_SOCKET_TIMEOUT="0.3"
+    ).timeouts
+
+    assert (timeouts.redis_connect, timeouts.redis_socket) == (0.2, 0.3)
+    assert timeouts.mongo_operation_ms / 1000 + timeouts.redis_command == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"REDIS_SOCKET_TIMEOUT": "2.5"},
+        {"REDIS_SOCKET_CONNECT_TIMEOUT": "1.0"},
+        {"APP_DEPENDENCY_BUDGET_MS": "1000", "REDIS_SOCKET_TIMEOUT": "0.5"},
+    ],
+    ids=["socket-past-the-budget", "connect-past-the-budget", "small-budget"],
+)
+def test_given_redis_timeouts_that_would_pass_the_budget_then_startup_is_refused(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    with pytest.raises(ValidationError, match="APP_DEPENDENCY_BUDGET_MS"):
+        settings_with(monkeypatch, **env)
+
+
+@pytest.mark.parametrize("budget_ms", ["299", "9001", "abc"])
+def test_given_a_budget_out_of_range_then_startup_is_refused(
+    monkeypatch: pytest.MonkeyPatch, budget_ms: str
+) -> None:
+    with pytest.raises(ValidationError):
+        settings_with(monkeypatch, APP_DEPENDENCY_BUDGET_MS=budget_ms)
+
+
+@pytest.mark.parametrize(
+    "variable", ["APP_DEPENDENCY_BUDGET_MS", "REDIS_SOCKET_CONNECT_TIMEOUT", "REDIS_SOCKET_TIMEOUT"]
+)
+def test_the_timeout_variables_are_in_env_example_with_a_comment(variable: str) -> None:
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    lines = [line for line in example.splitlines() if line.startswith(f"{variable}=")]
+    assert len(lines) == 1, f"{variable} is not listed once in .env.example"
+    assert "#" in lines[0], f"{variable} has no comment in .env.example"
+
+
+def test_given_empty_redis_timeouts_as_in_env_example_then_they_derive_from_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_with(monkeypatch, REDIS_SOCKET_CONNECT_TIMEOUT="", REDIS_SOCKET_TIMEOUT="")
+
+    assert settings.timeouts == settings_with(monkeypatch, APP_NAME="x").timeouts

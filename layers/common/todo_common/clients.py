@@ -1,7 +1,8 @@
 """MongoDB and Redis clients, created once per Lambda container (or local process) and reused.
 
-Timeouts are short so that a dependency that is down turns into a `503` within seconds, well before
-API Gateway's 30 s limit, and the pools are small: a Lambda container serves one request at a time.
+Every timeout derives from `APP_DEPENDENCY_BUDGET_MS` (`settings.DependencyTimeouts`), so that a
+dependency that does not answer turns into a `503` within the budget (SPEC §6: 3 s), the first
+request included; the pools are small: a Lambda container serves one request at a time.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ Document = dict[str, object]
 
 @lru_cache(maxsize=1)
 def get_mongo_client() -> MongoClient[Document]:
-    db = get_settings().database
+    settings = get_settings()
+    db, operation_ms = settings.database, settings.timeouts.mongo_operation_ms
     return MongoClient(
         db.connection_uri(),
-        serverSelectionTimeoutMS=db.server_selection_timeout_ms,
-        connectTimeoutMS=db.connect_timeout_ms,
-        socketTimeoutMS=db.socket_timeout_ms,
+        # timeoutMS (client-side operation timeout) bounds each operation as a whole: server
+        # selection, a new connection, the reply and a retry. Without it, a server that accepts
+        # connections but never answers cost one socket timeout per attempt plus selection (up
+        # to 12 s). The other two are also the background monitor's, which notices the outage.
+        timeoutMS=operation_ms,
+        serverSelectionTimeoutMS=operation_ms,
+        connectTimeoutMS=operation_ms,
         maxPoolSize=db.max_pool_size,
         tz_aware=True,
         appname=get_settings().app.name,
@@ -39,7 +45,7 @@ def get_database() -> Database[Document]:
 
 @lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
-    cfg = get_settings().redis
+    cfg, timeouts = get_settings().redis, get_settings().timeouts
     # Blocking pool: when the local gateway runs many requests in one process, a caller waits
     # briefly for a free connection instead of failing; a Lambda container uses one at a time.
     pool = redis.BlockingConnectionPool(  # type: ignore[no-untyped-call]
@@ -48,16 +54,16 @@ def get_redis() -> redis.Redis:
         db=cfg.db,
         username=cfg.username,
         password=cfg.password,
-        socket_connect_timeout=cfg.socket_connect_timeout,
-        socket_timeout=cfg.socket_timeout,
+        socket_connect_timeout=timeouts.redis_connect,
+        socket_timeout=timeouts.redis_socket,
         decode_responses=cfg.decode_responses,
         max_connections=cfg.connection_pool_max_connections,
-        timeout=2,
+        timeout=timeouts.redis_pool_wait,
         **(
             {"connection_class": redis.SSLConnection, "ssl_cert_reqs": cfg.ssl_cert_reqs}
             if cfg.ssl
             else {}
         ),
     )
-    # No retries: they would stretch a Redis outage past the 3 s budget for a 503.
+    # No retries: each would add a socket timeout, past the budget for a 503.
     return redis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))

@@ -50,7 +50,7 @@ class Repositories:
 
 @lru_cache(maxsize=1)
 def locks() -> Locks:
-    return Locks(get_redis())
+    return Locks(get_redis(), get_settings().timeouts)
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pymongo
 from pymongo.database import Database
 
 from todo_common.database_server import MongoDBServer
@@ -11,6 +12,10 @@ from todo_common.repositories.base import Doc, MongoRepository
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
+
+# Not a request: building an index on a large collection may take minutes, far past the
+# per-operation timeout the requests' dependency budget sets.
+INDEX_BUILD_SECONDS = 600
 
 REPOSITORIES: tuple[type[MongoRepository] | type[AuditDigestRepository], ...] = (
     AuditRepository,
@@ -23,6 +28,11 @@ REPOSITORIES: tuple[type[MongoRepository] | type[AuditDigestRepository], ...] = 
 
 def ensure_indexes(db: Database[Doc]) -> dict[str, list[str]]:
     """Create every declared index that is missing; return the declared names per collection."""
+    with pymongo.timeout(INDEX_BUILD_SECONDS):
+        return _ensure_indexes(db)
+
+
+def _ensure_indexes(db: Database[Doc]) -> dict[str, list[str]]:
     declared: dict[str, list[str]] = {}
     collections = set(db.list_collection_names())
     for repo in REPOSITORIES:

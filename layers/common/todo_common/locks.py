@@ -15,20 +15,29 @@ import redis
 from redis.exceptions import LockError
 
 from todo_common.errors import Conflict
-
-LOCK_TIMEOUT_SECONDS = 5
-WAIT_SECONDS = 3
+from todo_common.settings import DependencyTimeouts
 
 
 class Locks:
-    def __init__(self, client: redis.Redis) -> None:
+    """Locks sized by the dependency budget (docs/decisions.md, "Timeouts").
+
+    A lock guards MongoDB operations that each end within `mongo_operation_ms`, so it expires
+    after the whole budget: a lock whose holder gave up (its request ended in a 503, or its
+    release never reached a frozen Redis, which applies the `SET` when it resumes) refuses
+    others for at most that long. A writer waits for a taken lock no longer than Redis's share,
+    so waiting plus its own MongoDB write stays within the budget too.
+    """
+
+    def __init__(self, client: redis.Redis, timeouts: DependencyTimeouts) -> None:
         self._redis = client
+        self._expire_seconds = timeouts.budget_ms / 1000
+        self._wait_seconds = (timeouts.budget_ms - timeouts.mongo_operation_ms) / 1000
 
     @contextmanager
     def hold(self, name: str) -> Iterator[None]:
-        """Hold `lock:<name>` (waiting up to 3 s); Conflict (409) if it stays taken."""
+        """Hold `lock:<name>` (waiting a moment); Conflict (409) if it stays taken."""
         lock = self._redis.lock(
-            f"lock:{name}", timeout=LOCK_TIMEOUT_SECONDS, blocking_timeout=WAIT_SECONDS
+            f"lock:{name}", timeout=self._expire_seconds, blocking_timeout=self._wait_seconds
         )
         if not lock.acquire():
             raise Conflict("Another change to this resource is in progress; retry shortly")

@@ -1,11 +1,23 @@
-"""Domain models: what services work with, independent of storage and of the HTTP shapes."""
+"""Domain models: what services work with, independent of storage and of the HTTP shapes.
+
+A stored record (`User`, `Project`, `Task`) is a frozen dataclass on `StoredModel`, and its fields
+are listed there once: `from_document` reads a MongoDB document, `document` gives the fields to
+write (stored names are the camelCase of the field names, `_id` for `id`), and `audited_fields` /
+`audit_view` give what the audit diff compares. The API's schemas map these objects to the wire;
+adding a field to a record touches its model and its schemas, nothing else.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from enum import Enum, StrEnum
+from typing import Any, ClassVar, Generic, Self, TypeVar, get_type_hints
+
+from pydantic.alias_generators import to_camel
+
+Doc = dict[str, Any]
 
 
 class Role(StrEnum):
@@ -23,8 +35,99 @@ class Principal:
     session_id: str
 
 
+# Bookkeeping every stored record has; not part of an audit diff.
+_BOOKKEEPING = frozenset({"id", "version", "created_at", "updated_at"})
+
+
+def stored_name(field: str) -> str:
+    """The name a field has in MongoDB (and in the API's JSON): camelCase, `_id` for `id`."""
+    return "_id" if field == "id" else to_camel(field)
+
+
+class StoredModel:
+    """What every stored record can do, derived from its dataclass fields."""
+
+    # Fields kept but never shown in the audit trail (secrets, bookkeeping of a cascade).
+    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def from_document(cls, doc: Doc) -> Self:
+        values: dict[str, Any] = {}
+        for field, load in _loaders(cls):
+            key = stored_name(field.name)
+            if key in doc:
+                values[field.name] = load(doc[key])
+            elif field.default is not dataclasses.MISSING:
+                values[field.name] = field.default
+            else:
+                values[field.name] = None  # optional fields absent from older records
+        return cls(**values)
+
+    @classmethod
+    def document(cls, **values: Any) -> Doc:
+        """The stored form of some of this record's fields (by Python name), ready to write."""
+        names = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = set(values) - names
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
+        return {stored_name(k): v.value if isinstance(v, Enum) else v for k, v in values.items()}
+
+    @classmethod
+    def audited_fields(cls) -> frozenset[str]:
+        """Stored names of the fields an audit diff shows."""
+        return frozenset(
+            stored_name(field.name)
+            for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if field.name not in _BOOKKEEPING | cls.NOT_AUDITED
+        )
+
+    def audit_view(self) -> Doc:
+        """This record's audited fields by stored name, as they are before a change."""
+        audited = self.audited_fields()
+        return {
+            stored_name(field.name): getattr(self, field.name)
+            for field in dataclasses.fields(self)  # type: ignore[arg-type]
+            if stored_name(field.name) in audited
+        }
+
+
+_LOADERS: dict[type, list[tuple[dataclasses.Field[Any], Any]]] = {}
+
+
+def _loaders(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
+    """Each field with how to load its stored value (enums from their value, `_id` as text)."""
+    if cls not in _LOADERS:
+        _LOADERS[cls] = _build_loaders(cls)
+    return _LOADERS[cls]
+
+
+def _build_loaders(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
+    hints = get_type_hints(cls)
+    loaders: list[tuple[dataclasses.Field[Any], Any]] = []
+    for field in dataclasses.fields(cls):
+        hint = hints[field.name]
+        if field.name == "id":
+            load: Any = str
+        elif isinstance(hint, type) and issubclass(hint, Enum):
+            load = hint
+        elif hint is bool:
+            load = bool
+        elif hint is int:
+            load = int
+        else:
+            load = _as_is
+        loaders.append((field, load))
+    return loaders
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
 @dataclass(frozen=True)
-class User:
+class User(StoredModel):
+    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+
     id: str
     username: str
     email: str
@@ -35,21 +138,6 @@ class User:
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> User:
-        return cls(
-            id=str(doc["_id"]),
-            username=doc["username"],
-            email=doc["email"],
-            full_name=doc["fullName"],
-            password_hash=doc["passwordHash"],
-            role=Role(doc["role"]),
-            is_active=bool(doc["isActive"]),
-            version=int(doc["version"]),
-            created_at=doc["createdAt"],
-            updated_at=doc["updatedAt"],
-        )
 
 
 def utcnow() -> datetime:
@@ -76,7 +164,9 @@ class TaskStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Project:
+class Project(StoredModel):
+    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"cascade_id"})
+
     id: str
     name: str
     description: str
@@ -87,23 +177,9 @@ class Project:
     updated_at: datetime
     cascade_id: str | None = None  # the delete that took this project's tasks down
 
-    @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> Project:
-        return cls(
-            id=str(doc["_id"]),
-            name=doc["name"],
-            description=doc.get("description", ""),
-            owner_id=doc["ownerId"],
-            is_active=bool(doc["isActive"]),
-            version=int(doc["version"]),
-            created_at=doc["createdAt"],
-            updated_at=doc["updatedAt"],
-            cascade_id=doc.get("cascadeId"),
-        )
-
 
 @dataclass(frozen=True)
-class Task:
+class Task(StoredModel):
     id: str
     project_id: str
     description: str
@@ -120,20 +196,3 @@ class Task:
     @property
     def is_open(self) -> bool:
         return self.status is not TaskStatus.COMPLETED
-
-    @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> Task:
-        return cls(
-            id=str(doc["_id"]),
-            project_id=doc["projectId"],
-            description=doc["description"],
-            assigned_to=doc.get("assignedTo"),
-            status=TaskStatus(doc["status"]),
-            due_date=doc.get("dueDate"),
-            completed_at=doc.get("completedAt"),
-            created_by=doc["createdBy"],
-            is_active=bool(doc["isActive"]),
-            version=int(doc["version"]),
-            created_at=doc["createdAt"],
-            updated_at=doc["updatedAt"],
-        )

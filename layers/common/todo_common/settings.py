@@ -6,11 +6,12 @@ Each group reads its own prefix (`APP_`, `SECURITY_`, `DATABASE_`, `LOG_`, `REDI
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import quote_plus
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset(
@@ -39,6 +40,9 @@ class AppSettings(BaseSettings):
     redoc_url: str | None = "/redoc"
     scalara_url: str | None = "/scalar"
     openapi_url: str | None = "/openapi.json"
+    # How long one request may wait on MongoDB and Redis that do not answer before it is a 503
+    # (SPEC §6: within 3 s). Every client timeout derives from it: see DependencyTimeouts.
+    dependency_budget_ms: int = Field(default=2500, ge=300, le=9000)
 
 
 class SecuritySettings(BaseSettings):
@@ -71,9 +75,6 @@ class DatabaseSettings(BaseSettings):
     user: str | None = None
     password: str | None = None
     auth_source: str = "admin"
-    server_selection_timeout_ms: int = 2000
-    connect_timeout_ms: int = 2000
-    socket_timeout_ms: int = 5000
     max_pool_size: int = 5
 
     def connection_uri(self) -> str:
@@ -109,10 +110,16 @@ class RedisSettings(BaseSettings):
     username: str | None = None
     ssl: bool = False
     ssl_cert_reqs: Literal["required", "optional", "none"] = "required"
-    socket_connect_timeout: float = 1.0
-    socket_timeout: float = 1.0
+    # Seconds; unset, they derive from APP_DEPENDENCY_BUDGET_MS (see DependencyTimeouts).
+    socket_connect_timeout: float | None = Field(default=None, gt=0)
+    socket_timeout: float | None = Field(default=None, gt=0)
     connection_pool_max_connections: int = 10
     decode_responses: bool = True
+
+    @field_validator("socket_connect_timeout", "socket_timeout", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value  # as in .env.example: derive from the budget
 
 
 class AuditSettings(BaseSettings):
@@ -132,6 +139,53 @@ class AuditSettings(BaseSettings):
     digest_max_periods_per_run: int = Field(default=200, ge=1)
 
 
+# Of the dependency budget, one MongoDB operation may take this share; Redis has the rest.
+MONGO_SHARE = 0.6
+# Of Redis's share, connecting and one command's reply may each take this much (unless set);
+# waiting for a free pooled connection has what is left.
+REDIS_SOCKET_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class DependencyTimeouts:
+    """How `APP_DEPENDENCY_BUDGET_MS` is shared out among the client timeouts.
+
+    A request stops at the first dependency call that fails, and a call to a dependency that
+    answers takes milliseconds, so what a dead dependency costs a request is one MongoDB
+    operation (`mongo_operation_ms`: pymongo's `timeoutMS` bounds server selection,
+    connecting, retries and the reply together) or one Redis command (`redis_command`: waiting
+    for a pooled connection + connecting + the reply). `/health` asks both: at most their sum,
+    which is the budget. docs/decisions.md ("Timeouts") has the figures.
+    """
+
+    budget_ms: int
+    mongo_operation_ms: int
+    redis_pool_wait: float
+    redis_connect: float
+    redis_socket: float
+
+    @classmethod
+    def share(cls, budget_ms: int, redis: RedisSettings) -> DependencyTimeouts:
+        """The timeouts for `budget_ms`; ValueError if the Redis ones set leave no room."""
+        mongo_ms = int(budget_ms * MONGO_SHARE)
+        redis_share = (budget_ms - mongo_ms) / 1000
+        connect = redis.socket_connect_timeout or round(redis_share * REDIS_SOCKET_SHARE, 3)
+        socket = redis.socket_timeout or round(redis_share * REDIS_SOCKET_SHARE, 3)
+        pool_wait = round(redis_share - connect - socket, 3)
+        if pool_wait <= 0:
+            raise ValueError(
+                f"REDIS_SOCKET_CONNECT_TIMEOUT + REDIS_SOCKET_TIMEOUT ({connect} + {socket} s) "
+                f"must stay below Redis's share ({redis_share} s) of APP_DEPENDENCY_BUDGET_MS "
+                f"({budget_ms} ms); raise the budget or lower them"
+            )
+        return cls(budget_ms, mongo_ms, pool_wait, connect, socket)
+
+    @property
+    def redis_command(self) -> float:
+        """The longest one Redis command can take when Redis does not answer."""
+        return self.redis_pool_wait + self.redis_connect + self.redis_socket
+
+
 class Settings(BaseSettings):
     """All settings; refuses a weak `SECURITY_SECRET_KEY` unless `APP_DEBUG=true`."""
 
@@ -143,6 +197,15 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+
+    @property
+    def timeouts(self) -> DependencyTimeouts:
+        return DependencyTimeouts.share(self.app.dependency_budget_ms, self.redis)
+
+    @model_validator(mode="after")
+    def _timeouts_fit_the_budget(self) -> Settings:
+        self.timeouts  # noqa: B018 - raises when the Redis timeouts set leave no room
+        return self
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:

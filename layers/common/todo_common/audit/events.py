@@ -90,28 +90,31 @@ def new_event(
 
 
 _JSON: TypeAdapter[Any] = TypeAdapter(Any)
-_NOT_CHANGES = frozenset({"id", "version", "createdAt", "updatedAt"})
 
 
-def created(fields: Mapping[str, Any], public: frozenset[str]) -> dict[str, Change]:
-    """The changes of a create: every public field of the new record, from null."""
+def created(fields: Mapping[str, Any], audited: frozenset[str]) -> dict[str, Change]:
+    """The changes of a create: every audited field of the new record, from null."""
     return {
         k: Change(from_=None, to=_JSON.dump_python(v, mode="json"))
         for k, v in fields.items()
-        if k in public
+        if k in audited
     }
 
 
 def updated(before: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Change]:
-    """`{field: {from, to}}` for a write of `stored` fields over the public JSON `before`.
+    """`{field: {from, to}}` for a write of `stored` fields over `before`, the record's audited
+    fields by stored name (`StoredModel.audit_view`).
 
-    Internal fields (search keys, sort keys, bookkeeping) are not public and are left out;
+    Internal fields (search keys, sort keys, bookkeeping) are not audited and are left out;
     a password change shows only as redacted.
     """
     changes: dict[str, Change] = {}
     for field, value in stored.items():
         if field in SECRET_FIELDS:
             changes["password"] = Change(from_=REDACTED, to=REDACTED)
-        elif field in before and field not in _NOT_CHANGES:
-            changes[field] = Change(from_=before[field], to=_JSON.dump_python(value, mode="json"))
+        elif field in before:
+            changes[field] = Change(
+                from_=_JSON.dump_python(before[field], mode="json"),
+                to=_JSON.dump_python(value, mode="json"),
+            )
     return changes

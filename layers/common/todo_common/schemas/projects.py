@@ -7,8 +7,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from todo_common.models import Project
-from todo_common.schemas.base import ApiModel, ObjectIdStr, PatchModel
+from todo_common.schemas.base import ApiModel, ObjectIdStr, PatchModel, PublicModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Description = Annotated[str, StringConstraints(max_length=4000)]
@@ -33,7 +32,7 @@ class ProjectReplace(ProjectPatch):
     description: Description
 
 
-class ProjectPublic(ApiModel):
+class ProjectPublic(PublicModel):
     id: str
     name: str
     description: str
@@ -42,16 +41,3 @@ class ProjectPublic(ApiModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def of(cls, project: Project) -> ProjectPublic:
-        return cls(
-            id=project.id,
-            name=project.name,
-            description=project.description,
-            owner_id=project.owner_id,
-            is_active=project.is_active,
-            version=project.version,
-            created_at=project.created_at,
-            updated_at=project.updated_at,
-        )

@@ -7,8 +7,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import StringConstraints
 
-from todo_common.models import Task, TaskStatus
-from todo_common.schemas.base import ApiModel, ObjectIdStr, PatchModel, UtcDateTime
+from todo_common.models import TaskStatus
+from todo_common.schemas.base import ApiModel, ObjectIdStr, PatchModel, PublicModel, UtcDateTime
 
 TaskDescription = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
@@ -44,7 +44,7 @@ class TaskReplace(TaskPatch):
     status: TaskStatus
 
 
-class TaskPublic(ApiModel):
+class TaskPublic(PublicModel):
     id: str
     project_id: str
     description: str
@@ -57,20 +57,3 @@ class TaskPublic(ApiModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def of(cls, task: Task) -> TaskPublic:
-        return cls(
-            id=task.id,
-            project_id=task.project_id,
-            description=task.description,
-            assigned_to=task.assigned_to,
-            status=task.status,
-            due_date=task.due_date,
-            completed_at=task.completed_at,
-            created_by=task.created_by,
-            is_active=task.is_active,
-            version=task.version,
-            created_at=task.created_at,
-            updated_at=task.updated_at,
-        )

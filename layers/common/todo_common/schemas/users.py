@@ -8,8 +8,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from pydantic.networks import validate_email
 
-from todo_common.models import Role, User
-from todo_common.schemas.base import ApiModel, PatchModel, check_password
+from todo_common.models import Role
+from todo_common.schemas.base import ApiModel, PatchModel, PublicModel, check_password
 from todo_common.security.passwords import MAX_PASSWORD_BYTES
 
 Username = Annotated[
@@ -75,7 +75,7 @@ class UserReplace(UserPatch):
     full_name: FullName
 
 
-class UserPublic(ApiModel):
+class UserPublic(PublicModel):
     id: str
     username: str
     email: str
@@ -85,20 +85,6 @@ class UserPublic(ApiModel):
     version: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def of(cls, user: User) -> UserPublic:
-        return cls(
-            id=user.id,
-            username=user.username,
-            email=user.email,
-            full_name=user.full_name,
-            role=user.role,
-            is_active=user.is_active,
-            version=user.version,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-        )
 
 
 class OAuthModel(BaseModel):

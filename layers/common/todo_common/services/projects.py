@@ -22,12 +22,11 @@ from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.projects import ProjectRepository, project_search_keys
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
-from todo_common.schemas.projects import ProjectCreate, ProjectPatch, ProjectPublic
+from todo_common.schemas.projects import ProjectCreate, ProjectPatch
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 SORTABLE = frozenset({"createdAt", "updatedAt", "name"})
 OWNER_ROLES = (Role.MANAGER, Role.ADMIN)
-PROJECT_FIELDS = frozenset({"name", "description", "ownerId", "isActive"})
 
 
 class ProjectService:
@@ -41,7 +40,7 @@ class ProjectService:
         self._projects = projects
         self._tasks = tasks
         self._users = users
-        self._writes = AuditedWrites(projects, audit, AuditEntity.PROJECT, PROJECT_FIELDS)
+        self._writes = AuditedWrites(projects, audit, AuditEntity.PROJECT, Project)
 
     def create(self, principal: Principal, data: ProjectCreate) -> Project:
         """A MANAGER's project is their own; an ADMIN may name any active MANAGER or ADMIN."""
@@ -52,14 +51,14 @@ class ProjectService:
         self._check_owner(owner_id)
         doc = self._writes.create(
             principal,
-            {
-                "name": data.name,
-                "description": data.description,
-                "ownerId": owner_id,
-                "isActive": True,
-                "cascadeId": None,
-                **project_search_keys(data.name),
-            },
+            Project.document(
+                name=data.name,
+                description=data.description,
+                owner_id=owner_id,
+                is_active=True,
+                cascade_id=None,
+            )
+            | project_search_keys(data.name),
             detail="CREATE_PROJECT",
         )
         return Project.from_document(doc)
@@ -108,7 +107,7 @@ class ProjectService:
                     principal,
                     AuditAction.UPDATE,
                     project_id,
-                    _public(current),
+                    current,
                     changes,
                     version=current.version,
                     detail="UPDATE_PROJECT",
@@ -134,8 +133,8 @@ class ProjectService:
                 principal,
                 AuditAction.DELETE,
                 project_id,
-                _public(current),
-                {"isActive": False, "cascadeId": cascade_id},
+                current,
+                Project.document(is_active=False, cascade_id=cascade_id),
                 version=current.version,
                 detail="DELETE_PROJECT",
             )
@@ -156,8 +155,8 @@ class ProjectService:
                 principal,
                 AuditAction.RESTORE,
                 project_id,
-                _public(current),
-                {"isActive": True},
+                current,
+                Project.document(is_active=True),
                 version=current.version,
                 detail="RESTORE_PROJECT",
             )
@@ -193,16 +192,12 @@ class ProjectService:
     def _changes(
         self, principal: Principal, current: Project, sent: dict[str, Any]
     ) -> dict[str, Any]:
-        changes: dict[str, Any] = {}
-        if "name" in sent and sent["name"] != current.name:
-            changes |= {"name": sent["name"], **project_search_keys(sent["name"])}
-        if "description" in sent and sent["description"] != current.description:
-            changes["description"] = sent["description"]
-        if "owner_id" in sent and sent["owner_id"] != current.owner_id:
+        update = {k: v for k, v in sent.items() if v != getattr(current, k)}
+        if "owner_id" in update:
             authorize_fields(principal, Resource.PROJECT, Grant.YES, {"ownerId"})
-            self._check_owner(sent["owner_id"])
-            changes["ownerId"] = sent["owner_id"]
-        return changes
+            self._check_owner(update["owner_id"])
+        search = project_search_keys(update["name"]) if "name" in update else {}
+        return Project.document(**update) | search
 
     def _check_owner(self, owner_id: str) -> None:
         doc = self._users.get(owner_id)
@@ -212,7 +207,3 @@ class ProjectService:
                 "ownerId must be an active MANAGER or ADMIN",
                 [FieldError(("body", "ownerId"), "not an active MANAGER or ADMIN")],
             )
-
-
-def _public(project: Project) -> dict[str, Any]:
-    return ProjectPublic.of(project).model_dump(mode="json", by_alias=True)

@@ -30,7 +30,7 @@ from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository, due_fields
 from todo_common.repositories.users import UserRepository
-from todo_common.schemas.tasks import TaskCreate, TaskPatch, TaskPublic
+from todo_common.schemas.tasks import TaskCreate, TaskPatch
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 SORTABLE = frozenset({"createdAt", "updatedAt", "dueDate"})
@@ -61,20 +61,6 @@ def next_status(
     return derived
 
 
-TASK_FIELDS = frozenset(
-    {
-        "projectId",
-        "description",
-        "assignedTo",
-        "status",
-        "dueDate",
-        "completedAt",
-        "createdBy",
-        "isActive",
-    }
-)
-
-
 class TaskService:
     def __init__(
         self,
@@ -86,7 +72,7 @@ class TaskService:
         self._tasks = tasks
         self._projects = projects
         self._users = users
-        self._writes = AuditedWrites(tasks, audit, AuditEntity.TASK, TASK_FIELDS)
+        self._writes = AuditedWrites(tasks, audit, AuditEntity.TASK, Task)
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -140,17 +126,17 @@ class TaskService:
         status = next_status(data.status, data.assigned_to, None)
         doc = self._writes.create(
             principal,
-            {
-                "projectId": project.id,
-                "description": data.description,
-                "assignedTo": data.assigned_to,
-                "status": status.value,
-                "completedAt": utcnow() if status is TaskStatus.COMPLETED else None,
-                "createdBy": principal.user_id,
-                "isActive": True,
-                "cascadeId": None,
-                **due_fields(data.due_date),
-            },
+            Task.document(
+                project_id=project.id,
+                description=data.description,
+                assigned_to=data.assigned_to,
+                status=status,
+                completed_at=utcnow() if status is TaskStatus.COMPLETED else None,
+                created_by=principal.user_id,
+                is_active=True,
+            )
+            | due_fields(data.due_date)
+            | {"cascadeId": None},
             detail="CREATE_TASK",
         )
         return Task.from_document(doc)
@@ -186,7 +172,7 @@ class TaskService:
                     principal,
                     AuditAction.UPDATE,
                     task_id,
-                    _public(task),
+                    task,
                     changes,
                     version=task.version,
                     detail=_update_detail(changes),
@@ -203,8 +189,8 @@ class TaskService:
                     principal,
                     AuditAction.DELETE,
                     task_id,
-                    _public(task),
-                    {"isActive": False, "cascadeId": None},
+                    task,
+                    Task.document(is_active=False) | {"cascadeId": None},
                     version=task.version,
                     detail="DELETE_TASK",
                 )
@@ -224,8 +210,8 @@ class TaskService:
                     principal,
                     AuditAction.RESTORE,
                     task_id,
-                    _public(task),
-                    {"isActive": True, "cascadeId": None},
+                    task,
+                    Task.document(is_active=True) | {"cascadeId": None},
                     version=task.version,
                     detail="RESTORE_TASK",
                 )
@@ -243,20 +229,13 @@ class TaskService:
         requested_status: TaskStatus | None,
     ) -> dict[str, Any]:
         """Stored fields for `changed` (client field names), with the status rules applied."""
-        changes: dict[str, Any] = {}
-        if "project_id" in changed:
-            target = self._active_project(changed["project_id"], "projectId")
+        update = {k: v for k, v in changed.items() if k not in ("status", "due_date")}
+        if "project_id" in update:
+            target = self._active_project(update["project_id"], "projectId")
             # A task moves only between projects the caller may write.
             authorize(Action.TASKS_UPDATE, principal, owner_relation(principal, target.owner_id))
-            changes["projectId"] = target.id
-        if "description" in changed:
-            changes["description"] = changed["description"]
-        if "assigned_to" in changed:
-            if changed["assigned_to"] is not None:
-                self._check_assignee(changed["assigned_to"])
-            changes["assignedTo"] = changed["assigned_to"]
-        if "due_date" in changed:
-            changes |= due_fields(changed["due_date"])
+        if update.get("assigned_to") is not None:
+            self._check_assignee(update["assigned_to"])
         assignee = changed.get("assigned_to", task.assigned_to)
         status = next_status(requested_status, assignee, task.status)
         if (
@@ -268,12 +247,13 @@ class TaskService:
             # were completed or unassigned: none may become theirs again).
             self._check_assignee(str(assignee))
         if status is not task.status:
-            changes["status"] = status.value
+            update["status"] = status
             if status is TaskStatus.COMPLETED:
-                changes["completedAt"] = utcnow()
+                update["completed_at"] = utcnow()
             elif task.status is TaskStatus.COMPLETED:
-                changes["completedAt"] = None  # reopened
-        return changes
+                update["completed_at"] = None  # reopened
+        due = due_fields(changed["due_date"]) if "due_date" in changed else {}
+        return Task.document(**update) | due
 
     def _visible(self, principal: Principal, task_id: str) -> tuple[Task, Project]:
         """The task and its project; NotFound when missing, or inactive and the caller is neither
@@ -321,10 +301,6 @@ class TaskService:
                 "assignedTo must be an active user",
                 [FieldError(("body", "assignedTo"), "not an active user")],
             )
-
-
-def _public(task: Task) -> dict[str, Any]:
-    return TaskPublic.of(task).model_dump(mode="json", by_alias=True)
 
 
 def _update_detail(changes: dict[str, Any]) -> str:

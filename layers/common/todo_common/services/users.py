@@ -34,7 +34,7 @@ from todo_common.repositories.base import object_id
 from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository, user_fields, user_search_keys
-from todo_common.schemas.users import UserCreate, UserPatch, UserPublic
+from todo_common.schemas.users import UserCreate, UserPatch
 from todo_common.security.passwords import hash_password, verify_password
 from todo_common.security.sessions import SessionStore
 from todo_common.security.throttle import LoginThrottle
@@ -42,9 +42,6 @@ from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 ADMIN_REMOVAL_LOCK = "admin-removal"
 SORTABLE = frozenset({"createdAt", "updatedAt", "username"})
-
-
-USER_FIELDS = frozenset({"username", "email", "fullName", "role", "isActive"})
 
 
 class UserService:
@@ -62,7 +59,7 @@ class UserService:
         self._tasks = tasks
         self._sessions = sessions
         self._locks = locks
-        self._writes = AuditedWrites(users, audit, AuditEntity.USER, USER_FIELDS)
+        self._writes = AuditedWrites(users, audit, AuditEntity.USER, User)
         self._throttle = throttle
         self._rounds = bcrypt_rounds
 
@@ -142,7 +139,7 @@ class UserService:
                     principal,
                     AuditAction.UPDATE,
                     user_id,
-                    _public(current),
+                    current,
                     changes,
                     version=current.version,
                     detail="UPDATE_USER",
@@ -162,13 +159,13 @@ class UserService:
             check_if_match(current.version, if_match)
             if not current.is_active:
                 return
-            with self._admin_removal(current, {"isActive": False}):
+            with self._admin_removal(current, User.document(is_active=False)):
                 self._writes.update(
                     principal,
                     AuditAction.DELETE,
                     user_id,
-                    _public(current),
-                    {"isActive": False},
+                    current,
+                    User.document(is_active=False),
                     version=current.version,
                     detail="DELETE_USER",
                 )
@@ -189,8 +186,8 @@ class UserService:
                     principal,
                     AuditAction.RESTORE,
                     user_id,
-                    _public(current),
-                    {"isActive": True},
+                    current,
+                    User.document(is_active=True),
                     version=current.version,
                     detail="RESTORE_USER",
                 )
@@ -226,22 +223,18 @@ class UserService:
             to_camel(k) for k in sent if to_camel(k) in guarded and sent[k] != getattr(current, k)
         ]
         authorize_fields(principal, Resource.USER, Grant.YES, differing)
-        changes: dict[str, Any] = {}
-        username = sent.get("username", current.username)
-        full_name = sent.get("full_name", current.full_name)
-        if username != current.username:
-            changes["username"] = username
-        if full_name != current.full_name:
-            changes["fullName"] = full_name
-        if "email" in sent and str(sent["email"]).lower() != current.email:
-            changes["email"] = str(sent["email"]).lower()
-        if changes:
-            email = changes.get("email", current.email)
-            changes |= user_search_keys(username, email, full_name)
-        if "role" in sent and sent["role"] is not current.role:
-            changes["role"] = sent["role"].value
-        if "is_active" in sent and sent["is_active"] != current.is_active:
-            changes["isActive"] = sent["is_active"]
+        if "email" in sent:
+            sent["email"] = str(sent["email"]).lower()
+        profile = ("username", "email", "full_name", "role", "is_active")
+        update = {k: sent[k] for k in profile if k in sent and sent[k] != getattr(current, k)}
+        if update.keys() & {"username", "email", "full_name"}:
+            update_keys = user_search_keys(
+                update.get("username", current.username),
+                update.get("email", current.email),
+                update.get("full_name", current.full_name),
+            )
+        else:
+            update_keys = {}
         if "current_password" in sent and "password" not in sent:
             raise InvalidInput(
                 "currentPassword is only used together with password",
@@ -249,8 +242,8 @@ class UserService:
             )
         if "password" in sent:
             self._check_password_change(principal, current, sent.get("current_password"), client_ip)
-            changes["passwordHash"] = hash_password(sent["password"], self._rounds)
-        return changes
+            update["password_hash"] = hash_password(sent["password"], self._rounds)
+        return User.document(**update) | update_keys
 
     def _check_password_change(
         self, principal: Principal, current: User, current_password: str | None, client_ip: str
@@ -305,7 +298,3 @@ class UserService:
             # Everyone else holding this account's tokens is logged out; the caller stays in.
             keep = principal.session_id if principal.user_id == after.id else None
             self._sessions.revoke_all(after.id, keep=keep)
-
-
-def _public(user: User) -> dict[str, object]:
-    return UserPublic.of(user).model_dump(mode="json", by_alias=True)

@@ -3,13 +3,13 @@ stored with the write and published after it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from todo_common.audit.events import AuditAction, AuditEntity, created, new_event, updated
 from todo_common.audit.trail import AuditTrail
 from todo_common.errors import PreconditionFailed
-from todo_common.models import Principal
+from todo_common.models import Principal, StoredModel
 from todo_common.repositories.base import Doc, MongoRepository
 
 T = TypeVar("T")
@@ -42,12 +42,12 @@ class AuditedWrites:
         repository: MongoRepository,
         audit: AuditTrail,
         entity: AuditEntity,
-        public_fields: frozenset[str],
+        model: type[StoredModel],
     ) -> None:
         self._repo = repository
         self._audit = audit
         self._entity = entity
-        self._public = public_fields
+        self._audited = model.audited_fields()
 
     def create(self, principal: Principal, fields: Doc, detail: str) -> Doc:
         record_id = self._repo.new_id()
@@ -57,7 +57,7 @@ class AuditedWrites:
             entity=self._entity,
             entity_id=record_id,
             detail=detail,
-            changes=created(fields, self._public),
+            changes=created(fields, self._audited),
         )
         doc = self._repo.insert(fields, id_=record_id, event=event.wire())
         self._audit.written(event, self._repo, record_id)
@@ -68,20 +68,20 @@ class AuditedWrites:
         principal: Principal,
         action: AuditAction,
         record_id: str,
-        before: Mapping[str, Any],
+        before: StoredModel,
         fields: Doc,
         *,
         version: int,
         detail: str,
     ) -> Doc:
-        """Write `fields` if the record is still at `version`; `before` is its public JSON."""
+        """Write `fields` (stored names) if the record `before` is still at `version`."""
         event = new_event(
             actor=principal,
             action=action,
             entity=self._entity,
             entity_id=record_id,
             detail=detail,
-            changes=updated(before, fields),
+            changes=updated(before.audit_view(), fields),
         )
         doc = self._repo.update(record_id, fields, expected_version=version, event=event.wire())
         self._audit.written(event, self._repo, record_id)
