@@ -161,3 +161,58 @@ def _forget_settings() -> None:
 
     get_settings.cache_clear()
     container.reset()
+
+
+def trail_verification(records: int = 5_000, hours: int = 24) -> None:
+    """Records per second the digest function seals and the verifier checks (hashes, chain,
+    one KMS signature check per digest), on a trail of `hours` hourly periods in a database of
+    its own."""
+    from datetime import timedelta
+
+    import pymongo
+
+    from todo_common.audit.digests import DigestSchedule, DigestService
+    from todo_common.audit.verify import AuditVerifier
+    from todo_common.clients import get_mongo_client
+    from todo_common.models import utcnow
+    from todo_common.repositories.audit_digests import AuditDigestRepository
+    from todo_common.repositories.audits import AuditRepository
+
+    name = "todo_bench_audit_trail"
+    get_mongo_client().drop_database(name)
+    db = get_mongo_client()[name]
+    schedule = DigestSchedule(timedelta(hours=1), timedelta(minutes=5))
+    now = utcnow()
+    first = schedule.floor(now) - timedelta(hours=hours + 1)
+    step = timedelta(hours=hours) / records
+    stamped = [first]
+    audits = AuditRepository(db, container.server(), clock=lambda: stamped[0])
+    actor = Principal("0" * 24, Role.ADMIN, "bench")
+    for i in range(records):
+        stamped[0] = first + i * step
+        event = new_event(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            entity=AuditEntity.TASK,
+            entity_id=f"{i:024x}",
+            detail="UPDATE_TASK",
+        )
+        audits.record(event.wire())
+    digests = AuditDigestRepository(db)
+    signer = container.digest_signer()
+    with pymongo.timeout(None):  # as the digest function and `verify-audit` run: no budget
+        start = time.perf_counter()
+        run = DigestService(audits, digests, signer, schedule).close_periods(now)
+        sealed = time.perf_counter() - start
+        start = time.perf_counter()
+        result = AuditVerifier(audits, digests, signer, schedule).verify(utcnow(), None, None)
+        checked = time.perf_counter() - start
+    if not result.intact or result.records != records:
+        raise RuntimeError(f"the benchmark trail did not verify: {result.findings[:3]}")
+    print(f"\n# Audit trail: {records:,} records over {run.digests} hourly digests")
+    print(f"{'digest function: records per second':<44} {records / sealed:10.0f}")
+    print(
+        f"{'verifier: records per second':<44} {records / checked:10.0f}   "
+        f"({checked * 1000 / run.digests:.2f} ms per period)"
+    )
+    get_mongo_client().drop_database(name)

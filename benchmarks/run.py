@@ -7,6 +7,8 @@ Runs under `scripts/servers.py run --profile test`, against whatever servers the
 2. Warm `GET /users/me` through the Lambda handler, against doing its work directly: JWT check,
    Redis session read, MongoDB lookup by id (target: p50 <= 2x).
 3. Login latency at the configured bcrypt cost (SECURITY_BCRYPT_ROUNDS, 12 by default).
+4. The audit pipeline: consumer throughput, publishing overhead, and how many records per second
+   the digest function seals and the verifier (`verify-audit`) checks.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ def main() -> int:
 
     audit.consumer_throughput()
     audit.publish_overhead()
+    audit.trail_verification()
     tasks.warm_get_task(runs=500)
     tasks.list_pages(runs=int(os.environ.get("BENCH_PAGE_RUNS", "3")))
     return 0

@@ -4,7 +4,8 @@ For each SQS event source it receives from the local queue (moto), hands the con
 of the shape `sam local generate-event sqs receive-message` produces, and deletes only the
 messages the handler did not report as failed (`ReportBatchItemFailures`); failed ones become
 visible again and, after the queue's maxReceiveCount, move to its dead-letter queue. Scheduled
-functions (the outbox relay) run on their rate; `LOCAL_SCHEDULE_SECONDS` shortens it locally.
+functions (the outbox relay, the audit digest function) run on their rates;
+`LOCAL_SCHEDULE_SECONDS` shortens them locally.
 """
 
 from __future__ import annotations

@@ -5,12 +5,16 @@
     python scripts/servers.py env --profile dev|test|bench
     python scripts/servers.py run --profile dev|test|bench -- CMD [ARGS...]
 
-Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS endpoint (moto).
+Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS and KMS endpoint (moto).
 `run` installs what is missing, starts the servers, waits until each answers, creates the
-audit queues, runs CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
-AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL (and dummy AWS credentials) in its environment, stops
-everything it started and exits with CMD's exit code. The process id of each server it started
-is in LOCAL_MONGO_PID, LOCAL_REDIS_PID and LOCAL_SQS_PID (the fault tests stop and resume them).
+audit queues and the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests), runs
+CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
+AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID (and dummy AWS
+credentials) in its environment, stops everything it started and exits with CMD's exit code.
+The process id of each server it started is in LOCAL_MONGO_PID, LOCAL_REDIS_PID and
+LOCAL_SQS_PID (the fault tests stop and resume them). moto keeps its state in memory; for dev,
+devtools/moto_server.py keeps its KMS keys in the data folder, so digests signed before a
+restart still verify.
 
 Ports: dev 27017/6379/9324, test 27117/6479/9424, bench 27217/6579/9524; override with
 LOCAL_MONGO_PORT, LOCAL_REDIS_PORT, LOCAL_SQS_PORT. Data and logs live in <repo>/.local/<profile>/
@@ -61,6 +65,8 @@ PORTS = {
     "bench": {"mongo": 27217, "redis": 6579, "sqs": 9524},
 }
 QUEUE, DLQ = "todo-audit", "todo-audit-dlq"
+DIGEST_KEY_ALIAS = "alias/todo-audit-digests"
+DIGEST_KEY_DESCRIPTION = "Signs audit digests (local)"
 MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
 START_TIMEOUT = 30.0
 STOP_GRACE = 5.0
@@ -344,19 +350,29 @@ class Redis(Server):
 
 @dataclass
 class Sqs(Server):
+    """moto, serving SQS and KMS. For dev, its KMS keys outlive a restart (devtools/moto_server.py):
+    the digests in the dev database stay verifiable with the key that signed them."""
+
     PID_VARIABLE = "LOCAL_SQS_PID"
+    persist_kms: bool = False
 
     def install(self) -> None:
         check_moto()
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)]
+        address = ["-H", HOST, "-p", str(self.port)]
+        if self.persist_kms:
+            state = self.datadir / "moto" / "kms-keys.json"
+            launcher = ROOT / "devtools" / "moto_server.py"
+            return [sys.executable, str(launcher), "--kms-state", str(state), *address]
+        return [sys.executable, "-m", "moto.server", *address]
 
     def ready(self) -> bool:
         return http_answers(self.port)
 
     def exports(self) -> dict[str, str]:
-        return {"AWS_ENDPOINT_URL_SQS": f"http://{HOST}:{self.port}"}
+        endpoint = f"http://{HOST}:{self.port}"
+        return {"AWS_ENDPOINT_URL_SQS": endpoint, "AWS_ENDPOINT_URL_KMS": endpoint}
 
 
 # --- planning: which servers to start, which to reuse ------------------------------------
@@ -398,8 +414,16 @@ def plan(profile: str, env: Mapping[str, str]) -> list[Server]:
         port = _port(env, "LOCAL_REDIS_PORT", ports["redis"])
         servers.append(Redis("redis", port, datadir, persist=profile == "dev"))
     if not env.get("AWS_ENDPOINT_URL_SQS"):
-        servers.append(Sqs("sqs", _port(env, "LOCAL_SQS_PORT", ports["sqs"]), datadir))
+        port = _port(env, "LOCAL_SQS_PORT", ports["sqs"])
+        servers.append(Sqs("sqs", port, datadir, persist_kms=profile == "dev"))
     return servers
+
+
+def needs_digest_key(env: Mapping[str, str], servers: list[Server]) -> bool:
+    """Our own moto always needs it; an external KMS endpoint only without AUDIT_DIGEST_KEY_ID."""
+    if any(isinstance(server, Sqs) for server in servers):
+        return not env.get("AWS_ENDPOINT_URL_KMS")
+    return bool(env.get("AWS_ENDPOINT_URL_KMS")) and not env.get("AUDIT_DIGEST_KEY_ID")
 
 
 def needs_queues(env: Mapping[str, str], servers: list[Server]) -> bool:
@@ -412,6 +436,8 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
     added: dict[str, str] = {}
     for server in servers:
         added.update(server.exports())
+    if env.get("AWS_ENDPOINT_URL_KMS"):  # a KMS endpoint of its own: moto serves SQS only
+        added.pop("AWS_ENDPOINT_URL_KMS", None)
     defaults = {
         "DATABASE_NAME": "todo" if profile == "dev" else f"todo_{profile}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -422,6 +448,8 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
     if needs_queues(env, servers):
         endpoint = added.get("AWS_ENDPOINT_URL_SQS") or env.get("AWS_ENDPOINT_URL_SQS", "")
         added["AUDIT_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{QUEUE}"
+    if needs_digest_key(env, servers):
+        added["AUDIT_DIGEST_KEY_ID"] = DIGEST_KEY_ALIAS
     return added
 
 
@@ -449,6 +477,36 @@ def create_queues(env: Mapping[str, str]) -> str:
     attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
     policy = json.dumps({"deadLetterTargetArn": attributes["QueueArn"], "maxReceiveCount": 3})
     return create(QUEUE, {"RedrivePolicy": policy, "VisibilityTimeout": "60"})
+
+
+def create_digest_key(env: Mapping[str, str]) -> None:
+    """The asymmetric key that signs audit digests, as template.yaml's AuditDigestKey (idempotent
+    by its alias)."""
+    boto3: Any = importlib.import_module("boto3")
+    kms = boto3.client(
+        "kms",
+        endpoint_url=env["AWS_ENDPOINT_URL_KMS"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    aliases = kms.list_aliases()["Aliases"]
+    if any(alias["AliasName"] == DIGEST_KEY_ALIAS for alias in aliases):
+        return
+    # moto keeps no aliases across a restart, but for dev it keeps the keys themselves.
+    kept = [
+        meta["KeyId"]
+        for key in kms.list_keys()["Keys"]
+        if (meta := kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"])["Description"]
+        == DIGEST_KEY_DESCRIPTION
+    ]
+    key_id = kept[0] if kept else None
+    if key_id is None:
+        created = kms.create_key(
+            KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description=DIGEST_KEY_DESCRIPTION
+        )
+        key_id = created["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName=DIGEST_KEY_ALIAS, TargetKeyId=key_id)
 
 
 # --- running ----------------------------------------------------------------------------
@@ -560,6 +618,7 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
     if profile != "dev" and servers:
         shutil.rmtree(datadir, ignore_errors=True)
     make_queues = needs_queues(env, servers)
+    make_key = needs_digest_key(env, servers)
     env.update(exports_for(profile, env, servers))
     supervisor = Supervisor(servers)
     previous = {signum: signal.signal(signum, supervisor.on_signal) for signum in FORWARDED}
@@ -568,6 +627,8 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
         env.update({server.PID_VARIABLE: str(server.proc.pid) for server in servers if server.proc})
         if make_queues:
             env["AUDIT_QUEUE_URL"] = create_queues(env)
+        if make_key:
+            create_digest_key(env)
         return supervisor.run(argv, env)
     except Interrupted as interrupted:
         say(f"interrupted by {interrupted}")

@@ -32,6 +32,10 @@ def require_servers() -> None:
         problems.append(f"Redis at {settings.redis.host}:{settings.redis.port}: {exc}")
     if not os.environ.get("AWS_ENDPOINT_URL_SQS"):
         problems.append("AWS_ENDPOINT_URL_SQS is not set (the local SQS endpoint)")
+    if not os.environ.get("AWS_ENDPOINT_URL_KMS") or not settings.audit.digest_key_id:
+        problems.append(
+            "AWS_ENDPOINT_URL_KMS or AUDIT_DIGEST_KEY_ID is not set (the local KMS signing key)"
+        )
     if problems:
         pytest.fail(
             "Local servers are not reachable; run the suite with `make test`, which starts "

@@ -19,6 +19,7 @@ from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
 from todo_common.http.spreadsheet import csv_lines
+from todo_common.schemas.audit_trail import AuditDigestPublic, AuditVerificationPublic
 from todo_common.schemas.base import ObjectIdStr, Page, UtcDateTime
 from todo_common.schemas.reports import Activity, AuditPublic, ProjectSummary, UserWorkload
 from todo_common.services.audits import AuditService
@@ -35,6 +36,7 @@ CSV_COLUMNS = (
     "eventId",
     "createdAt",
     "updatedAt",
+    "recordedAt",
     "actorId",
     "actorRole",
     "action",
@@ -101,6 +103,31 @@ async def list_audits(
             headers=headers,
         )
     return Page[AuditPublic](items=items, next_cursor=result.next_cursor)
+
+
+# Before `/{audit_id}`, which would otherwise take `verify` and `digests` for ids.
+@audits.get("/verify", response_model=AuditVerificationPublic)
+async def verify_audits(
+    principal: CurrentPrincipal,
+    service: Audits,
+    from_: Annotated[UtcDateTime | None, Query(alias="from")] = None,
+    to: UtcDateTime | None = None,
+) -> AuditVerificationPublic:
+    """Recompute the trail's record hashes, period hashes, chain and signatures over [from, to)
+    (default: the day before `to`, at most 7 days) and name every record or period that changed."""
+    return AuditVerificationPublic.of(service.verify(principal, from_, to))
+
+
+@audits.get("/digests", response_model=Page[AuditDigestPublic])
+async def list_audit_digests(
+    principal: CurrentPrincipal, service: Audits, page: PageParams
+) -> Page[AuditDigestPublic]:
+    """The signed digests of the trail's closed periods, newest first."""
+    limit, cursor = page
+    result = service.digests(principal, limit, cursor)
+    return Page[AuditDigestPublic](
+        items=[AuditDigestPublic.of(doc) for doc in result.items], next_cursor=result.next_cursor
+    )
 
 
 @audits.get("/{audit_id}", response_model=AuditPublic)

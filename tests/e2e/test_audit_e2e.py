@@ -51,6 +51,7 @@ CSV_COLUMNS = [
     "eventId",
     "createdAt",
     "updatedAt",
+    "recordedAt",
     "actorId",
     "actorRole",
     "action",

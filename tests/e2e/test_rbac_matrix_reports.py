@@ -84,7 +84,14 @@ class Endpoints:
 
 # The one hand-written table: which requests exercise each action (all GETs).
 ENDPOINTS: Final[Mapping[Action, Endpoints]] = {
-    Action.AUDITS_READ: Endpoints((Call("/audits"), Call("/audits/{id}", _audit))),
+    Action.AUDITS_READ: Endpoints(
+        (
+            Call("/audits"),
+            Call("/audits/{id}", _audit),
+            Call("/audits/verify", params=_last_day),
+            Call("/audits/digests"),
+        )
+    ),
     Action.REPORT_PROJECT_SUMMARY: Endpoints(
         (Call("/reports/projects/{id}/summary", _project, echo="projectId"),)
     ),

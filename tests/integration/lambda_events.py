@@ -312,7 +312,7 @@ def reports_route_of(path: str) -> tuple[str, dict[str, str]]:
     parts = path.strip("/").split("/")
     if parts[0] == "reports" and len(parts) == 4:  # /reports/{projects|users}/{id}/<report>
         return f"/reports/{parts[1]}/{{id}}/{parts[3]}", {"id": parts[2]}
-    if parts[0] == "reports":
+    if parts[0] == "reports" or path in ("/audits/verify", "/audits/digests"):
         return path, {}
     return collection_route_of(path)
 

@@ -50,6 +50,7 @@ FIELDS = {
     "requestId",
     "createdAt",
     "updatedAt",
+    "recordedAt",
 }
 LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 

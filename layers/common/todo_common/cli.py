@@ -4,23 +4,32 @@ python -m todo_common.cli create-indexes
 python -m todo_common.cli create-admin --email a@b.c [--username admin] [--full-name ...]
     (the password is read from --password, $ADMIN_PASSWORD, or a prompt)
 python -m todo_common.cli ensure-admin --email a@b.c --password ...   # only if no ADMIN exists
+python -m todo_common.cli verify-audit [--from 2026-12-01T00:00:00Z] [--to ...] [--json]
+    (exit status 0 when the audit trail is intact, 1 when something was found)
+python -m todo_common.cli digest-audit      # sign the periods that are over now (as scheduled)
+python -m todo_common.cli audit-public-key  # the digest key's public key (PEM), for outsiders
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
+import textwrap
+from datetime import UTC, datetime
 
+import pymongo
 from pydantic import ValidationError
 
 from todo_common import container
 from todo_common.clients import get_database
 from todo_common.errors import DomainError
 from todo_common.indexes import ensure_indexes
-from todo_common.models import Role
+from todo_common.models import Role, utcnow
 from todo_common.repositories.users import user_fields
+from todo_common.schemas.audit_trail import AuditVerificationPublic
 from todo_common.schemas.users import UserCreate
 from todo_common.security.passwords import hash_password
 from todo_common.settings import get_settings
@@ -65,6 +74,51 @@ def create_admin(
     return 0
 
 
+def _instant(value: str) -> datetime:
+    """An ISO 8601 instant; without an offset it is UTC."""
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def verify_audit(from_: datetime | None, to: datetime | None, as_json: bool) -> int:
+    # An operator's command over the whole trail: no deadline but Ctrl-C (the requests'
+    # dependency budget would cut a long read short).
+    with pymongo.timeout(None):
+        result = container.audit_verifier().verify(utcnow(), from_, to)
+    if as_json:
+        body = AuditVerificationPublic.of(result).model_dump(mode="json", by_alias=True)
+        print(json.dumps(body, indent=2))
+        return 0 if result.intact else 1
+    for finding in result.findings:
+        print(f"{finding.kind.value}: {finding.detail}")
+        if finding.event_ids:
+            print(f"  eventIds: {', '.join(finding.event_ids)}")
+    if result.truncated:
+        print("... more findings than listed")
+    verdict = "intact" if result.intact else f"NOT intact ({len(result.findings)} finding(s))"
+    print(
+        f"Audit trail {verdict}: {result.digests} digest(s), {result.records} record(s) checked, "
+        f"{result.pending_records} record(s) in periods not closed yet."
+    )
+    return 0 if result.intact else 1
+
+
+def digest_audit() -> int:
+    with pymongo.timeout(None):
+        run = container.digest_service().close_periods(utcnow())
+    print(f"{run.digests} digest(s) written over {run.records} record(s).")
+    return 0
+
+
+def audit_public_key() -> int:
+    key = container.digest_signer().public_key()
+    print(f"# {key['keyId']} ({key['signingAlgorithm']})")
+    print("-----BEGIN PUBLIC KEY-----")
+    print("\n".join(textwrap.wrap(key["publicKey"], 64)))
+    print("-----END PUBLIC KEY-----")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="todo_common.cli",
@@ -81,9 +135,21 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("--password", default=os.environ.get("ADMIN_PASSWORD"))
         cmd.add_argument("--username", default="admin")
         cmd.add_argument("--full-name", default="Administrator")
+    verify = sub.add_parser("verify-audit", help="check the audit trail's digests and records")
+    verify.add_argument("--from", dest="from_", type=_instant, help="first period (ISO 8601)")
+    verify.add_argument("--to", type=_instant, help="end of the range (default: now)")
+    verify.add_argument("--json", action="store_true", help="the report as GET /audits/verify")
+    sub.add_parser("digest-audit", help="sign a digest of every audit period that is over")
+    sub.add_parser("audit-public-key", help="print the digest signing key's public key (PEM)")
     args = parser.parse_args(argv)
     if args.command == "create-indexes":
         return create_indexes()
+    if args.command == "verify-audit":
+        return verify_audit(args.from_, args.to, args.json)
+    if args.command == "digest-audit":
+        return digest_audit()
+    if args.command == "audit-public-key":
+        return audit_public_key()
     password = args.password or getpass.getpass("Password for the new ADMIN: ")
     return create_admin(
         args.email,

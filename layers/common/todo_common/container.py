@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from todo_common.audit.publisher import AuditPublisher, sqs_client
+from todo_common.audit.signing import kms_client
 from todo_common.audit.trail import AuditTrail
 from todo_common.clients import get_database, get_redis
 from todo_common.database_server import DatabaseServer, database_server
@@ -26,6 +27,10 @@ from todo_common.security.tokens import TokenService
 from todo_common.settings import get_settings
 
 if TYPE_CHECKING:
+    from todo_common.audit.digests import DigestSchedule, DigestService
+    from todo_common.audit.signing import KmsDigestSigner
+    from todo_common.audit.verify import AuditVerifier
+    from todo_common.repositories.audit_digests import AuditDigestRepository
     from todo_common.services.audits import AuditService
     from todo_common.services.auth import AuthService
     from todo_common.services.projects import ProjectService
@@ -139,10 +144,56 @@ def task_service() -> TaskService:
 
 
 @lru_cache(maxsize=1)
+def audit_digests() -> AuditDigestRepository:
+    from todo_common.repositories.audit_digests import AuditDigestRepository
+
+    return AuditDigestRepository(get_database())
+
+
+@lru_cache(maxsize=1)
+def digest_signer() -> KmsDigestSigner:
+    from todo_common.audit.signing import KmsDigestSigner
+
+    return KmsDigestSigner(get_settings().audit.digest_key_id)
+
+
+def digest_schedule() -> DigestSchedule:
+    from datetime import timedelta
+
+    from todo_common.audit.digests import DigestSchedule
+
+    audit = get_settings().audit
+    return DigestSchedule(
+        timedelta(seconds=audit.digest_period_seconds),
+        timedelta(seconds=audit.digest_margin_seconds),
+    )
+
+
+@lru_cache(maxsize=1)
+def digest_service() -> DigestService:
+    from todo_common.audit.digests import DigestService
+
+    return DigestService(
+        repositories().audits,
+        audit_digests(),
+        digest_signer(),
+        digest_schedule(),
+        get_settings().audit.digest_max_periods_per_run,
+    )
+
+
+@lru_cache(maxsize=1)
+def audit_verifier() -> AuditVerifier:
+    from todo_common.audit.verify import AuditVerifier
+
+    return AuditVerifier(repositories().audits, audit_digests(), digest_signer(), digest_schedule())
+
+
+@lru_cache(maxsize=1)
 def audit_service() -> AuditService:
     from todo_common.services.audits import AuditService
 
-    return AuditService(repositories().audits)
+    return AuditService(repositories().audits, audit_digests(), audit_verifier())
 
 
 @lru_cache(maxsize=1)
@@ -176,8 +227,13 @@ def reset() -> None:
         project_service,
         task_service,
         audit_service,
+        audit_digests,
+        digest_signer,
+        digest_service,
+        audit_verifier,
         report_service,
         idempotent_creates,
         sqs_client,
+        kms_client,
     ):
         factory.cache_clear()

@@ -6,6 +6,7 @@ import pymongo
 from pymongo.database import Database
 
 from todo_common.database_server import MongoDBServer
+from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import Doc, MongoRepository
 from todo_common.repositories.projects import ProjectRepository
@@ -16,8 +17,9 @@ from todo_common.repositories.users import UserRepository
 # per-operation timeout the requests' dependency budget sets.
 INDEX_BUILD_SECONDS = 600
 
-REPOSITORIES: tuple[type[MongoRepository], ...] = (
+REPOSITORIES: tuple[type[MongoRepository] | type[AuditDigestRepository], ...] = (
     AuditRepository,
+    AuditDigestRepository,
     UserRepository,
     ProjectRepository,
     TaskRepository,

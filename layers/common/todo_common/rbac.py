@@ -34,6 +34,7 @@ class Action(StrEnum):
     TASKS_READ = "GET /tasks, GET /tasks/{id}"
     TASKS_UPDATE = "PUT/PATCH /tasks/{id}"
     TASKS_DELETE = "DELETE /tasks/{id}, POST /tasks/{id}/restore"
+    # Also GET /audits/verify and GET /audits/digests: the trail's integrity, ADMIN only (§7).
     AUDITS_READ = "GET /audits, GET /audits/{id}"
     REPORT_PROJECT_SUMMARY = "GET /reports/projects/{id}/summary"
     REPORT_USER_WORKLOAD = "GET /reports/users/{id}/workload"

@@ -128,6 +128,15 @@ class AuditSettings(BaseSettings):
     queue_url: str | None = None
     # The relay leaves younger events to the sender of the request that wrote them.
     relay_min_age_seconds: int = Field(default=30, ge=0)
+    # Signed digests (docs/decisions.md): each period of the trail is closed once it is over
+    # plus the margin, which must outlast the consumer's longest batch (its 30 s timeout), so no
+    # record can be stored in a period after its digest.
+    digest_period_seconds: int = Field(default=3600, ge=1, le=86400)
+    digest_margin_seconds: int = Field(default=300, ge=0)
+    # The asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs digests: id, ARN or alias.
+    digest_key_id: str | None = None
+    # A first run over an old trail catches up over several runs, each within its timeout.
+    digest_max_periods_per_run: int = Field(default=200, ge=1)
 
 
 # Of the dependency budget, one MongoDB operation may take this share; Redis has the rest.

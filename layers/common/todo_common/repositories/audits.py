@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from itertools import combinations
 from typing import Any, ClassVar
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from todo_common.database_server import DatabaseServer
 from todo_common.models import Slice, utcnow
 from todo_common.repositories.base import Doc, MongoRepository
 from todo_common.repositories.pagination import SortSpec
@@ -33,6 +36,13 @@ def _list_indexes() -> list[IndexModel]:
     return models
 
 
+def trail_time(record: Doc) -> datetime | None:
+    """When a record was stored: `recordedAt`, or for records written before the consumer
+    stamped it, `updatedAt` (which the consumer always set to the same instant)."""
+    value = record.get("recordedAt") or record.get("updatedAt")
+    return value if isinstance(value, datetime) else None
+
+
 class AuditRepository(MongoRepository):
     """Audit records are written once and never changed: no update, no delete here."""
 
@@ -41,16 +51,30 @@ class AuditRepository(MongoRepository):
     indexes: ClassVar[list[IndexModel]] = [
         IndexModel([("eventId", ASCENDING)], name="audits_eventId_unique", unique=True),
         *_list_indexes(),
+        # The digest function and the verifier read the trail period by period.
+        IndexModel(
+            [("recordedAt", ASCENDING), ("updatedAt", ASCENDING)],
+            name="audits_recordedAt_updatedAt",
+        ),
     ]
 
+    def __init__(
+        self, db: Database[Doc], server: DatabaseServer, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        super().__init__(db, server)
+        self._clock = clock  # tests place records in chosen digest periods
+
     def record(self, event: dict[str, Any]) -> bool:
-        """Store an event (wire format); False when its `eventId` is already recorded."""
+        """Store an event (wire format), stamped with the time it is stored (`recordedAt`, server
+        time, in milliseconds); False when its `eventId` is already recorded."""
         occurred = datetime.fromisoformat(event["occurredAt"])
+        recorded = self._clock()
         doc = {
             "_id": ObjectId(),
             **{k: v for k, v in event.items() if k != "occurredAt"},
             "createdAt": occurred,
-            "updatedAt": utcnow(),
+            "updatedAt": recorded,
+            "recordedAt": recorded,
             "day": occurred.date().isoformat(),  # for per-day reports without date operators
         }
         try:
@@ -89,6 +113,36 @@ class AuditRepository(MongoRepository):
 
     def search(self, query: dict[str, Any], limit: int, cursor: str | None) -> Slice[Doc]:
         return self.page(query, NEWEST_FIRST, limit, cursor)
+
+    @staticmethod
+    def trail_query(start: datetime, end: datetime) -> dict[str, Any]:
+        """Records stored in [start, end) (see `trail_time`)."""
+        span = {"$gte": start, "$lt": end}
+        return {"$or": [{"recordedAt": span}, {"recordedAt": None, "updatedAt": span}]}
+
+    def stored_between(self, start: datetime, end: datetime) -> list[Doc]:
+        """Every record stored in [start, end), whole, in no particular order."""
+        return list(self.collection.find(self.trail_query(start, end)))
+
+    def count_stored_between(self, start: datetime, end: datetime) -> int:
+        return self.collection.count_documents(self.trail_query(start, end))
+
+    def first_trail_time(self) -> datetime | None:
+        """When the earliest record was stored, or None for an empty trail."""
+        times = [
+            trail_time(doc)
+            for query, field in (
+                ({"recordedAt": {"$ne": None}}, "recordedAt"),
+                ({"recordedAt": None, "updatedAt": {"$ne": None}}, "updatedAt"),
+            )
+            for doc in self.collection.find(query, {field: 1}).sort(field, ASCENDING).limit(1)
+        ]
+        found = [t for t in times if t is not None]
+        return min(found) if found else None
+
+    def without_trail_time(self, limit: int) -> list[Doc]:
+        """Records with neither `recordedAt` nor `updatedAt`: no consumer wrote these."""
+        return list(self.collection.find({"recordedAt": None, "updatedAt": None}).limit(limit))
 
     def activity(self, from_: datetime, to: datetime) -> list[dict[str, Any]]:
         """Counts per day, action and entity in [from_, to), in that order."""

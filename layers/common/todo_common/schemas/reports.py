@@ -24,6 +24,9 @@ class AuditPublic(ApiModel):
     request_id: str | None
     created_at: datetime = Field(description="When it happened")
     updated_at: datetime = Field(description="When it was recorded")
+    recorded_at: datetime | None = Field(
+        default=None, description="When the consumer stored it: the clock of the signed digests"
+    )
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> AuditPublic:
@@ -40,6 +43,7 @@ class AuditPublic(ApiModel):
             request_id=doc.get("requestId"),
             created_at=doc["createdAt"],
             updated_at=doc["updatedAt"],
+            recorded_at=doc.get("recordedAt"),
         )
 
 

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from todo_common.audit.canonical import timestamp
+from todo_common.audit.verify import AuditVerifier, Verification
 from todo_common.errors import FieldError, InvalidInput, NotFound
-from todo_common.models import Principal, Slice
+from todo_common.models import Principal, Slice, utcnow
 from todo_common.rbac import Action, authorize
+from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
+
+# What one request verifies: KMS checks one signature per digest (168 for a week of hourly
+# periods, a few seconds), and the answer must come within the reports function's 10 s timeout.
+# The CLI (`verify-audit`) has no such bound.
+DEFAULT_VERIFY_WINDOW = timedelta(days=1)
+MAX_VERIFY_WINDOW = timedelta(days=7)
 
 
 class AuditService:
-    def __init__(self, audits: AuditRepository) -> None:
+    def __init__(
+        self,
+        audits: AuditRepository,
+        digests: AuditDigestRepository,
+        verifier: AuditVerifier,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._audits = audits
+        self._digests = digests
+        self._verifier = verifier
+        self._clock = clock
 
     def list(
         self,
@@ -43,6 +64,56 @@ class AuditService:
         if doc is None:
             raise NotFound("Audit record not found")
         return doc
+
+    def verify(
+        self, principal: Principal, from_: datetime | None, to: datetime | None
+    ) -> Verification:
+        """Check the trail's digests and records over [from, to) (default: the last day)."""
+        authorize(Action.AUDITS_READ, principal)
+        now = self._clock()
+        end = to or now
+        start = from_ if from_ is not None else _before(end, DEFAULT_VERIFY_WINDOW)
+        check_range(start, end)
+        if end - start > MAX_VERIFY_WINDOW:
+            raise InvalidInput(
+                "verify at most 7 days per request (the CLI's verify-audit has no limit)",
+                [FieldError(("query", "from"), "more than 7 days before `to`")],
+            )
+        return self._verifier.verify(now, start, end)
+
+    def digests(
+        self, principal: Principal, limit: int, cursor: str | None
+    ) -> Slice[dict[str, Any]]:
+        """The trail's signed digests, newest period first."""
+        authorize(Action.AUDITS_READ, principal)
+        rows = self._digests.newest_first(limit + 1, _period_cursor(cursor))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = (
+            base64.urlsafe_b64encode(timestamp(rows[-1]["periodStart"]).encode()).decode()
+            if more and rows
+            else None
+        )
+        return Slice(rows, next_cursor)
+
+
+def _before(when: datetime, span: timedelta) -> datetime:
+    """`when - span`, or the first representable instant when that would be earlier."""
+    try:
+        return when - span
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _period_cursor(cursor: str | None) -> datetime | None:
+    if not cursor:
+        return None
+    try:
+        return datetime.fromisoformat(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            "cursor is invalid", [FieldError(("query", "cursor"), "not a cursor of this list")]
+        ) from None
 
 
 def check_range(from_: datetime | None, to: datetime | None) -> None:

@@ -1,0 +1,95 @@
+"""Signing digests with an asymmetric KMS key, and checking their signatures.
+
+One code path for AWS and for local runs: boto3's KMS client, pointed at moto by
+`AWS_ENDPOINT_URL_KMS` locally. The private key never leaves KMS, and only the digest function's
+role may call `kms:Sign` (template.yaml), so the functions that write audit records cannot forge a
+digest. Anyone allowed `kms:GetPublicKey` can export the public key and check signatures offline.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from typing import Any, Protocol
+
+ALGORITHM = "ECDSA_SHA_256"  # the one algorithm of an ECC_NIST_P256 key
+
+
+class KeyUnavailable(RuntimeError):
+    """The key cannot be used (unknown, disabled, not configured, or KMS unreachable)."""
+
+
+class DigestSigner(Protocol):
+    def sign(self, digest: bytes) -> tuple[bytes, str]:
+        """Sign a 32-byte digest hash; returns the signature and the signing key's ARN."""
+
+    def verify(self, key_id: str, digest: bytes, signature: bytes) -> bool:
+        """Whether `signature` is the key's over `digest`; raises `KeyUnavailable`."""
+
+
+@lru_cache(maxsize=1)
+def kms_client() -> Any:
+    """boto3's KMS client, created on first use (typed Any: KMS stubs are not a dependency)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}
+    )
+    return boto3.client("kms", config=config)
+
+
+class KmsDigestSigner:
+    def __init__(self, key_id: str | None, client: Any = None) -> None:
+        self._key_id = key_id
+        self._client = client
+
+    def _kms(self) -> Any:
+        return self._client if self._client is not None else kms_client()
+
+    def sign(self, digest: bytes) -> tuple[bytes, str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not self._key_id:
+            raise KeyUnavailable("AUDIT_DIGEST_KEY_ID is not set: digests cannot be signed")
+        try:
+            answer = self._kms().sign(
+                KeyId=self._key_id, Message=digest, MessageType="RAW", SigningAlgorithm=ALGORITHM
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise KeyUnavailable(f"KMS could not sign with {self._key_id}: {exc}") from exc
+        return bytes(answer["Signature"]), str(answer["KeyId"])
+
+    def verify(self, key_id: str, digest: bytes, signature: bytes) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            answer = self._kms().verify(
+                KeyId=key_id,
+                Message=digest,
+                MessageType="RAW",
+                Signature=signature,
+                SigningAlgorithm=ALGORITHM,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in (
+                "KMSInvalidSignatureException",
+                "ValidationException",
+            ):
+                return False  # AWS answers an invalid signature with this error
+            raise KeyUnavailable(f"KMS could not verify with {key_id}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise KeyUnavailable(f"KMS could not verify with {key_id}: {exc}") from exc
+        return bool(answer["SignatureValid"])
+
+    def public_key(self) -> dict[str, str]:
+        """The key's ARN and public key (DER SubjectPublicKeyInfo, base64): an outside verifier
+        checks each signature over the digestHash bytes with ECDSA P-256 / SHA-256."""
+        if not self._key_id:
+            raise KeyUnavailable("AUDIT_DIGEST_KEY_ID is not set")
+        answer = self._kms().get_public_key(KeyId=self._key_id)
+        return {
+            "keyId": str(answer["KeyId"]),
+            "publicKey": base64.b64encode(answer["PublicKey"]).decode(),
+            "signingAlgorithm": ALGORITHM,
+        }

@@ -1,0 +1,351 @@
+"""The audit trail's verifier: recompute every hash, link and signature, and name what changed.
+
+For each digest, oldest first: its own fields against its `digestHash` and `recordsHash`, its
+signature (KMS), its link to the digest before it, and that no period is missing between them.
+Then, for each digest that passed, the records stored in its period against the digest's list of
+`{eventId, recordHash}`: a record whose hash differs was modified, one that is missing was
+deleted, one that is not listed was inserted. A digest that failed vouches for nothing, so its
+period's records are not compared with it (the finding says so).
+
+Records outside every digest are findings too: before the first period (inserted), in a gap
+between digests (the missing digest's period), with no storage time at all (inserted), with a
+storage time in the future (inserted), or in periods long closed that have no digest (missing
+digests at the end of the chain). Records of periods not yet closed are only counted as pending.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from todo_common.audit.canonical import digest_hash, record_hash, records_hash, timestamp
+from todo_common.audit.digests import EPOCH, DigestSchedule, by_period
+from todo_common.audit.signing import DigestSigner, KeyUnavailable
+from todo_common.repositories.audit_digests import AuditDigestRepository
+from todo_common.repositories.audits import AuditRepository
+from todo_common.repositories.base import Doc
+
+BATCH = 168  # digests per records query: a week of hourly periods
+MAX_FINDINGS = 1000
+MAX_NAMED = 100  # eventIds named in one finding
+CLOCK_SKEW = timedelta(minutes=1)
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+class FindingKind(StrEnum):
+    RECORD_MODIFIED = "RECORD_MODIFIED"
+    RECORD_DELETED = "RECORD_DELETED"
+    RECORD_INSERTED = "RECORD_INSERTED"
+    DIGEST_ALTERED = "DIGEST_ALTERED"
+    DIGEST_MISSING = "DIGEST_MISSING"
+    CHAIN_BROKEN = "CHAIN_BROKEN"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: FindingKind
+    detail: str
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    event_id: str | None = None
+    count: int | None = None
+    event_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Verification:
+    from_: datetime | None
+    to: datetime
+    digests: int = 0
+    records: int = 0
+    pending_records: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def intact(self) -> bool:
+        return not self.findings and not self.truncated
+
+    def add(self, finding: Finding) -> None:
+        if len(self.findings) >= MAX_FINDINGS:
+            self.truncated = True
+        else:
+            self.findings.append(finding)
+
+
+def _has_period(digest: Doc) -> bool:
+    start, end = digest.get("periodStart"), digest.get("periodEnd")
+    return isinstance(start, datetime) and isinstance(end, datetime) and start < end
+
+
+def _period(digest: Doc) -> str:
+    return f"{timestamp(digest['periodStart'])}..{timestamp(digest['periodEnd'])}"
+
+
+class AuditVerifier:
+    def __init__(
+        self,
+        audits: AuditRepository,
+        digests: AuditDigestRepository,
+        signer: DigestSigner,
+        schedule: DigestSchedule,
+    ) -> None:
+        self._audits = audits
+        self._digests = digests
+        self._signer = signer
+        self._schedule = schedule
+
+    def verify(self, now: datetime, from_: datetime | None, to: datetime | None) -> Verification:
+        """Check the digests whose period starts in [from_, to) (default: all, up to now) and the
+        records those periods hold."""
+        end = min(to, now) if to is not None else now
+        result = Verification(from_, end)
+        previous = self._digests.latest_before(from_) if from_ is not None else None
+        first: Doc | None = None
+        for batch in self._batches(result, from_, end):
+            if first is None:
+                first = batch[0]
+                self._check_start(result, first, previous)
+            trusted = []
+            for digest in batch:
+                if self._check_digest(result, digest, previous):
+                    trusted.append(digest)
+                previous = digest
+            self._check_records(result, trusted)
+            result.digests += len(batch)
+        self._check_outside(result, now, from_, end, first, previous)
+        return result
+
+    def _batches(
+        self, result: Verification, from_: datetime | None, end: datetime
+    ) -> Iterator[list[Doc]]:
+        """The digests in order, a batch at a time; one without a period is a finding."""
+        start = from_
+        while True:
+            batch = self._digests.starting_between(start, end, BATCH)
+            if not batch:
+                return
+            start = batch[-1].get("periodStart")
+            whole = [d for d in batch if _has_period(d)]
+            for digest in batch:
+                if not _has_period(digest):
+                    result.add(
+                        Finding(
+                            FindingKind.DIGEST_ALTERED,
+                            f"Digest {digest.get('_id')} has no valid period: it was altered",
+                        )
+                    )
+            if whole:
+                yield whole
+            if not isinstance(start, datetime):
+                return
+            start += timedelta(milliseconds=1)
+
+    def _check_start(self, result: Verification, first: Doc, before: Doc | None) -> None:
+        if before is None and first.get("previousDigestHash") is not None:
+            result.add(
+                Finding(
+                    FindingKind.DIGEST_MISSING,
+                    "The first digest links to an earlier one that is gone: "
+                    f"digests before {timestamp(first['periodStart'])} were deleted",
+                    period_end=first["periodStart"],
+                )
+            )
+
+    def _check_digest(self, result: Verification, digest: Doc, previous: Doc | None) -> bool:
+        """The digest's own hashes, its signature and its link; True when it can be trusted."""
+        start, end = digest["periodStart"], digest["periodEnd"]
+        period = _period(digest)
+        entries = digest.get("records") or []
+        trusted = True
+        gap = previous is not None and previous["periodEnd"] < start
+        if gap and previous is not None:
+            missing_start: datetime = previous["periodEnd"]
+            stray = self._audits.count_stored_between(missing_start, start)
+            result.add(
+                Finding(
+                    FindingKind.DIGEST_MISSING,
+                    f"No digest for {timestamp(missing_start)}..{timestamp(start)}: deleted"
+                    f" ({stray} record(s) stored then are vouched for by nothing)",
+                    period_start=missing_start,
+                    period_end=start,
+                    count=stray,
+                )
+            )
+        expected_previous = previous.get("digestHash") if previous is not None else None
+        if (
+            previous is not None
+            and not gap
+            and digest.get("previousDigestHash") != expected_previous
+        ):
+            result.add(
+                Finding(
+                    FindingKind.CHAIN_BROKEN,
+                    f"The digest of {period} does not link to the digest before it",
+                    start,
+                    end,
+                )
+            )
+        if (
+            digest.get("count") != len(entries)
+            or digest.get("recordsHash") != records_hash(entries)
+            or digest.get("digestHash")
+            != digest_hash(
+                period_start=start,
+                period_end=end,
+                count=int(digest.get("count") or 0),
+                records_hash_=str(digest.get("recordsHash")),
+                previous_digest_hash=digest.get("previousDigestHash"),
+            )
+        ):
+            trusted = False
+            result.add(
+                Finding(
+                    FindingKind.DIGEST_ALTERED,
+                    f"The digest of {period} does not match its own hashes: it was altered "
+                    "(its records cannot be checked against it)",
+                    start,
+                    end,
+                )
+            )
+        if not self._signature_holds(result, digest, period):
+            trusted = False
+        return trusted
+
+    def _signature_holds(self, result: Verification, digest: Doc, period: str) -> bool:
+        why = None
+        try:
+            hash_bytes = bytes.fromhex(str(digest.get("digestHash")))
+            signature = base64.b64decode(str(digest.get("signature")), validate=True)
+            if not self._signer.verify(str(digest.get("keyId")), hash_bytes, signature):
+                why = "does not verify with its key"
+        except (ValueError, binascii.Error):
+            why = "is malformed"
+        except KeyUnavailable as exc:
+            why = f"cannot be checked ({exc})"
+        if why is None:
+            return True
+        result.add(
+            Finding(
+                FindingKind.SIGNATURE_INVALID,
+                f"The signature of the digest of {period} {why}",
+                digest.get("periodStart"),
+                digest.get("periodEnd"),
+            )
+        )
+        return False
+
+    def _check_records(self, result: Verification, trusted: list[Doc]) -> None:
+        if not trusted:
+            return
+        periods = [(d["periodStart"], d["periodEnd"]) for d in trusted]
+        stored = by_period(self._audits.stored_between(periods[0][0], periods[-1][1]), periods)
+        for digest, records in zip(trusted, stored, strict=True):
+            self._compare(result, digest, records)
+
+    def _compare(self, result: Verification, digest: Doc, records: list[Doc]) -> None:
+        start, end = digest["periodStart"], digest["periodEnd"]
+        listed = {e["eventId"]: e["recordHash"] for e in digest.get("records") or []}
+        seen: set[str] = set()
+        result.records += len(records)
+        for record in records:
+            event_id = str(record.get("eventId"))
+            expected = listed.get(event_id)
+            if expected is None or event_id in seen:
+                result.add(
+                    Finding(
+                        FindingKind.RECORD_INSERTED,
+                        f"Record {event_id} is not in the digest of {_period(digest)}: inserted",
+                        start,
+                        end,
+                        event_id=event_id,
+                    )
+                )
+            elif record_hash(record) != expected:
+                result.add(
+                    Finding(
+                        FindingKind.RECORD_MODIFIED,
+                        f"Record {event_id} of {_period(digest)} was modified",
+                        start,
+                        end,
+                        event_id=event_id,
+                    )
+                )
+            seen.add(event_id)
+        missing = sorted(set(listed) - seen)
+        if missing:
+            result.add(
+                Finding(
+                    FindingKind.RECORD_DELETED,
+                    f"{len(missing)} record(s) of {_period(digest)} were deleted",
+                    start,
+                    end,
+                    count=len(missing),
+                    event_ids=tuple(missing[:MAX_NAMED]),
+                )
+            )
+
+    def _check_outside(
+        self,
+        result: Verification,
+        now: datetime,
+        from_: datetime | None,
+        end: datetime,
+        first: Doc | None,
+        last: Doc | None,
+    ) -> None:
+        """Records no digest covers: before the first period, after the last, or untimed."""
+        if from_ is None:
+            for record in self._audits.without_trail_time(MAX_NAMED):
+                self._inserted(result, record, "has no recordedAt")
+            for record in self._audits.stored_between(now + CLOCK_SKEW, FAR_FUTURE)[:MAX_NAMED]:
+                self._inserted(result, record, "claims to be stored in the future")
+        if first is not None and (from_ is None or from_ < first["periodStart"]):
+            lower = from_ if from_ is not None else EPOCH
+            if first.get("previousDigestHash") is None:
+                for record in self._audits.stored_between(lower, first["periodStart"])[:MAX_NAMED]:
+                    self._inserted(result, record, "is older than the trail's first period")
+        tail = last["periodEnd"] if last is not None else None
+        if tail is None:
+            known = self._audits.first_trail_time()
+            if known is None:
+                return
+            tail = self._schedule.floor(known)
+        if from_ is not None:
+            tail = max(tail, from_)
+        if tail >= end:
+            return
+        # Periods the digest function should have closed by now (one period of slack for its
+        # schedule) but that have no digest.
+        overdue_until = min(
+            self._schedule.floor(now - self._schedule.margin - self._schedule.period), end
+        )
+        if overdue_until > tail:
+            stray = self._audits.count_stored_between(tail, overdue_until)
+            result.add(
+                Finding(
+                    FindingKind.DIGEST_MISSING,
+                    f"No digest for {timestamp(tail)}..{timestamp(overdue_until)}, closed long "
+                    f"ago: deleted, or the digest function is not running ({stray} record(s))",
+                    period_start=tail,
+                    period_end=overdue_until,
+                    count=stray,
+                )
+            )
+            tail = overdue_until
+        result.pending_records = self._audits.count_stored_between(tail, min(end, now + CLOCK_SKEW))
+
+    def _inserted(self, result: Verification, record: Doc, why: str) -> None:
+        event_id = str(record.get("eventId"))
+        result.add(
+            Finding(
+                FindingKind.RECORD_INSERTED,
+                f"Record {event_id} {why}: it was not stored by the consumer",
+                event_id=event_id,
+            )
+        )

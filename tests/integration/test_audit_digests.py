@@ -1,0 +1,416 @@
+"""The tamper-evident audit trail (SPEC §7): signed, chained digests, and a verifier that names
+what changed, against the real local servers (FerretDB, and moto's KMS for the signatures).
+
+A trail of four hourly periods is written through the consumer's own code (`record_message`)
+with an injected clock, so each record lands in a chosen period; the digest function is run
+with an injected "now". Each tamper test then changes the database the way someone with write
+access could, and checks that the verifier reports exactly that, naming the record or period.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo.database import Database
+
+from tests.factories import audit_event
+from todo_common import container
+from todo_common.audit.canonical import digest_hash, record_hash
+from todo_common.audit.consumer import record_message
+from todo_common.audit.digests import DigestSchedule, DigestService
+from todo_common.audit.verify import AuditVerifier, Finding, FindingKind, Verification
+from todo_common.repositories.audit_digests import AuditDigestRepository
+from todo_common.repositories.audits import AuditRepository
+
+pytestmark = pytest.mark.integration
+
+Db = Database[dict[str, Any]]
+HOUR = timedelta(hours=1)
+MARGIN = timedelta(minutes=5)
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the start of the first period
+# Minutes into each hour at which records are stored; hour 2 stays empty.
+PLAN = {0: (10, 20, 30), 1: (5, 50), 2: (), 3: (0, 59)}
+CLOSED = T0 + 4 * HOUR + MARGIN  # "now" once the four periods are over, plus the margin
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Trail:
+    db: Db
+    audits: AuditRepository
+    digests: AuditDigestRepository
+    service: DigestService
+    verifier: AuditVerifier
+    event_ids: dict[int, list[str]] = field(default_factory=dict)  # by hour
+
+    def verify(self, now: datetime = CLOSED, **range_: datetime) -> Verification:
+        return self.verifier.verify(now, range_.get("from_"), range_.get("to"))
+
+    def digest(self, hour: int) -> dict[str, Any]:
+        doc = self.db.audit_digests.find_one({"periodStart": T0 + hour * HOUR})
+        assert doc is not None
+        return doc
+
+
+def _schedule() -> DigestSchedule:
+    return DigestSchedule(HOUR, MARGIN)
+
+
+def _trail(db: Db) -> Trail:
+    clock = Clock(T0)
+    audits = AuditRepository(db, container.server(), clock=clock)
+    digests = AuditDigestRepository(db)
+    signer = container.digest_signer()
+    trail = Trail(
+        db,
+        audits,
+        digests,
+        DigestService(audits, digests, signer, _schedule()),
+        AuditVerifier(audits, digests, signer, _schedule()),
+    )
+    for hour, minutes in PLAN.items():
+        trail.event_ids[hour] = []
+        for minute in minutes:
+            clock.now = T0 + hour * HOUR + timedelta(minutes=minute, microseconds=123_456)
+            event = audit_event(changes={"status": {"from": "PENDING", "to": "ASSIGNED"}})
+            assert record_message(json.dumps(event), audits)
+            trail.event_ids[hour].append(event["eventId"])
+    return trail
+
+
+@pytest.fixture
+def trail(clean: None, db: Db) -> Trail:
+    """Four closed, digested periods: 3 records, 2, none, 2."""
+    trail = _trail(db)
+    run = trail.service.close_periods(CLOSED)
+    assert (run.digests, run.records) == (4, 7)
+    return trail
+
+
+def kinds(result: Verification) -> list[tuple[FindingKind, datetime | None, str | None]]:
+    return [(f.kind, f.period_start, f.event_id) for f in result.findings]
+
+
+def only(result: Verification, kind: FindingKind) -> Finding:
+    assert not result.intact
+    matching = [f for f in result.findings if f.kind is kind]
+    assert len(matching) == 1, kinds(result)
+    return matching[0]
+
+
+# --- the digests -------------------------------------------------------------------------
+
+
+def test_given_closed_periods_then_each_has_one_signed_chained_digest_empty_ones_too(
+    trail: Trail,
+) -> None:
+    digests = list(trail.db.audit_digests.find().sort("periodStart", 1))
+
+    assert [d["periodStart"] for d in digests] == [T0 + h * HOUR for h in range(4)]
+    assert [d["periodEnd"] for d in digests] == [T0 + (h + 1) * HOUR for h in range(4)]
+    assert [d["count"] for d in digests] == [3, 2, 0, 2]
+    assert digests[0]["previousDigestHash"] is None
+    for previous, digest in itertools.pairwise(digests):
+        assert digest["previousDigestHash"] == previous["digestHash"]
+    assert [e["eventId"] for e in digests[0]["records"]] == trail.event_ids[0]  # stored order
+    assert all(d["keyId"].startswith("arn:aws:kms:") and d["signature"] for d in digests)
+
+
+def test_given_a_period_not_over_by_the_margin_then_it_is_not_digested_yet(
+    clean: None, db: Db
+) -> None:
+    trail = _trail(db)
+
+    run = trail.service.close_periods(T0 + 4 * HOUR + MARGIN - timedelta(milliseconds=1))
+
+    assert run.digests == 3  # hour 3 ends at T0+4h: its margin is not over
+    result = trail.verify(T0 + 4 * HOUR + MARGIN - timedelta(milliseconds=1))
+    assert result.intact, kinds(result)
+    assert result.pending_records == 2
+
+
+def test_given_the_digest_function_runs_again_then_it_writes_nothing_new(trail: Trail) -> None:
+    again = trail.service.close_periods(CLOSED)
+
+    assert again.digests == 0
+    assert trail.db.audit_digests.count_documents({}) == 4
+
+
+def test_given_two_digest_functions_at_once_then_each_period_has_one_digest(
+    clean: None, db: Db
+) -> None:
+    trail = _trail(db)
+    services = [
+        DigestService(
+            AuditRepository(db, container.server()),
+            AuditDigestRepository(db),
+            container.digest_signer(),
+            _schedule(),
+        )
+        for _ in range(2)
+    ]
+    start = threading.Barrier(len(services))
+    written: list[int] = []
+
+    def run(service: DigestService) -> None:
+        start.wait()
+        written.append(service.close_periods(CLOSED).digests)
+
+    threads = [threading.Thread(target=run, args=(service,)) for service in services]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    starts = [d["periodStart"] for d in db.audit_digests.find()]
+    assert sorted(starts) == [T0 + h * HOUR for h in range(4)]
+    assert sum(written) == 4
+    result = trail.verify()
+    assert result.intact, kinds(result)
+
+
+# --- an untouched trail ----------------------------------------------------------------------
+
+
+def test_given_an_untouched_trail_then_it_verifies_clean(trail: Trail) -> None:
+    result = trail.verify()
+
+    assert result.intact, kinds(result)
+    assert (result.digests, result.records, result.pending_records) == (4, 7, 0)
+
+
+def test_given_a_range_then_only_its_periods_are_checked(trail: Trail) -> None:
+    result = trail.verify(from_=T0 + HOUR, to=T0 + 3 * HOUR)
+
+    assert result.intact, kinds(result)
+    assert (result.digests, result.records) == (2, 2)
+
+
+def test_given_timestamps_with_microseconds_then_the_hash_survives_a_round_trip(db: Db) -> None:
+    """MongoDB keeps milliseconds: the canonical form does too, so the hash is the same after."""
+    doc = {
+        "_id": "round-trip",
+        "eventId": "e-1",
+        "recordedAt": datetime(2026, 11, 30, 9, 10, 0, 123_999, tzinfo=UTC),
+        "changes": {"dueDate": {"from": None, "to": "2026-12-01T00:00:00Z"}, "é": [1, 2.5]},
+    }
+    before = record_hash(doc)
+    db.hash_round_trip.insert_one(doc)
+
+    stored = db.hash_round_trip.find_one({"_id": "round-trip"})
+
+    assert stored is not None
+    assert stored["recordedAt"].microsecond == 123_000
+    assert record_hash(stored) == before
+
+
+# --- records changed, removed, added ---------------------------------------------------------
+
+
+def test_given_one_field_of_one_record_edited_then_that_record_and_period_are_named(
+    trail: Trail,
+) -> None:
+    target = trail.event_ids[0][1]
+    trail.db.audits.update_one({"eventId": target}, {"$set": {"detail": "NOTHING_HAPPENED"}})
+
+    finding = only(trail.verify(), FindingKind.RECORD_MODIFIED)
+
+    assert (finding.event_id, finding.period_start, finding.period_end) == (target, T0, T0 + HOUR)
+    assert len(trail.verify().findings) == 1
+
+
+def test_given_a_record_deleted_then_its_period_the_count_and_the_event_id_are_named(
+    trail: Trail,
+) -> None:
+    target = trail.event_ids[1][0]
+    trail.db.audits.delete_one({"eventId": target})
+
+    finding = only(trail.verify(), FindingKind.RECORD_DELETED)
+
+    assert finding.period_start == T0 + HOUR
+    assert finding.count == 1
+    assert finding.event_ids == (target,)
+    assert len(trail.verify().findings) == 1
+
+
+def test_given_a_forged_record_inserted_into_a_digested_period_then_it_is_named(
+    trail: Trail,
+) -> None:
+    forged = trail.db.audits.find_one({"eventId": trail.event_ids[3][0]}, {"_id": 0})
+    assert forged is not None
+    forged |= {"eventId": "forged-event", "detail": "GRANT_ADMIN"}
+    trail.db.audits.insert_one(forged)
+
+    finding = only(trail.verify(), FindingKind.RECORD_INSERTED)
+
+    assert (finding.event_id, finding.period_start) == ("forged-event", T0 + 3 * HOUR)
+
+
+def test_given_a_record_without_any_storage_time_inserted_then_it_is_named(trail: Trail) -> None:
+    trail.db.audits.insert_one({"eventId": "no-time", "action": "LOGIN", "entity": "SESSION"})
+
+    finding = only(trail.verify(), FindingKind.RECORD_INSERTED)
+
+    assert finding.event_id == "no-time"
+
+
+def test_given_a_record_inserted_before_the_first_period_then_it_is_named(trail: Trail) -> None:
+    old = trail.db.audits.find_one({"eventId": trail.event_ids[0][0]}, {"_id": 0})
+    assert old is not None
+    old |= {"eventId": "backdated", "recordedAt": T0 - HOUR, "updatedAt": T0 - HOUR}
+    trail.db.audits.insert_one(old)
+
+    finding = only(trail.verify(), FindingKind.RECORD_INSERTED)
+
+    assert finding.event_id == "backdated"
+
+
+# --- digests changed, removed, swapped -------------------------------------------------------
+
+
+def test_given_a_digest_field_changed_then_that_digest_is_reported_altered(trail: Trail) -> None:
+    trail.db.audit_digests.update_one({"periodStart": T0 + HOUR}, {"$set": {"count": 1}})
+
+    finding = only(trail.verify(), FindingKind.DIGEST_ALTERED)
+
+    assert (finding.period_start, finding.period_end) == (T0 + HOUR, T0 + 2 * HOUR)
+
+
+def test_given_a_digest_rewritten_to_cover_an_edit_then_its_signature_and_the_next_link_fail(
+    trail: Trail,
+) -> None:
+    """Edit a record, then recompute its period's digest consistently: only the key can sign."""
+    target = trail.event_ids[0][0]
+    trail.db.audits.update_one({"eventId": target}, {"$set": {"actorRole": "ADMIN"}})
+    rebuilt = trail.service.build(T0, T0 + HOUR, None)  # same hashes as an honest digest...
+    rebuilt["signature"] = trail.digest(0)["signature"]  # ...but the old signature
+    trail.db.audit_digests.replace_one({"periodStart": T0}, rebuilt)
+
+    result = trail.verify()
+
+    assert set(kinds(result)) == {
+        (FindingKind.SIGNATURE_INVALID, T0, None),
+        (FindingKind.CHAIN_BROKEN, T0 + HOUR, None),
+    }
+
+
+def test_given_a_digest_deleted_then_its_period_is_reported_missing(trail: Trail) -> None:
+    trail.db.audit_digests.delete_one({"periodStart": T0 + HOUR})
+
+    finding = only(trail.verify(), FindingKind.DIGEST_MISSING)
+
+    assert (finding.period_start, finding.period_end) == (T0 + HOUR, T0 + 2 * HOUR)
+    assert finding.count == 2  # the records that period held now have no digest
+    assert len(trail.verify().findings) == 1
+
+
+def test_given_an_empty_periods_digest_deleted_then_the_gap_still_shows(trail: Trail) -> None:
+    trail.db.audit_digests.delete_one({"periodStart": T0 + 2 * HOUR})
+
+    finding = only(trail.verify(), FindingKind.DIGEST_MISSING)
+
+    assert (finding.period_start, finding.count) == (T0 + 2 * HOUR, 0)
+
+
+def test_given_the_first_digest_deleted_then_the_chain_shows_the_head_is_gone(
+    trail: Trail,
+) -> None:
+    trail.db.audit_digests.delete_one({"periodStart": T0})
+
+    finding = only(trail.verify(), FindingKind.DIGEST_MISSING)
+
+    assert finding.period_end == T0 + HOUR
+
+
+def test_given_the_newest_digest_deleted_then_it_is_missing_once_overdue(trail: Trail) -> None:
+    trail.db.audit_digests.delete_one({"periodStart": T0 + 3 * HOUR})
+
+    soon = trail.verify(CLOSED)  # the digest function may simply not have run yet
+    later = trail.verify(CLOSED + HOUR)  # it runs every few minutes: this one is overdue
+
+    assert soon.intact, kinds(soon)
+    assert soon.pending_records == 2
+    finding = only(later, FindingKind.DIGEST_MISSING)
+    assert (finding.period_start, finding.count) == (T0 + 3 * HOUR, 2)
+
+
+def test_given_two_digests_swapped_then_both_periods_are_reported(trail: Trail) -> None:
+    """Each digest's content moved to the other's period (their periods stay in place)."""
+    first, second = trail.digest(0), trail.digest(1)
+    keep = ("_id", "periodStart", "periodEnd")
+    trail.db.audit_digests.replace_one(
+        {"_id": first["_id"]},
+        {**{k: v for k, v in second.items() if k not in keep}} | {k: first[k] for k in keep},
+    )
+    trail.db.audit_digests.replace_one(
+        {"_id": second["_id"]},
+        {**{k: v for k, v in first.items() if k not in keep}} | {k: second[k] for k in keep},
+    )
+
+    result = trail.verify()
+
+    altered = {f.period_start for f in result.findings if f.kind is FindingKind.DIGEST_ALTERED}
+    assert altered == {T0, T0 + HOUR}
+
+
+def test_given_two_digests_periods_exchanged_then_both_are_reported_altered(trail: Trail) -> None:
+    """The two documents trade places in the sequence (their periods exchanged)."""
+    first, second = trail.digest(0), trail.digest(1)
+    parking = T0 - 10 * HOUR  # the unique index allows one digest per periodStart at a time
+    trail.db.audit_digests.update_one({"_id": first["_id"]}, {"$set": {"periodStart": parking}})
+    trail.db.audit_digests.update_one(
+        {"_id": second["_id"]},
+        {"$set": {"periodStart": first["periodStart"], "periodEnd": first["periodEnd"]}},
+    )
+    trail.db.audit_digests.update_one(
+        {"_id": first["_id"]},
+        {"$set": {"periodStart": second["periodStart"], "periodEnd": second["periodEnd"]}},
+    )
+
+    result = trail.verify()
+
+    altered = {f.period_start for f in result.findings if f.kind is FindingKind.DIGEST_ALTERED}
+    assert altered == {T0, T0 + HOUR}
+
+
+def test_given_a_forged_digest_for_a_gap_then_its_signature_is_invalid(trail: Trail) -> None:
+    """Delete a digest and put a consistent one of the attacker's making in its place."""
+    original = trail.digest(2)
+    forged = dict(original)
+    forged["digestHash"] = digest_hash(
+        period_start=original["periodStart"],
+        period_end=original["periodEnd"],
+        count=original["count"],
+        records_hash_=original["recordsHash"],
+        previous_digest_hash=original["previousDigestHash"],
+    )
+    forged["signature"] = trail.digest(1)["signature"]
+    trail.db.audit_digests.replace_one({"_id": original["_id"]}, forged)
+
+    finding = only(trail.verify(), FindingKind.SIGNATURE_INVALID)
+
+    assert finding.period_start == T0 + 2 * HOUR
+
+
+def test_given_no_digest_function_ever_ran_then_the_closed_periods_are_missing(
+    clean: None, db: Db
+) -> None:
+    trail = _trail(db)
+
+    result = trail.verify(CLOSED + HOUR)
+
+    finding = only(result, FindingKind.DIGEST_MISSING)
+    assert (finding.period_start, finding.count) == (T0, 7)
