@@ -88,8 +88,11 @@ sam-validate: $(SAM_VENV)/.installed  ## sam validate --lint and cfn-lint on tem
 	$(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 
-sam-build: $(SAM_VENV)/.installed  ## sam build (layer built for python3.13 on arm64)
+# The layer's Makefile fails without a CPython 3.13 to compile its bytecode (PYC_PYTHON names
+# one); the built layer is then checked for a cpython-313 .pyc beside every module.
+sam-build: $(SAM_VENV)/.installed $(VENV)/.installed  ## sam build (layer for python3.13 on arm64, with its bytecode)
 	$(SAM) build
+	BUILT_LAYER=.aws-sam/build/CommonLayer $(PY) -m pytest -q -p no:cacheprovider tests/build
 
 # Both checks run without Docker or AWS: actionlint is a Go program, and Debian's docker-compose
 # (1.29, Python) validates a compose file without an engine. As root on Debian/Ubuntu a missing
