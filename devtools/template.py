@@ -132,7 +132,10 @@ def load_template(path: Path) -> Template:
                 if name != default_authorizer:
                     continue
                 arn = spec.get("FunctionArn") or {}
-                target = (arn.get("Fn::GetAtt") or [None])[0]
+                # `!GetAtt Fn.Arn`, or `!Ref FnAlias<name>`: SAM's AutoPublishAlias resource.
+                target = (arn.get("Fn::GetAtt") or [None])[0] or re.sub(
+                    r"Alias[A-Za-z0-9]+$", "", str(arn.get("Ref", ""))
+                )
                 identity = spec.get("Identity") or {}
                 authorizer = AuthorizerDef(
                     function=str(target),

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from todo_common import snapstart
 from todo_common.audit.consumer import record_message
 from todo_common.audit.publisher import AuditPublisher
 from todo_common.audit.relay import relay_pending
@@ -35,6 +36,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @lru_cache(maxsize=1)
 def _audits() -> AuditRepository:
     return AuditRepository(get_database())
+
+
+snapstart.register(after=_audits.cache_clear)  # it holds the MongoDB client of its container
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -67,3 +67,14 @@ def get_redis() -> redis.Redis:
 def database_is_ferretdb() -> bool:
     """Whether the server is FerretDB, whose findAndModify is not atomic (see locks.py)."""
     return "ferretdbVersion" in get_mongo_client().admin.command("buildInfo")
+
+
+def close_clients() -> None:
+    """Close and forget the MongoDB and Redis clients; the next use creates new ones (SnapStart:
+    a snapshot must carry no connection, see snapstart.py)."""
+    if get_mongo_client.cache_info().currsize:
+        get_mongo_client().close()
+        get_mongo_client.cache_clear()
+    if get_redis.cache_info().currsize:
+        get_redis().connection_pool.disconnect()
+        get_redis.cache_clear()
