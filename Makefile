@@ -46,8 +46,11 @@ functions/docs/static/.fetched: functions/docs/assets.py
 openapi: $(VENV)/.installed  ## regenerate functions/docs/openapi.json from the functions' code
 	APP_DEBUG=true $(PY) -m devtools.openapi
 
-dev: $(VENV)/.installed docs-assets  ## the whole API on http://127.0.0.1:8000 with local MongoDB, Redis, SQS
-	$(SERVERS) run --profile dev -- $(PY) -m devtools.serve
+# RUNTIME=lambda: the built artifacts in the Lambda runtime (RIE + awslambdaric), one process
+# per function, instead of importing the handlers into the gateway (devtools/rie.py).
+RUNTIME ?= python
+dev: $(VENV)/.installed docs-assets  ## the whole API on http://127.0.0.1:8000 (RUNTIME=lambda: in the Lambda runtime)
+	$(SERVERS) run --profile dev -- $(PY) -m devtools.serve --runtime $(RUNTIME)
 
 test: lint sam-validate lint-infra test-suite  ## lint, types, template and infra checks, then the whole suite
 
