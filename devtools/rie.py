@@ -78,6 +78,7 @@ class FunctionProcess:
     build: HostBuild
     environment: dict[str, str]
     log_path: Path
+    task: Path | None = None  # the function's folder; default: its folder in `build`
     port: int = field(default_factory=free_port)
     api_port: int = field(default_factory=free_port)
     _proc: subprocess.Popen[bytes] | None = None
@@ -85,7 +86,7 @@ class FunctionProcess:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> None:
-        task = self.build.function(self.fn.logical_id)
+        task = self.task or self.build.function(self.fn.logical_id)
         env = {
             **self.environment,
             # As Lambda: /var/task (the function) first, then /opt/python (the layer).
@@ -134,8 +135,12 @@ class FunctionProcess:
             method="POST",
             headers={"Content-Type": "application/json"},
         )
-        with self._lock, urllib.request.urlopen(request, timeout=self.fn.timeout + 30) as reply:  # noqa: S310
-            body = reply.read()
+        try:
+            with self._lock, urllib.request.urlopen(request, timeout=self.fn.timeout + 30) as reply:  # noqa: S310
+                body = reply.read()
+        except urllib.error.HTTPError as error:  # the runtime crashed or timed out (502)
+            detail = error.read().decode(errors="replace")
+            raise FunctionError(f"{self.fn.logical_id}: HTTP {error.code}: {detail}") from error
         result = json.loads(body) if body else None
         if isinstance(result, dict) and {"errorType", "errorMessage"} <= result.keys():
             raise FunctionError(
