@@ -7,14 +7,15 @@ API Gateway's 30 s limit, and the pools are small: a Lambda container serves one
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import redis
 from pymongo import MongoClient
 from pymongo.database import Database
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from todo_common.settings import get_settings
+
+if TYPE_CHECKING:  # imported by get_redis: the audit consumer and relay never load redis
+    import redis
 
 Document = dict[str, object]
 
@@ -39,6 +40,10 @@ def get_database() -> Database[Document]:
 
 @lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     cfg = get_settings().redis
     # Blocking pool: when the local gateway runs many requests in one process, a caller waits
     # briefly for a free connection instead of failing; a Lambda container uses one at a time.

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-
-import redis
-from redis.exceptions import LockError
+from typing import TYPE_CHECKING
 
 from todo_common.errors import Conflict
+
+if TYPE_CHECKING:  # redis (~75 ms) is not imported where no lock is taken: the audit consumer
+    import redis
 
 LOCK_TIMEOUT_SECONDS = 5
 WAIT_SECONDS = 3
@@ -36,6 +37,8 @@ class Locks:
         try:
             yield
         finally:
+            from redis.exceptions import LockError
+
             # Expired while held: harmless, the write itself was still version-checked.
             with suppress(LockError):
                 lock.release()
