@@ -20,7 +20,7 @@ RESPONSE = {"status": 201, "body": {"id": "u1"}, "headers": {"Location": "/users
 def test_given_a_create_with_a_password_then_the_record_holds_a_keyed_mac_not_the_body(
     redis_client: redis.Redis,
 ) -> None:
-    store = IdempotentCreates(redis_client, secret="s" * 48)
+    store = IdempotentCreates(redis_client, secret_key="s" * 48)
 
     store.run(caller="u0", operation="POST /users", key="k1", body=BODY, create=lambda: RESPONSE)
 
@@ -40,15 +40,15 @@ def test_given_a_create_with_a_password_then_the_record_holds_a_keyed_mac_not_th
 def test_given_another_secret_key_then_the_same_body_does_not_match(
     redis_client: redis.Redis,
 ) -> None:
-    IdempotentCreates(redis_client, secret="a" * 48).run(
+    IdempotentCreates(redis_client, secret_key="a" * 48).run(
         caller="u0", operation="POST /users", key="k2", body=BODY, create=lambda: RESPONSE
     )
-    replay = IdempotentCreates(redis_client, secret="a" * 48).run(
+    replay = IdempotentCreates(redis_client, secret_key="a" * 48).run(
         caller="u0", operation="POST /users", key="k2", body=BODY, create=lambda: {}
     )
     assert replay == RESPONSE | {"replayed": True}
 
     with pytest.raises(Exception, match="different request body"):
-        IdempotentCreates(redis_client, secret="b" * 48).run(
+        IdempotentCreates(redis_client, secret_key="b" * 48).run(
             caller="u0", operation="POST /users", key="k2", body=BODY, create=lambda: {}
         )

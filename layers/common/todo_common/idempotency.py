@@ -47,11 +47,12 @@ def _canonical(value: Any) -> bytes:
 
 
 class IdempotentCreates:
-    def __init__(self, client: redis.Redis, secret: str | None = None) -> None:
+    def __init__(self, client: redis.Redis, secret_key: str | None = None) -> None:
         self._redis = client
-        base = (secret if secret is not None else get_settings().security.secret_key).encode()
-        # A key of its own, derived from the signing key: never the JWT key itself.
-        self._mac_key = hmac.new(base, b"todo-api idempotency payload", hashlib.sha256).digest()
+        if secret_key is None:
+            secret_key = get_settings().security.secret_key
+        # A key of its own, so the fingerprint says nothing about the token-signing key.
+        self._mac_key = hmac.digest(secret_key.encode(), b"idempotency-body", "sha256")
 
     def run(
         self,
