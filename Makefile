@@ -46,8 +46,11 @@ functions/docs/static/.fetched: functions/docs/assets.py
 openapi: $(VENV)/.installed  ## regenerate functions/docs/openapi.json from the functions' code
 	APP_DEBUG=true $(PY) -m devtools.openapi
 
-dev: $(VENV)/.installed docs-assets  ## the whole API on http://127.0.0.1:8000 with local MongoDB, Redis, SQS
-	$(SERVERS) run --profile dev -- $(PY) -m devtools.serve
+# RUNTIME=lambda: the built artifacts in the Lambda runtime (RIE + awslambdaric), one process
+# per function, instead of importing the handlers into the gateway (devtools/rie.py).
+RUNTIME ?= python
+dev: $(VENV)/.installed docs-assets  ## the whole API on http://127.0.0.1:8000 (RUNTIME=lambda: in the Lambda runtime)
+	$(SERVERS) run --profile dev -- $(PY) -m devtools.serve --runtime $(RUNTIME)
 
 test: lint sam-validate lint-infra test-suite  ## lint, types, template and infra checks, then the whole suite
 
@@ -88,8 +91,11 @@ sam-validate: $(SAM_VENV)/.installed  ## sam validate --lint and cfn-lint on tem
 	$(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 
-sam-build: $(SAM_VENV)/.installed  ## sam build (layer built for python3.13 on arm64)
+# The layer's Makefile fails without a CPython 3.13 to compile its bytecode (PYC_PYTHON names
+# one); the built layer is then checked for a cpython-313 .pyc beside every module.
+sam-build: $(SAM_VENV)/.installed $(VENV)/.installed  ## sam build (layer for python3.13 on arm64, with its bytecode)
 	$(SAM) build
+	BUILT_LAYER=.aws-sam/build/CommonLayer $(PY) -m pytest -q -p no:cacheprovider tests/build
 
 # Both checks run without Docker or AWS: actionlint is a Go program, and Debian's docker-compose
 # (1.29, Python) validates a compose file without an engine. As root on Debian/Ubuntu a missing

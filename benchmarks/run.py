@@ -2,8 +2,9 @@
 
 Runs under `scripts/servers.py run --profile test`, against whatever servers the environment names.
 
-1. Cold start of the users function: a fresh interpreter importing its handler, against a fresh
-   interpreter importing only the third-party packages the handler needs (target: <= 1.25x).
+1. Cold start of every function: its INIT in the Lambda runtime (RIE + awslambdaric, the built
+   artifacts), beside a floor function importing only the packages it needs (target: <= 1.25x;
+   benchmarks/cold_start.py).
 2. Warm `GET /users/me` through the Lambda handler, against doing its work directly: JWT check,
    Redis session read, MongoDB lookup by id (target: p50 <= 2x).
 3. Login latency at the configured bcrypt cost (SECURITY_BCRYPT_ROUNDS, 12 by default).
@@ -16,9 +17,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,38 +30,6 @@ os.environ.setdefault("DATABASE_SOCKET_TIMEOUT_MS", "600000")
 
 from benchmarks.events import http_event, lambda_context, load_function  # noqa: E402
 from benchmarks.measure import repeat_ms, row  # noqa: E402
-
-FLOOR_IMPORTS = (
-    "import fastapi, fastapi.security, mangum, pydantic, pydantic_settings, email_validator, "
-    "pymongo, redis, jwt, bcrypt, jmespath; "
-    "from aws_lambda_powertools import Logger; "
-    "from aws_lambda_powertools.utilities.idempotency import idempotent_function; "
-    "from aws_lambda_powertools.utilities.idempotency.persistence.redis import "
-    "RedisCachePersistenceLayer"
-)
-# As in Lambda: the function's folder is on sys.path (/var/task), the layer too (/opt/python).
-HANDLER_IMPORT = "import sys; sys.path.insert(0, 'functions/users'); import app; app.handler"
-
-
-def _fresh_process_ms(code: str, runs: int) -> list[float]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'common'}:{ROOT}"}
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
-        timings.append((time.perf_counter() - start) * 1000)
-    return timings
-
-
-def cold_start(runs: int = 15) -> None:
-    print(f"\n# Cold start, users function ({runs} fresh interpreters each, alternating)")
-    floor: list[float] = []
-    handler: list[float] = []
-    for _ in range(runs):
-        floor += _fresh_process_ms(FLOOR_IMPORTS, 1)
-        handler += _fresh_process_ms(HANDLER_IMPORT, 1)
-    row("floor: import third-party packages", floor)
-    row("users handler: import app.handler", handler, floor, 1.25)
 
 
 def warm_me(runs: int = 500) -> None:
@@ -118,7 +85,9 @@ def login_latency(runs: int = 10) -> None:
 def main() -> int:
     sys.path.insert(0, str(ROOT / "layers" / "common"))
     print(f"python {sys.version.split()[0]}, database {os.environ.get('DATABASE_URI', 'default')}")
-    cold_start()
+    from benchmarks.cold_start import cold_starts
+
+    cold_starts(runs=int(os.environ.get("BENCH_COLD_RUNS", "7")))
     warm_me()
     login_latency()
     from benchmarks import audit, tasks

@@ -35,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     parser.add_argument("--log-level", default="warning", help="uvicorn's access/error log level")
+    parser.add_argument(
+        "--runtime",
+        choices=("python", "lambda"),
+        default=os.environ.get("RUNTIME") or "python",
+        help="python: import the handlers here (default); lambda: the built artifacts, each "
+        "function in its own Lambda Runtime Interface Emulator process (devtools/rie.py)",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")
@@ -63,9 +70,19 @@ def main(argv: list[str] | None = None) -> int:
         only_if_none=True,
     )
     template = load_template(args.template)
-    gateway = LocalGateway(template)
+    fleet = None
+    if args.runtime == "lambda":
+        from devtools.artifacts import build_for_host
+        from devtools.rie import RieFleet
+
+        fleet = RieFleet(template, build_for_host(template))
+        print(f"Lambda runtime: one RIE per function; logs in {fleet.log_dir}", flush=True)
+        gateway = LocalGateway(template, loader=fleet.loader)
+        worker = Worker(template, loader=fleet.loader)
+    else:
+        gateway = LocalGateway(template)
+        worker = Worker(template)
     gateway.warm_up()
-    worker = Worker(template)
     worker.start()
     host = args.host or settings.app.host
     port = args.port or settings.app.port
@@ -77,17 +94,22 @@ def main(argv: list[str] | None = None) -> int:
         f"Worker: {len(worker.pollers)} queue consumer(s), {len(worker.schedules)} schedule(s).",
         flush=True,
     )
-    # API Gateway's sourceIp is the TCP peer: no X-Forwarded-For or Forwarded is believed here,
-    # or a throttled client would get a new address by sending a header.
-    uvicorn.run(
-        gateway,
-        host=host,
-        port=port,
-        log_level=args.log_level,
-        lifespan="off",
-        proxy_headers=False,
-        forwarded_allow_ips="",
-    )
+    try:
+        # API Gateway's sourceIp is the TCP peer: no X-Forwarded-For or Forwarded is believed
+        # here, or a throttled client would get a new address by sending a header.
+        uvicorn.run(
+            gateway,
+            host=host,
+            port=port,
+            log_level=args.log_level,
+            lifespan="off",
+            proxy_headers=False,
+            forwarded_allow_ips="",
+        )
+    finally:
+        worker.stop()
+        if fleet is not None:
+            fleet.stop()
     return 0
 
 

@@ -41,6 +41,10 @@ class FunctionDef:
     code_uri: Path
     handler: str  # "module.attribute"
     timeout: int
+    memory_size: int = 128
+    # Globals' variables with the function's own on top, as CloudFormation values (`!Ref`…):
+    # devtools/lambda_env.py resolves them for the RIE mode.
+    environment: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,9 @@ class Template:
     authorizer: AuthorizerDef | None
     queue_triggers: list[QueueTrigger] = field(default_factory=list)
     schedules: list[ScheduleTrigger] = field(default_factory=list)
+    parameters: dict[str, str] = field(default_factory=dict)  # their defaults
+    mappings: dict[str, Any] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)
 
 
 def _route_pattern(path: str) -> tuple[re.Pattern[str], tuple[int, int]]:
@@ -132,7 +139,10 @@ def load_template(path: Path) -> Template:
                 if name != default_authorizer:
                     continue
                 arn = spec.get("FunctionArn") or {}
-                target = (arn.get("Fn::GetAtt") or [None])[0]
+                # `!GetAtt Fn.Arn`, or `!Ref FnAlias<name>`: SAM's AutoPublishAlias resource.
+                target = (arn.get("Fn::GetAtt") or [None])[0] or re.sub(
+                    r"Alias[A-Za-z0-9]+$", "", str(arn.get("Ref", ""))
+                )
                 identity = spec.get("Identity") or {}
                 authorizer = AuthorizerDef(
                     function=str(target),
@@ -146,6 +156,11 @@ def load_template(path: Path) -> Template:
             code_uri=root / str(props.get("CodeUri", ".")),
             handler=str(props.get("Handler", globals_fn.get("Handler", "app.handler"))),
             timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
+            memory_size=int(props.get("MemorySize", globals_fn.get("MemorySize", 128))),
+            environment={
+                **((globals_fn.get("Environment") or {}).get("Variables") or {}),
+                **((props.get("Environment") or {}).get("Variables") or {}),
+            },
         )
         for event in (props.get("Events") or {}).values():
             ev = event.get("Properties") or {}
@@ -184,4 +199,16 @@ def load_template(path: Path) -> Template:
             Route(r.method, r.path, r.function, False, r.pattern, r.specificity) for r in routes
         ]
     routes.sort(key=lambda r: r.specificity)
-    return Template(functions, routes, authorizer, queue_triggers, schedules)
+    parameters = {
+        name: str(spec.get("Default", "")) for name, spec in (doc.get("Parameters") or {}).items()
+    }
+    return Template(
+        functions,
+        routes,
+        authorizer,
+        queue_triggers,
+        schedules,
+        parameters=parameters,
+        mappings=doc.get("Mappings") or {},
+        conditions=doc.get("Conditions") or {},
+    )

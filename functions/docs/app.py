@@ -120,4 +120,4 @@ async def asset(name: str, accept_encoding: Annotated[str | None, Header()] = No
 
 
 app = create_app(title="Docs", routers=[router])
-handler = lambda_handler(app)
+handler = lambda_handler(app, warm_up=_document)  # the document is read before a snapshot

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from todo_common import container
+from todo_common import container, snapstart
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import (
     CurrentPrincipal,
@@ -146,4 +146,4 @@ async def restore_project(
 
 
 app = create_app(title="Projects", routers=[projects])
-handler = lambda_handler(app)
+handler = lambda_handler(app, warm_up=snapstart.imports("todo_common.services.projects"))

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from todo_common import container
+from todo_common import container, snapstart
 from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
@@ -160,4 +160,11 @@ async def activity(
 
 
 app = create_app(title="Reports", routers=[audits, reports])
-handler = lambda_handler(app)
+handler = lambda_handler(
+    app,
+    warm_up=snapstart.imports(
+        "todo_common.services.audits",
+        "todo_common.services.reports",
+        "todo_common.repositories.tasks",
+    ),
+)

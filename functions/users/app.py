@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from todo_common import container
+from todo_common import container, snapstart
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.deps import (
     ClientIp,
@@ -37,9 +37,11 @@ from todo_common.schemas.users import (
     UserPublic,
     UserReplace,
 )
+from todo_common.security.passwords import dummy_hash
 from todo_common.security.tokens import TokenPair
 from todo_common.services.auth import AuthService
 from todo_common.services.users import UserService
+from todo_common.settings import get_settings
 
 Auth = Annotated[AuthService, Depends(service(container.auth_service))]
 Users = Annotated[UserService, Depends(service(container.user_service))]
@@ -188,4 +190,12 @@ async def restore_user(
 
 
 app = create_app(title="Users", routers=[auth, users])
-handler = lambda_handler(app)
+
+
+def _warm_up() -> None:
+    snapstart.imports("todo_common.services.auth", "todo_common.services.users")()
+    # The hash an unknown email is checked against (bcrypt at full cost, once per container).
+    dummy_hash(get_settings().security.bcrypt_rounds)
+
+
+handler = lambda_handler(app, warm_up=_warm_up)

@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from todo_common import snapstart
 from todo_common.errors import Unauthorized
 from todo_common.logs import logger
 from todo_common.security.tokens import TokenService, TokenType
@@ -44,6 +45,13 @@ def decide(event: dict[str, Any]) -> dict[str, Any]:
         "isAuthorized": True,
         "context": {"sub": claims.sub, "role": claims.role, "sid": claims.sid},
     }
+
+
+def _warm_up() -> None:
+    decide({"headers": {"authorization": "Bearer snapshot.warm.up"}})  # the refusal path: no key
+
+
+snapstart.register(before=_warm_up)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,14 +8,15 @@ request included; the pools are small: a Lambda container serves one request at 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import redis
 from pymongo import MongoClient
 from pymongo.database import Database
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from todo_common.settings import get_settings
+
+if TYPE_CHECKING:  # imported by get_redis: the audit consumer and relay never load redis
+    import redis
 
 Document = dict[str, object]
 
@@ -45,6 +46,10 @@ def get_database() -> Database[Document]:
 
 @lru_cache(maxsize=1)
 def get_redis() -> redis.Redis:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     cfg, timeouts = get_settings().redis, get_settings().timeouts
     # Blocking pool: when the local gateway runs many requests in one process, a caller waits
     # briefly for a free connection instead of failing; a Lambda container uses one at a time.
@@ -67,3 +72,14 @@ def get_redis() -> redis.Redis:
     )
     # No retries: each would add a socket timeout, past the budget for a 503.
     return redis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
+
+
+def close_clients() -> None:
+    """Close and forget the MongoDB and Redis clients; the next use creates new ones (SnapStart:
+    a snapshot must carry no connection, see snapstart.py)."""
+    if get_mongo_client.cache_info().currsize:
+        get_mongo_client().close()
+        get_mongo_client.cache_clear()
+    if get_redis.cache_info().currsize:
+        get_redis().connection_pool.disconnect()
+        get_redis.cache_clear()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-
-import redis
-from redis.exceptions import LockError
+from typing import TYPE_CHECKING
 
 from todo_common.errors import Conflict
 from todo_common.settings import DependencyTimeouts
+
+if TYPE_CHECKING:  # redis (~75 ms) is not imported where no lock is taken: the audit consumer
+    import redis
 
 
 class Locks:
@@ -44,6 +45,8 @@ class Locks:
         try:
             yield
         finally:
+            from redis.exceptions import LockError
+
             # Expired while held: harmless, the write itself was still version-checked.
             with suppress(LockError):
                 lock.release()
