@@ -310,7 +310,10 @@ def wait_for(condition: Callable[[], bool], deadline_seconds: float, what: str) 
 
 
 def count_audits(
-    db: Database[dict[str, Any]], query: dict[str, Any], count: int, seconds: float = 10
+    db: Database[dict[str, Any]],
+    query: dict[str, Any],
+    count: int,
+    seconds: float = AUDIT_DEADLINE_SECONDS,
 ) -> int:
     """The number of stored audit records matching `query`, once it reaches `count` (or the
     deadline): for tests that must also see that nothing *more* arrives."""
