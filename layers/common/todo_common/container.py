@@ -49,6 +49,11 @@ class Repositories:
     audits: AuditRepository
     outbox: AuditOutboxRepository
 
+    @property
+    def audited(self) -> tuple[UserRepository, ProjectRepository, TaskRepository]:
+        """The collections whose writes carry their audit event in an outbox (the relay's)."""
+        return (self.users, self.projects, self.tasks)
+
 
 @lru_cache(maxsize=1)
 def locks() -> Locks:
