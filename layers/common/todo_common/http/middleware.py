@@ -11,7 +11,7 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from todo_common import context
+from todo_common import context, tracing
 from todo_common.errors import PayloadTooLarge
 from todo_common.http.problems import internal_error_response, problem_response
 from todo_common.logs import logger
@@ -42,6 +42,7 @@ class RequestContextMiddleware:
         request_id = sent_id if _SAFE_REQUEST_ID.match(sent_id) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
         logger.set_correlation_id(request_id)
+        tracing.annotate(request_id=request_id)
         path = scope.get("path", "")
 
         declared = headers.get("content-length", "")
