@@ -19,13 +19,12 @@ def lambda_entry(
     """`handler` in its `## handler` subsegment (when traced); `ColdStart` on the first
     invocation of the environment; the invocation's metrics written when it returns or raises.
     Goes under `logger.inject_lambda_context`, so the metric lines are logged in its context."""
-    traced = tracing.capture_handler(handler)
 
     @functools.wraps(handler)
     def entry(event: Any, context: LambdaContext) -> R:
         metrics.cold_start(context.function_name)
         try:
-            return traced(event, context)
+            return tracing.run_handler(handler, event, context)
         finally:
             metrics.flush()
 

@@ -16,7 +16,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 # The class only (imported with Powertools' Logger anyway); building one loads the X-Ray SDK.
 from aws_lambda_powertools import Tracer
@@ -24,7 +24,7 @@ from aws_lambda_powertools import Tracer
 if TYPE_CHECKING:
     from aws_lambda_powertools.tracing.base import BaseProvider
 
-F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 _TRUTHY = frozenset({"1", "y", "yes", "t", "true", "on"})
 _NOTHING: AbstractContextManager[None] = nullcontext()
 
@@ -42,6 +42,7 @@ class _State:
     # auto_patch off: patching botocore would import it on every cold start; the clients here
     # open their own subsegments (MongoDB command listener, Redis client class, SQS send).
     tracer: Tracer | None = Tracer(auto_patch=False) if wanted() else None
+    captured: ClassVar[dict[Callable[..., Any], Callable[..., Any]]] = {}
 
 
 def enabled() -> bool:
@@ -53,16 +54,22 @@ def use(provider: BaseProvider | None) -> None:
     _State.tracer = (
         None if provider is None else Tracer(provider=provider, disabled=False, auto_patch=False)
     )
+    _State.captured.clear()
 
 
-def capture_handler(handler: F) -> F:
-    """`handler` inside a `## handler` subsegment, neither the response (tokens) nor the error
-    recorded; `handler` itself when tracing is off."""
+def run_handler(handler: Callable[[Any, Any], R], event: Any, context: Any) -> R:
+    """Call `handler` inside a `## <its name>` subsegment, recording neither its response
+    (tokens) nor its error; just call it when tracing is off."""
     tracer = _State.tracer
     if tracer is None:
-        return handler
-    traced = tracer.capture_lambda_handler(handler, capture_response=False, capture_error=False)
-    return cast("F", traced)
+        return handler(event, context)
+    captured = _State.captured.get(handler)
+    if captured is None:
+        captured = tracer.capture_lambda_handler(
+            handler, capture_response=False, capture_error=False
+        )
+        _State.captured[handler] = captured
+    return cast("R", captured(event, context))
 
 
 def annotate(**annotations: str) -> None:

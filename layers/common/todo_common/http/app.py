@@ -58,13 +58,13 @@ def lambda_handler(app: FastAPI, *, warm_up: snapstart.Step | None = None) -> La
     """
     adapter = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
-    def serve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def api_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return adapter(event, context)  # type: ignore[arg-type]
 
-    handler = logger.inject_lambda_context(clear_state=True)(instrument.lambda_entry(serve))
+    handler = logger.inject_lambda_context(clear_state=True)(instrument.lambda_entry(api_handler))
     # The warm-up request is no invocation: no trace (there is none before a snapshot), and the
     # environment's ColdStart is left to its first real request.
-    warm_up_request = logger.inject_lambda_context(clear_state=True)(serve)
+    warm_up_request = logger.inject_lambda_context(clear_state=True)(api_handler)
 
     def before_snapshot() -> None:
         if warm_up is not None:
