@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from todo_common import container
+from todo_common import container, instrument
 from todo_common.audit.consumer import record_message
 from todo_common.audit.publisher import AuditPublisher
 from todo_common.audit.relay import relay_pending
@@ -37,11 +37,11 @@ def _audits() -> AuditRepository:
 
 
 def record_handler(record: SQSRecord) -> None:
-    if not record_message(record.body, _audits()):
-        logger.info("Audit event already recorded", extra={"message_id": record.message_id})
+    record_message(record.body, _audits())
 
 
 @logger.inject_lambda_context(clear_state=True)
+@instrument.lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS → audits: the failed records go back to the queue (and, in time, to the DLQ)."""
     return process_partial_response(
@@ -50,6 +50,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 
 
 @logger.inject_lambda_context(clear_state=True)
+@instrument.lambda_entry
 def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """Every minute: send the audit events that waited in the MongoDB outboxes."""
     repos = container.repositories()
@@ -59,11 +60,20 @@ def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, in
         repos.outbox,
         min_age=timedelta(seconds=get_settings().audit.relay_min_age_seconds),
     )
-    logger.info("Outbox relay ran", extra={"sent": result.sent, "failed": result.failed})
+    logger.info(
+        "Outbox relay ran",
+        extra={
+            "sent": result.sent,
+            "failed": result.failed,
+            "backlog": result.backlog,
+            "oldest_age_seconds": round(result.oldest_age_seconds, 3),
+        },
+    )
     return {"sent": result.sent, "failed": result.failed}
 
 
 @logger.inject_lambda_context(clear_state=True)
+@instrument.lambda_entry
 def digest_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """On its schedule: sign a digest of every period of the audit trail that is over."""
     # Not a request: the run reads up to 200 periods' records at once, so it gets most of the

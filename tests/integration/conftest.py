@@ -41,3 +41,7 @@ def redis_client(_servers: None) -> redis.Redis:
 def clean(db: Database[dict[str, Any]], redis_client: redis.Redis) -> None:
     """Both stores empty, and the services rebuilt so no state leaks between tests."""
     container.reset()
+
+
+# Metric lines and log records, for the tests of what an operator sees.
+from tests.observed import emf, log_records  # noqa: E402, F401

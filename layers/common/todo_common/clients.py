@@ -10,9 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
+from todo_common import tracing
 from todo_common.settings import get_settings
 
 if TYPE_CHECKING:  # imported by get_redis: the audit consumer and relay never load redis
@@ -37,7 +38,16 @@ def get_mongo_client() -> MongoClient[Document]:
         maxPoolSize=db.max_pool_size,
         tz_aware=True,
         appname=get_settings().app.name,
+        event_listeners=_mongo_listeners(),
     )
+
+
+def _mongo_listeners() -> list[monitoring.CommandListener]:
+    if not tracing.enabled():
+        return []  # no listener at all: pymongo skips command monitoring entirely
+    from todo_common.traced_clients import MongoCommandTracer
+
+    return [MongoCommandTracer()]
 
 
 def get_database() -> Database[Document]:
@@ -70,8 +80,13 @@ def get_redis() -> redis.Redis:
             else {}
         ),
     )
+    client_class = redis.Redis
+    if tracing.enabled():
+        from todo_common.traced_clients import TracedRedis
+
+        client_class = TracedRedis
     # No retries: each would add a socket timeout, past the budget for a 503.
-    return redis.Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
+    return client_class(connection_pool=pool, retry=Retry(NoBackoff(), 0))
 
 
 def close_clients() -> None:

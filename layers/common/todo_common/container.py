@@ -122,6 +122,7 @@ def auth_service() -> AuthService:
         throttle=login_throttle(),
         audit=audit_trail(),
         bcrypt_rounds=get_settings().security.bcrypt_rounds,
+        secret_key=get_settings().signing_key(),
     )
 
 

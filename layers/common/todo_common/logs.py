@@ -11,6 +11,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -46,12 +48,14 @@ class _FlatFormatter(LambdaPowertoolsFormatter):
         )
 
 
-def _build() -> Logger:
+def _build() -> tuple[Logger, bool]:
+    """The logger, and whether its lines are meant for people (text or csv) rather than JSON."""
     service = os.environ.get("POWERTOOLS_SERVICE_NAME", "todo-api")
     in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in os.environ and "TODO_LOCAL_GATEWAY" not in os.environ
     settings = LogSettings()
+    readable = not in_lambda and settings.format != "json"
     if in_lambda or (settings.format == "json" and "file" not in settings.handlers):
-        return Logger(service=service, level=settings.level)
+        return Logger(service=service, level=settings.level), readable
     formatter = (
         LambdaPowertoolsFormatter(datefmt=settings.date_format)
         if settings.format == "json"
@@ -82,7 +86,20 @@ def _build() -> Logger:
     for extra_handler in handlers[1:]:
         extra_handler.setFormatter(formatter)
         log.addHandler(extra_handler)
-    return log
+    return log, readable
 
 
-logger = _build()
+logger, READABLE = _build()
+"""`READABLE`: local text or csv logs, where metrics are written as log lines, not EMF JSON."""
+
+
+@contextmanager
+def correlated(request_id: str | None) -> Iterator[None]:
+    """Log lines of this thread within the block carry `request_id` as their correlation id: the
+    audit sender thread, the relay and the consumer work on events of other requests, so one
+    Logs Insights query on a request id finds them too."""
+    logger.thread_safe_append_keys(correlation_id=request_id)
+    try:
+        yield
+    finally:
+        logger.thread_safe_remove_keys(["correlation_id"])

@@ -1,10 +1,16 @@
-"""What the audit consumer does with one SQS record: validate it and store it once."""
+"""What the audit consumer does with one SQS record: validate it, store it once, and say so."""
 
 from __future__ import annotations
 
 import json
 
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
+
+from todo_common import metrics
 from todo_common.audit.events import AuditEvent
+from todo_common.logs import correlated, logger
+from todo_common.metrics import Dependency, Metric
+from todo_common.models import utcnow
 from todo_common.repositories.audits import AuditRepository
 
 
@@ -15,6 +21,10 @@ class PoisonMessage(ValueError):
 def record_message(body: str, audits: AuditRepository) -> bool:
     """Store the event in `body`; False when its eventId was already recorded (a redelivery).
 
+    Its log lines carry the event's request id as correlation id; `AuditEventsRecorded`,
+    `AuditLagSeconds` (from the event's storing with its change to its recording here) and
+    `AuditDuplicatesSkipped` go with the invocation's metrics.
+
     Raises `PoisonMessage` for a body that is not an audit event: the batch reports it failed,
     SQS redelivers it, and after the queue's maxReceiveCount it moves to the dead-letter queue.
     """
@@ -22,4 +32,27 @@ def record_message(body: str, audits: AuditRepository) -> bool:
         event = AuditEvent.model_validate(json.loads(body))
     except ValueError as exc:  # json.JSONDecodeError and pydantic.ValidationError alike
         raise PoisonMessage(str(exc)[:200]) from exc
-    return audits.record(event.wire())
+    with correlated(event.request_id):
+        try:
+            new = audits.record(event.wire())
+        except (ConnectionFailure, ExecutionTimeout):
+            metrics.dependency_unavailable(Dependency.MONGODB)
+            raise
+        if not new:
+            metrics.count(Metric.AUDIT_DUPLICATES_SKIPPED)
+            logger.info("Audit event already recorded", extra={"event_id": event.event_id})
+            return False
+        lag = max(0.0, (utcnow() - event.occurred_at).total_seconds())
+        metrics.count(Metric.AUDIT_EVENTS_RECORDED)
+        metrics.observe(Metric.AUDIT_LAG_SECONDS, lag)
+        logger.info(
+            "Audit event recorded",
+            extra={
+                "event_id": event.event_id,
+                "action": event.action.value,
+                "entity": event.entity.value,
+                "detail": event.detail,
+                "lag_seconds": round(lag, 3),
+            },
+        )
+    return True

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from todo_common import metrics, tracing
 from todo_common.audit.events import AuditEvent
 from todo_common.logs import logger
+from todo_common.metrics import Dependency
 from todo_common.settings import get_settings
 
 if TYPE_CHECKING:
@@ -48,13 +50,17 @@ class AuditPublisher:
         if not self._queue_url:
             return False
         try:
-            self._client().send_message(
-                QueueUrl=self._queue_url, MessageBody=json.dumps(event.wire())
-            )
+            with tracing.subsegment(
+                "SQS SendMessage", operation="SendMessage", queue=self._queue_url.rsplit("/", 1)[-1]
+            ):
+                self._client().send_message(
+                    QueueUrl=self._queue_url, MessageBody=json.dumps(event.wire())
+                )
         except (BotoCoreError, ClientError) as exc:
             logger.warning(
                 "Audit event kept in the outbox: SQS unavailable",
                 extra={"event_id": event.event_id, "error": type(exc).__name__},
             )
+            metrics.dependency_unavailable(Dependency.SQS)
             return False
         return True

@@ -21,7 +21,7 @@ from pymongo.errors import PyMongoError
 
 from todo_common.audit.events import AuditEvent
 from todo_common.audit.publisher import AuditPublisher
-from todo_common.logs import logger
+from todo_common.logs import correlated, logger
 from todo_common.repositories.audits import AuditOutboxRepository
 from todo_common.repositories.base import MongoRepository
 
@@ -61,11 +61,12 @@ class AuditTrail:
             self._pending.discard(future)
 
     def _send(self, event: AuditEvent, clear: Callable[[], None]) -> None:
-        if not self._publisher.send(event):
-            return  # kept in its outbox; the relay sends it later
-        try:
-            clear()
-        except PyMongoError:  # sent twice later at worst: the consumer dedupes
-            logger.warning(
-                "Sent audit event left in its outbox", extra={"event_id": event.event_id}
-            )
+        with correlated(event.request_id):  # this thread's lines belong to the event's request
+            if not self._publisher.send(event):
+                return  # kept in its outbox; the relay sends it later
+            try:
+                clear()
+            except PyMongoError:  # sent twice later at worst: the consumer dedupes
+                logger.warning(
+                    "Sent audit event left in its outbox", extra={"event_id": event.event_id}
+                )

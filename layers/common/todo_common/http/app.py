@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
 from mangum import Mangum
 
-from todo_common import snapstart
+from todo_common import instrument, snapstart
 from todo_common.http.health import router as health_router
 from todo_common.http.middleware import RequestContextMiddleware
 from todo_common.http.problems import register_problem_handlers
@@ -76,14 +76,18 @@ def lambda_handler(app: FastAPI, *, warm_up: snapstart.Step | None = None) -> La
     """
     adapter = Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
-    @logger.inject_lambda_context(clear_state=True)
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def api_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return adapter(event, context)  # type: ignore[arg-type]
+
+    handler = logger.inject_lambda_context(clear_state=True)(instrument.lambda_entry(api_handler))
+    # The warm-up request is no invocation: no trace (there is none before a snapshot), and the
+    # environment's ColdStart is left to its first real request.
+    warm_up_request = logger.inject_lambda_context(clear_state=True)(api_handler)
 
     def before_snapshot() -> None:
         if warm_up is not None:
             warm_up()
-        handler(_WARM_UP_EVENT, _SnapshotContext())  # type: ignore[arg-type]
+        warm_up_request(_WARM_UP_EVENT, _SnapshotContext())  # type: ignore[arg-type]
 
     snapstart.register(before=before_snapshot)
     return handler

@@ -14,8 +14,9 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from todo_common import container
+from todo_common import container, tracing
 from todo_common.errors import FieldError, InvalidInput, PreconditionFailed, Unauthorized
+from todo_common.logs import logger
 from todo_common.models import Principal
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -26,7 +27,11 @@ bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 async def current_principal(token: Annotated[str | None, Depends(bearer)]) -> Principal:
     if not token:
         raise Unauthorized("Not authenticated", error=None)
-    return container.auth_service().authenticate(token)
+    principal = container.auth_service().authenticate(token)
+    # Every later log line of the request, and its trace, say who asked (the id, never an email).
+    logger.append_keys(user_id=principal.user_id)
+    tracing.annotate(user_id=principal.user_id)
+    return principal
 
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')

@@ -1,4 +1,5 @@
-"""Request context for every function: `X-Request-Id`, the 64 KiB body limit, and a last-resort 500.
+"""Request context for every function: `X-Request-Id`, the 64 KiB body limit, a last-resort 500,
+and the request's one summary log line.
 
 A plain ASGI middleware (no BaseHTTPMiddleware), so it adds no task or copy per request.
 """
@@ -6,12 +7,13 @@ A plain ASGI middleware (no BaseHTTPMiddleware), so it adds no task or copy per 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from todo_common import context
+from todo_common import context, tracing
 from todo_common.errors import PayloadTooLarge
 from todo_common.http.problems import internal_error_response, problem_response
 from todo_common.logs import logger
@@ -42,6 +44,7 @@ class RequestContextMiddleware:
         request_id = sent_id if _SAFE_REQUEST_ID.match(sent_id) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
         logger.set_correlation_id(request_id)
+        tracing.annotate(request_id=request_id)
         path = scope.get("path", "")
 
         declared = headers.get("content-length", "")
@@ -61,11 +64,14 @@ class RequestContextMiddleware:
             return message
 
         started = False
+        status = 500
+        began = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
                 started = True
+                status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -85,6 +91,7 @@ class RequestContextMiddleware:
                 await internal_error_response(path, request_id)(scope, receive, send_with_id)
         finally:
             context.request_id.reset(token)
+            _handled(scope, status, began)
 
     async def _too_large(self, path: str, request_id: str, send: Send) -> None:
         error = PayloadTooLarge(self.max_body_bytes)
@@ -98,6 +105,24 @@ class RequestContextMiddleware:
             headers={"X-Request-Id": request_id},
         )
         await response({"type": "http"}, _empty_receive, send)
+
+
+def _handled(scope: Scope, status: int, began: float) -> None:
+    """One line per request, the one Logs Insights reads for latency and status per route
+    (docs/operations.md). `route` is the matched route's template (`/tasks/{task_id}`), never
+    the path with its ids; `apigw_request_id` joins it to the HTTP API's access log."""
+    route = scope.get("route")
+    event = scope.get("aws.event") or {}
+    logger.info(
+        "Request handled",
+        extra={
+            "method": scope.get("method"),
+            "route": getattr(route, "path", "(unrouted)"),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+            "apigw_request_id": (event.get("requestContext") or {}).get("requestId"),
+        },
+    )
 
 
 async def _empty_receive() -> Message:

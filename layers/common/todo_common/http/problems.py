@@ -13,8 +13,10 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from todo_common import metrics
 from todo_common.errors import DomainError, InvalidInput, ServiceUnavailable
 from todo_common.logs import logger
+from todo_common.metrics import Dependency
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://todo-api.dev/problems/"
@@ -127,12 +129,14 @@ def register_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ExecutionTimeout)
     async def mongo_down(request: Request, exc: Exception) -> Response:
         logger.warning("MongoDB unavailable", extra={"error": type(exc).__name__})
+        metrics.dependency_unavailable(Dependency.MONGODB)
         return _from_domain(request, ServiceUnavailable("MongoDB"))
 
     @app.exception_handler(redis.ConnectionError)
     @app.exception_handler(redis.TimeoutError)
     async def redis_down(request: Request, exc: Exception) -> Response:
         logger.warning("Redis unavailable", extra={"error": type(exc).__name__})
+        metrics.dependency_unavailable(Dependency.REDIS)
         return _from_domain(request, ServiceUnavailable("Redis"))
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from todo_common import metrics
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
 from todo_common.audit.trail import AuditTrail
 from todo_common.errors import Unauthorized
+from todo_common.logs import logger
+from todo_common.metrics import Metric
 from todo_common.models import Principal, Role, User
+from todo_common.repositories.base import Doc
 from todo_common.repositories.users import UserRepository
 from todo_common.security.passwords import dummy_hash, verify_password
 from todo_common.security.sessions import Rotation, SessionStore
@@ -24,6 +31,7 @@ class AuthService:
         throttle: LoginThrottle,
         audit: AuditTrail,
         bcrypt_rounds: int,
+        secret_key: str = "",
     ) -> None:
         self._users = users
         self._sessions = sessions
@@ -31,6 +39,10 @@ class AuthService:
         self._throttle = throttle
         self._audit = audit
         self._rounds = bcrypt_rounds
+        # A key of its own for the hashes of unknown emails in log lines (see `_log_account`).
+        self._email_hash_key = hmac.new(
+            secret_key.encode(), b"todo-api: login account in logs", hashlib.sha256
+        ).digest()
 
     def login(self, email: str, password: str, client_ip: str) -> TokenPair:
         """Check the credentials and open a session; every failure looks and costs the same.
@@ -43,6 +55,8 @@ class AuthService:
         try:
             self._throttle.reserve(email, client_ip)
         except LoginThrottled as refused:
+            metrics.count(Metric.LOGIN_THROTTLED)
+            logger.info("Login throttled", extra={"account": self._log_account(doc, email)})
             if refused.first_in_window:  # one record per (email, address, window), not per try
                 self._failed(account, "LOGIN_FAILED_THROTTLED")
             raise
@@ -60,10 +74,19 @@ class AuthService:
                 else "LOGIN_FAILED_INACTIVE"
             )
         if failure is not None:
+            reason = failure.removeprefix("LOGIN_FAILED_")
+            metrics.count_by(Metric.LOGIN_FAILED, "reason", reason)
+            logger.info(
+                "Login failed",
+                extra={"reason": reason, "account": self._log_account(doc, email)},
+            )
             self._failed(account, failure)
             raise Unauthorized(BAD_CREDENTIALS, error=None)
         self._throttle.succeeded(email, client_ip)
         pair, sid = self._open_session(user)
+        metrics.count(Metric.LOGIN_SUCCEEDED)
+        logger.append_keys(user_id=user.id)
+        logger.info("Login succeeded", extra={"account": user.id})
         self._session_event(Principal(user.id, user.role, sid), AuditAction.LOGIN, "LOGIN")
         return pair
 
@@ -78,6 +101,11 @@ class AuthService:
             session.sid, claims.jti, pair.refresh_jti, pair.refresh_expires_in
         )
         if outcome is Rotation.REUSED:
+            metrics.count(Metric.TOKEN_REUSE_DETECTED)
+            logger.warning(
+                "Refresh token reused: session revoked",
+                extra={"account": session.user_id, "user_id": session.user_id},
+            )
             self._session_event(
                 Principal(session.user_id, Role(session.role), session.sid),
                 AuditAction.TOKEN_REUSE,
@@ -107,6 +135,15 @@ class AuthService:
             sid, user.id, user.role.value, pair.refresh_jti, pair.refresh_expires_in
         )
         return pair, sid
+
+    def _log_account(self, doc: Doc | None, email: str) -> str:
+        """Who a login was for, as a log line may say it: the user id of a known account; for an
+        unknown email, a keyed hash (`email:` and 16 hex digits), the same for every attempt with
+        that email, that no one without the secret key can turn back into the address."""
+        if doc is not None:
+            return str(doc["_id"])
+        digest = hmac.new(self._email_hash_key, email.encode(), hashlib.sha256).hexdigest()
+        return f"email:{digest[:16]}"
 
     def _session_event(self, actor: Principal, action: AuditAction, detail: str) -> None:
         self._audit.record(

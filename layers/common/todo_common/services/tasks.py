@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
+from todo_common import metrics
 from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.audit.trail import AuditTrail
 from todo_common.errors import (
@@ -16,6 +17,7 @@ from todo_common.errors import (
     InvalidInput,
     NotFound,
 )
+from todo_common.metrics import Metric
 from todo_common.models import Principal, Project, Role, Slice, Task, TaskStatus, User, utcnow
 from todo_common.rbac import (
     Action,
@@ -139,6 +141,9 @@ class TaskService:
             | {"cascadeId": None},
             detail="CREATE_TASK",
         )
+        metrics.count(Metric.TASK_CREATED)
+        if status is TaskStatus.COMPLETED:
+            metrics.count(Metric.TASK_COMPLETED)
         return Task.from_document(doc)
 
     def update(
@@ -167,7 +172,8 @@ class TaskService:
             changes = self._changes(principal, task, changed, sent.get("status"))
             if not changes:
                 return task
-            return Task.from_document(
+            detail = _update_detail(changes)
+            stored = Task.from_document(
                 self._writes.update(
                     principal,
                     AuditAction.UPDATE,
@@ -175,9 +181,12 @@ class TaskService:
                     task,
                     changes,
                     version=task.version,
-                    detail=_update_detail(changes),
+                    detail=detail,
                 )
             )
+            if detail == "COMPLETE_TASK":
+                metrics.count(Metric.TASK_COMPLETED)
+            return stored
 
         return retrying(if_match, attempt)
 
