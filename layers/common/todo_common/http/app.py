@@ -47,7 +47,22 @@ def create_app(*, title: str, routers: Sequence[APIRouter], summary: str | None 
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
+    app.openapi = _documented(app)  # type: ignore[method-assign]
     return app
+
+
+def _documented(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """`app.openapi`: every status, header and link each route can give (`http/documentation`),
+    built on first use only (Lambda never builds it; `make openapi` does)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from todo_common.http.documentation import openapi_document  # noqa: PLC0415
+
+            app.openapi_schema = openapi_document(app)
+        return app.openapi_schema
+
+    return openapi
 
 
 def lambda_handler(app: FastAPI, *, warm_up: snapstart.Step | None = None) -> LambdaHandler:

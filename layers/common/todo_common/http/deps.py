@@ -84,4 +84,14 @@ def service(factory: Callable[[], T]) -> Callable[[], Coroutine[Any, Any, T]]:
     async def dependency() -> T:
         return factory()
 
+    _SERVICE_DEPENDENCIES.add(dependency)
     return dependency
+
+
+# The dependencies `service()` made: the OpenAPI document reads which service methods a route
+# calls through them (`http/documentation.py`).
+_SERVICE_DEPENDENCIES: set[Callable[..., Any]] = set()
+
+
+def is_service_dependency(call: Callable[..., Any] | None) -> bool:
+    return call in _SERVICE_DEPENDENCIES

@@ -10,7 +10,7 @@ from typing import Any
 
 from todo_common.audit.canonical import timestamp
 from todo_common.audit.verify import AuditVerifier, Verification
-from todo_common.errors import FieldError, InvalidInput, NotFound
+from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
 from todo_common.models import Principal, Slice, utcnow
 from todo_common.rbac import Action, authorize
 from todo_common.repositories.audit_digests import AuditDigestRepository
@@ -36,6 +36,7 @@ class AuditService:
         self._verifier = verifier
         self._clock = clock
 
+    @raises(Forbidden, InvalidInput)
     def list(
         self,
         principal: Principal,
@@ -58,6 +59,7 @@ class AuditService:
         page = self._audits.search(query, limit, cursor)
         return Slice(page.items, page.next_cursor)
 
+    @raises(NotFound, Forbidden)
     def get(self, principal: Principal, audit_id: str) -> dict[str, Any]:
         authorize(Action.AUDITS_READ, principal)
         doc = self._audits.get(audit_id)
@@ -65,6 +67,7 @@ class AuditService:
             raise NotFound("Audit record not found")
         return doc
 
+    @raises(Forbidden, InvalidInput)
     def verify(
         self, principal: Principal, from_: datetime | None, to: datetime | None
     ) -> Verification:
@@ -81,6 +84,7 @@ class AuditService:
             )
         return self._verifier.verify(now, start, end)
 
+    @raises(Forbidden, InvalidInput)
     def digests(
         self, principal: Principal, limit: int, cursor: str | None
     ) -> Slice[dict[str, Any]]:

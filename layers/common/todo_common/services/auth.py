@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
 from todo_common.audit.trail import AuditTrail
-from todo_common.errors import Unauthorized
+from todo_common.errors import TooManyRequests, Unauthorized, raises
 from todo_common.models import Principal, Role, User
 from todo_common.repositories.users import UserRepository
 from todo_common.security.passwords import dummy_hash, verify_password
@@ -32,6 +32,7 @@ class AuthService:
         self._audit = audit
         self._rounds = bcrypt_rounds
 
+    @raises(Unauthorized, TooManyRequests)
     def login(self, email: str, password: str, client_ip: str) -> TokenPair:
         """Check the credentials and open a session; every failure looks and costs the same.
 
@@ -67,6 +68,7 @@ class AuthService:
         self._session_event(Principal(user.id, user.role, sid), AuditAction.LOGIN, "LOGIN")
         return pair
 
+    @raises(Unauthorized)
     def refresh(self, refresh_token: str) -> TokenPair:
         """Swap a refresh token for a new pair; a second use of one revokes its whole session."""
         claims = self._tokens.verify(refresh_token, TokenType.REFRESH)
@@ -88,10 +90,12 @@ class AuthService:
             raise Unauthorized("The session has ended; log in again")
         return pair
 
+    @raises()
     def logout(self, principal: Principal) -> None:
         self._sessions.revoke(principal.session_id, principal.user_id)
         self._session_event(principal, AuditAction.LOGOUT, "LOGOUT")
 
+    @raises(Unauthorized)
     def authenticate(self, access_token: str) -> Principal:
         """The caller of a request: a valid access token whose session is still open."""
         claims = self._tokens.verify(access_token, TokenType.ACCESS)
