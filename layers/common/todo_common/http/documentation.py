@@ -85,6 +85,7 @@ HEADERS: dict[str, dict[str, Any]] = {
 # The headers an error status always carries, and why it happens unless a route says more.
 _ERROR_HEADERS = {401: ["WWW-Authenticate"], 429: ["Retry-After"], 503: ["Retry-After"]}
 _DESCRIPTIONS = {
+    400: "The body is not UTF-8 text",
     401: "Missing, invalid, expired or revoked credentials",
     403: "The caller's role or relation to the resource does not allow this",
     404: "No such resource, or not visible to the caller (also a malformed id)",
@@ -175,8 +176,8 @@ def route_facts(route: DocumentedRoute) -> RouteFacts:
         facts.statuses |= {Conflict.status, InvalidInput.status}
     if deps.client_ip in calls:
         facts.statuses.add(TooManyRequests.status)
-    if route.body_field is not None:
-        facts.statuses |= {PayloadTooLarge.status, InvalidInput.status}
+    if route.body_field is not None:  # 400: a text body that is not UTF-8 (the local gateway)
+        facts.statuses |= {400, PayloadTooLarge.status, InvalidInput.status}
     if has_query:
         facts.statuses.add(InvalidInput.status)
     if route.dependant.path_params:
@@ -234,6 +235,8 @@ def _errors_of_called_methods(
 
 
 def _describe(operation: dict[str, Any], route: DocumentedRoute, facts: RouteFacts) -> None:
+    for parameter in operation.get("parameters", []):
+        _without_null(parameter["schema"])  # an absent parameter is the null; "null" is text
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if InvalidInput.status not in facts.statuses:  # FastAPI's guess: any parameter at all
         responses.pop(str(InvalidInput.status), None)
@@ -263,6 +266,13 @@ def _describe(operation: dict[str, Any], route: DocumentedRoute, facts: RouteFac
         if code not in (success, *map(str, facts.statuses)):
             _add_headers(response, ["X-Request-Id", *_ERROR_HEADERS.get(int(code), [])])
     operation["responses"] = dict(sorted(responses.items()))
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    options = [o for o in schema.get("anyOf", []) if o != {"type": "null"}]
+    if "anyOf" in schema and len(options) == 1:
+        schema.pop("anyOf")
+        schema.update(options[0])
 
 
 def _add_headers(response: dict[str, Any], names: list[str]) -> None:
