@@ -5,8 +5,8 @@ A run starts a fresh RIE process, invokes it once and reads the INIT duration fr
 `INIT REPORT` line (its `REPORT` line's "Init Duration" measures something else, ~1 ms). The
 floor is a function whose module only imports the packages the card names for an API function
 (`fastapi, mangum, pymongo, redis, jwt, aws_lambda_powertools.logging`), from the same layer, on
-the same interpreter; the consumer, the relay and the authorizer are held to the floor of what
-they use. Target: INIT <= 1.25x its floor. Printed, never asserted.
+the same interpreter; the consumer and the relay are held to the floor of what they use.
+Target: INIT <= 1.25x its floor. Printed, never asserted.
 """
 
 from __future__ import annotations
@@ -33,12 +33,10 @@ FLOORS = {
     "consumer": "pymongo, pydantic_settings, aws_lambda_powertools.logging, "
     "aws_lambda_powertools.utilities.batch",
     "relay": "pymongo, pydantic_settings, aws_lambda_powertools.logging",
-    "authorizer": "jwt, pydantic_settings, aws_lambda_powertools.logging",
 }
 FLOOR_OF = {
     "AuditConsumerFunction": "consumer",
     "AuditRelayFunction": "relay",
-    "AuthorizerFunction": "authorizer",
 }
 
 

@@ -1,11 +1,11 @@
 """A local API Gateway (HTTP API, payload format 2.0) for `make dev` and the end-to-end tests.
 
-Each HTTP request is matched against the routes in `template.yaml`, checked by the Lambda
-authorizer the template names (with its result cache), turned into the event API Gateway would
-send, and handed to the function's real Lambda handler with a Lambda-like context. The handler's
-proxy response becomes the HTTP response. Like API Gateway, a protected route without the
-identity header is `401 {"message":"Unauthorized"}`, an authorizer refusal
-`403 {"message":"Forbidden"}`.
+Each HTTP request is matched against the routes in `template.yaml` (a request no route matches
+goes to the `$default` route's function, as in API Gateway), turned into the event API Gateway
+would send, and handed to the function's real Lambda handler with a Lambda-like context. The
+handler's proxy response becomes the HTTP response. There is no authorizer: each function checks
+the bearer token and its session itself (todo_common.http.deps), so every token problem is the
+function's `401` problem+json with `WWW-Authenticate`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import asyncio
 import base64
 import importlib.util
 import json
+import re
 import sys
 import time
 import traceback
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from devtools.template import AuthorizerDef, FunctionDef, Route, Template, load_template
+from devtools.template import FunctionDef, Route, Template, load_template
 
 Handler = Callable[[dict[str, Any], Any], Any]
 ASGIReceive = Callable[[], Any]
@@ -90,7 +91,6 @@ class LocalGateway:
         self._template = template
         self._loader = loader
         self._handlers: dict[str, Handler] = {}
-        self._auth_cache: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
         # Handlers run in worker threads, each with an event loop of its own as in a Lambda
         # container (Mangum drives the ASGI app on the current thread's loop).
         self._executor = ThreadPoolExecutor(max_workers=32, initializer=_thread_event_loop)
@@ -106,18 +106,22 @@ class LocalGateway:
 
     def warm_up(self) -> None:
         for logical_id in self._template.functions:
-            if any(r.function == logical_id for r in self._template.routes) or (
-                self._template.authorizer and self._template.authorizer.function == logical_id
+            if (
+                any(r.function == logical_id for r in self._template.routes)
+                or self._template.default_route == logical_id
             ):
                 self.handler(logical_id)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route of `method path`, else the `$default` route, else None."""
         for route in self._template.routes:
             if route.method not in (method, "ANY"):
                 continue
             found = route.pattern.match(path)
             if found:
                 return route, found.groupdict()
+        if self._template.default_route is not None:
+            return default_route(self._template.default_route), {}
         return None
 
     # -- the request path ---------------------------------------------------------------------
@@ -134,17 +138,12 @@ class LocalGateway:
         """Serve one HTTP request the way API Gateway would; returns status, headers, body."""
         matched = self.match(method, path)
         if matched is None:
-            return _gateway_error(404, "Not Found")
+            return _gateway_problem(404, "Not Found", f"No route for {method} {path}", path)
         route, path_params = matched
         if body and _is_text(_content_type(headers)) and not _is_utf8(body):
             # API Gateway passes text bodies as strings; it does not repair broken bytes.
             return _gateway_problem(400, "Bad Request", "The request body is not valid UTF-8", path)
         event = build_event(route, method, path, query, headers, body, source_ip, path_params)
-        if route.authorized and self._template.authorizer is not None:
-            decision = self._authorize(self._template.authorizer, route, event)
-            if isinstance(decision, int):
-                return _gateway_error(decision, "Unauthorized" if decision == 401 else "Forbidden")
-            event["requestContext"]["authorizer"] = {"lambda": decision}
         fn = self._template.functions[route.function]
         try:
             result = self.handler(route.function)(event, LambdaContext(fn.logical_id, fn.timeout))
@@ -152,44 +151,6 @@ class LocalGateway:
             traceback.print_exc()
             return _gateway_error(500, "Internal Server Error")
         return proxy_response(result)
-
-    def _authorize(
-        self, authorizer: AuthorizerDef, route: Route, event: dict[str, Any]
-    ) -> dict[str, Any] | int:
-        identity = tuple(event["headers"].get(h, "") for h in authorizer.identity_headers)
-        if authorizer.identity_headers and not all(identity):
-            return 401
-        cached = self._auth_cache.get(identity)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        auth_event = {
-            "version": "2.0",
-            "type": "REQUEST",
-            "routeArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/$default/"
-            f"{route.method}{route.path}",
-            "identitySource": list(identity),
-            "routeKey": event["routeKey"],
-            "rawPath": event["rawPath"],
-            "rawQueryString": event["rawQueryString"],
-            "cookies": event.get("cookies", []),
-            "headers": event["headers"],
-            "queryStringParameters": event.get("queryStringParameters", {}),
-            "requestContext": event["requestContext"],
-            "pathParameters": event.get("pathParameters", {}),
-        }
-        fn = self._template.functions[authorizer.function]
-        try:
-            result = self.handler(authorizer.function)(
-                auth_event, LambdaContext(fn.logical_id, fn.timeout)
-            )
-        except Exception:
-            return 500
-        if not isinstance(result, dict) or result.get("isAuthorized") is not True:
-            return 403
-        context: dict[str, Any] = result.get("context") or {}
-        if authorizer.ttl_seconds > 0:
-            self._auth_cache[identity] = (time.monotonic() + authorizer.ttl_seconds, context)
-        return context
 
     # -- ASGI ---------------------------------------------------------------------------------
 
@@ -230,6 +191,13 @@ class LocalGateway:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def default_route(function: str) -> Route:
+    """The `$default` route, which API Gateway sends what no other route matches."""
+    return Route(
+        method="ANY", path="$default", function=function, pattern=re.compile(""), specificity=(0, 0)
+    )
 
 
 def _thread_event_loop() -> None:

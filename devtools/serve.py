@@ -5,6 +5,10 @@ Run under `scripts/servers.py run --profile dev`, which starts MongoDB (FerretDB
 development ADMIN (`DEV_ADMIN_EMAIL` / `DEV_ADMIN_PASSWORD`) when no ADMIN exists, and serve
 `template.yaml`'s routes on `APP_HOST:APP_PORT`, with the worker that feeds the audit queue to its
 consumer and runs the outbox relay.
+
+`APP_RELOAD=true` (the Python runtime only) serves from a process that uvicorn's reloader starts
+anew whenever a `.py` file of the functions, the layer or devtools changes: the gateway and its
+worker are built again there (`reloading_gateway`), so a code change needs no Ctrl-C.
 """
 
 from __future__ import annotations
@@ -17,6 +21,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "common"
+RELOAD_DIRS = (ROOT / "functions", LAYER / "todo_common", ROOT / "devtools")
+TEMPLATE_ENV = "TODO_DEV_TEMPLATE"  # how the reloader's fresh process finds the template
+
+
+def reloading_gateway() -> object:
+    """The ASGI app of one reloader process: a gateway over the template, with its worker (the
+    worker's threads end with the process when the reloader replaces it)."""
+    if str(LAYER) not in sys.path:
+        sys.path.insert(0, str(LAYER))
+    from devtools.gateway import LocalGateway
+    from devtools.template import load_template
+    from devtools.worker import Worker
+
+    template = load_template(Path(os.environ[TEMPLATE_ENV]))
+    gateway = LocalGateway(template)
+    gateway.warm_up()
+    Worker(template).start()
+    return gateway
 
 
 def _dev_secret() -> str:
@@ -29,7 +51,7 @@ def _dev_secret() -> str:
     return path.read_text().strip()
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=None)
     parser.add_argument("--port", type=int, default=None)
@@ -42,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         help="python: import the handlers here (default); lambda: the built artifacts, each "
         "function in its own Lambda Runtime Interface Emulator process (devtools/rie.py)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
 
     os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")
     if not os.environ.get("SECURITY_SECRET_KEY"):
@@ -69,6 +95,29 @@ def main(argv: list[str] | None = None) -> int:
         "Development Admin",
         only_if_none=True,
     )
+    host = args.host or settings.app.host
+    port = args.port or settings.app.port
+    # API Gateway's sourceIp is the TCP peer: no X-Forwarded-For or Forwarded is believed here,
+    # or a throttled client would get a new address by sending a header.
+    served = {
+        "host": host,
+        "port": port,
+        "log_level": args.log_level,
+        "lifespan": "off",
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+    }
+    if settings.app.reload and args.runtime == "python":
+        os.environ[TEMPLATE_ENV] = str(args.template.resolve())
+        print(f"Todo API on http://{host}:{port}, reloading on code changes.", flush=True)
+        uvicorn.run(
+            "devtools.serve:reloading_gateway",
+            factory=True,
+            reload=True,
+            reload_dirs=[str(d) for d in RELOAD_DIRS],
+            **served,
+        )
+        return 0
     template = load_template(args.template)
     fleet = None
     if args.runtime == "lambda":
@@ -84,8 +133,6 @@ def main(argv: list[str] | None = None) -> int:
         worker = Worker(template)
     gateway.warm_up()
     worker.start()
-    host = args.host or settings.app.host
-    port = args.port or settings.app.port
     print(
         f"Todo API on http://{host}:{port} (docs: http://{host}:{port}/docs); Ctrl-C stops it.",
         flush=True,
@@ -95,17 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     try:
-        # API Gateway's sourceIp is the TCP peer: no X-Forwarded-For or Forwarded is believed
-        # here, or a throttled client would get a new address by sending a header.
-        uvicorn.run(
-            gateway,
-            host=host,
-            port=port,
-            log_level=args.log_level,
-            lifespan="off",
-            proxy_headers=False,
-            forwarded_allow_ips="",
-        )
+        uvicorn.run(gateway, **served)
     finally:
         worker.stop()
         if fleet is not None:

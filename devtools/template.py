@@ -1,4 +1,4 @@
-"""Reads what the local gateway needs from `template.yaml`: functions, HTTP API routes, authorizer.
+"""Reads what the local gateway needs from `template.yaml`: functions, HTTP API routes, triggers.
 
 The template stays the single source of routes: a function added there is served by `make dev`
 with no change here.
@@ -52,20 +52,12 @@ class Route:
     method: str  # GET, POST, ... or ANY
     path: str  # API Gateway syntax: /users/{id}, /files/{proxy+}
     function: str  # logical id
-    authorized: bool
     pattern: re.Pattern[str] = field(compare=False)
     specificity: tuple[int, int] = field(compare=False)
 
     @property
     def route_key(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-@dataclass(frozen=True)
-class AuthorizerDef:
-    function: str
-    identity_headers: tuple[str, ...]
-    ttl_seconds: int
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -87,7 +79,7 @@ class ScheduleTrigger:
 class Template:
     functions: dict[str, FunctionDef]
     routes: list[Route]
-    authorizer: AuthorizerDef | None
+    default_route: str | None  # the function of the `$default` route, if any
     queue_triggers: list[QueueTrigger] = field(default_factory=list)
     schedules: list[ScheduleTrigger] = field(default_factory=list)
     parameters: dict[str, str] = field(default_factory=dict)  # their defaults
@@ -120,8 +112,7 @@ def load_template(path: Path) -> Template:
     root = path.parent
     functions: dict[str, FunctionDef] = {}
     routes: list[Route] = []
-    authorizer: AuthorizerDef | None = None
-    default_authorizer: str | None = None
+    default_route: str | None = None
     queue_triggers: list[QueueTrigger] = []
     schedules: list[ScheduleTrigger] = []
     env_refs = {
@@ -132,23 +123,6 @@ def load_template(path: Path) -> Template:
 
     for logical_id, resource in resources.items():
         props = resource.get("Properties") or {}
-        if resource.get("Type") == "AWS::Serverless::HttpApi":
-            auth = props.get("Auth") or {}
-            default_authorizer = auth.get("DefaultAuthorizer")
-            for name, spec in (auth.get("Authorizers") or {}).items():
-                if name != default_authorizer:
-                    continue
-                arn = spec.get("FunctionArn") or {}
-                # `!GetAtt Fn.Arn`, or `!Ref FnAlias<name>`: SAM's AutoPublishAlias resource.
-                target = (arn.get("Fn::GetAtt") or [None])[0] or re.sub(
-                    r"Alias[A-Za-z0-9]+$", "", str(arn.get("Ref", ""))
-                )
-                identity = spec.get("Identity") or {}
-                authorizer = AuthorizerDef(
-                    function=str(target),
-                    identity_headers=tuple(h.lower() for h in identity.get("Headers") or []),
-                    ttl_seconds=int(identity.get("ReauthorizeEvery", 0)),
-                )
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         functions[logical_id] = FunctionDef(
@@ -182,22 +156,19 @@ def load_template(path: Path) -> Template:
                 continue
             if event.get("Type") != "HttpApi":
                 continue
-            auth_name = (ev.get("Auth") or {}).get("Authorizer")
+            if "Path" not in ev and "Method" not in ev:
+                default_route = logical_id  # SAM's `$default` route: what no route matches
+                continue
             pattern, specificity = _route_pattern(str(ev["Path"]))
             routes.append(
                 Route(
                     method=str(ev.get("Method", "ANY")).upper(),
                     path=str(ev["Path"]),
                     function=logical_id,
-                    authorized=auth_name != "NONE",
                     pattern=pattern,
                     specificity=specificity,
                 )
             )
-    if default_authorizer is None:
-        routes = [
-            Route(r.method, r.path, r.function, False, r.pattern, r.specificity) for r in routes
-        ]
     routes.sort(key=lambda r: r.specificity)
     parameters = {
         name: str(spec.get("Default", "")) for name, spec in (doc.get("Parameters") or {}).items()
@@ -205,7 +176,7 @@ def load_template(path: Path) -> Template:
     return Template(
         functions,
         routes,
-        authorizer,
+        default_route,
         queue_triggers,
         schedules,
         parameters=parameters,

@@ -47,16 +47,19 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serve_gateway(
-    tmp_path_factory: pytest.TempPathFactory, env: Mapping[str, str] | None = None
+    tmp_path_factory: pytest.TempPathFactory,
+    env: Mapping[str, str] | None = None,
+    log_path: Path | None = None,
 ) -> Iterator[str]:
     """Run the gateway on a free port until the block ends; yields its base URL.
 
-    `env` adds variables to the gateway's environment (e.g. a shorter relay schedule).
+    `env` adds variables to the gateway's environment (e.g. a shorter relay schedule); its
+    output goes to `log_path` (a new temporary file by default).
     """
     require_servers()
     port = _free_port()
     environment = {**os.environ, **(env or {}), "APP_PORT": str(port), "APP_HOST": "127.0.0.1"}
-    log_path = tmp_path_factory.mktemp("gateway") / "gateway.log"
+    log_path = log_path or tmp_path_factory.mktemp("gateway") / "gateway.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "devtools.serve", "--port", str(port)],

@@ -4,20 +4,25 @@ Swagger UI (`APP_API_DOCS_URL`), ReDoc (`APP_REDOC_URL`) and Scalar (`APP_SCALAR
 JavaScript and CSS from this function (`/docs/assets/…`), never from a CDN, so the pages work
 offline. The document (`APP_OPENAPI_URL`) is openapi.json beside this file, merged from every
 function's app by `make openapi` and checked for drift by the tests.
+
+It also serves the HTTP API's `$default` route: whatever no route of any function matches comes
+here, and is answered from the document as problem+json: `405` with `Allow` when the path is one
+of the API's with other methods, else `404` (rather than API Gateway's `{"message":"Not Found"}`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from todo_common.errors import NotFound
+from todo_common.errors import MethodNotAllowed, NotFound
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.settings import get_settings
 
@@ -117,6 +122,42 @@ async def asset(name: str, accept_encoding: Annotated[str | None, Header()] = No
                 headers["Content-Encoding"] = "gzip"
             return Response(path.read_bytes(), media_type=MEDIA_TYPES[suffix], headers=headers)
     raise NotFound("No such asset (run `make docs-assets`)")
+
+
+HTTP_METHODS = ("GET", "PUT", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+@cache
+def _routes() -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Every path the API routes (the document's, and this function's own), with its methods."""
+    found: dict[str, set[str]] = {}
+    for path, operations in _document()["paths"].items():
+        found.setdefault(path, set()).update(
+            m.upper() for m in operations if m.upper() in HTTP_METHODS
+        )
+    for route in router.routes:
+        own = str(getattr(route, "path", ""))
+        if own != UNROUTED:
+            found.setdefault(own, set()).update(getattr(route, "methods", set()))
+    return [
+        (re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path))), frozenset(methods))
+        for path, methods in found.items()
+    ]
+
+
+UNROUTED = "/{path:path}"
+
+
+@router.api_route(UNROUTED, methods=list(HTTP_METHODS))
+async def unrouted(request: Request) -> Response:
+    """The `$default` route: 405 with `Allow` for a known path, else 404."""
+    path, method = request.url.path, request.method
+    allowed = sorted(
+        {m for pattern, methods in _routes() if pattern.fullmatch(path) for m in methods}
+    )
+    if allowed and method not in allowed:
+        raise MethodNotAllowed(method, allowed)
+    raise NotFound(f"No route for {method} {path}")
 
 
 app = create_app(title="Docs", routers=[router])

@@ -139,14 +139,14 @@ async def get_audit(audit_id: str, principal: CurrentPrincipal, service: Audits)
 async def project_summary(
     project_id: str, principal: CurrentPrincipal, service: Reports
 ) -> ProjectSummary:
-    return service.project_summary(principal, project_id)
+    return ProjectSummary.of(service.project_summary(principal, project_id))
 
 
 @reports.get("/users/{user_id}/workload", response_model=UserWorkload)
 async def user_workload(
     user_id: str, principal: CurrentPrincipal, service: Reports
 ) -> UserWorkload:
-    return service.user_workload(principal, user_id)
+    return UserWorkload.of(service.user_workload(principal, user_id))
 
 
 @reports.get("/activity", response_model=Activity)
@@ -156,7 +156,7 @@ async def activity(
     from_: Annotated[UtcDateTime, Query(alias="from")],
     to: UtcDateTime,
 ) -> Activity:
-    return service.activity(principal, from_, to)
+    return Activity.of(service.activity(principal, from_, to))
 
 
 app = create_app(title="Reports", routers=[audits, reports])

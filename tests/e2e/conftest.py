@@ -1,6 +1,6 @@
 """End-to-end fixtures: the `make dev` gateway (`python -m devtools.serve`) as a real HTTP server.
 
-It serves every route of `template.yaml` through the authorizer and the functions' Lambda handlers,
+It serves every route of `template.yaml` through the functions' Lambda handlers,
 against the same local servers as the integration tests. The fixtures the tests use (`api`,
 `client`, `db`, `user_with_token`, `audit_queue`…) are in `tests/gateway.py`, shared with the
 security and fault tests; this package runs its own gateway.

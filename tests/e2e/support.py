@@ -62,13 +62,6 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-def assert_gateway_refusal(response: httpx.Response, status: int) -> None:
-    """API Gateway's own answer, before any function ran: 401 (no token) or 403 (refused)."""
-    message = {401: "Unauthorized", 403: "Forbidden"}[status]
-    assert response.status_code == status, response.text
-    assert response.json() == {"message": message}
-
-
 def users_state(db: Database[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every stored user document, in a stable order: compare before and after a request."""
     return list(db["users"].find({}, WITHOUT_OUTBOX, sort=[("_id", 1)]))

@@ -1,6 +1,7 @@
 """Audit records are append-only (SPEC §7): no route changes or removes one. Over HTTP, a write to
-/audits or /audits/{id} matches no route of `template.yaml`, so API Gateway itself answers
-`404 {"message":"Not Found"}`, and the record stays as it was.
+/audits or /audits/{id} matches no route of `template.yaml`, so it reaches the `$default` route,
+which answers `405` problem+json with `Allow: GET` (the paths exist, for reading), and the record
+stays as it was.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pymongo.database import Database
 
 from devtools.template import load_template
 from tests.e2e.conftest import ROOT
-from tests.e2e.support import record_audit
+from tests.e2e.support import assert_problem, record_audit
 from todo_common.audit.events import AuditAction, AuditEntity, Change
 from todo_common.models import Role, User, utcnow
 
@@ -64,8 +65,8 @@ def test_given_an_audit_record_when_an_admin_tries_to_write_the_trail_then_no_ro
         method, path.format(id=record_id), json={**TAMPERED, "id": record_id}, headers=headers
     )
 
-    assert response.status_code == 404, response.text
-    assert response.json() == {"message": "Not Found"}
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "GET"
     after = client.get(f"/audits/{record_id}", headers=headers)
     assert after.json() == before.json()
     assert db["audits"].find_one({"_id": stored["_id"]}) == stored

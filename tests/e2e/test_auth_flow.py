@@ -16,7 +16,6 @@ from pymongo.database import Database
 
 from tests.e2e.conftest import bearer
 from tests.e2e.support import (
-    assert_gateway_refusal,
     assert_problem,
     expired_access_token,
     resigned,
@@ -179,14 +178,14 @@ def test_given_an_access_token_when_used_to_refresh_then_401(
     assert_problem(response, 401)
 
 
-def test_given_a_refresh_token_when_used_as_bearer_then_the_gateway_refuses_it(
+def test_given_a_refresh_token_when_used_as_bearer_then_it_is_401(
     client: httpx.Client, db: Database[dict[str, Any]], login: Login
 ) -> None:
     tokens = login(make_user(db).email)
 
     response = client.get("/users/me", headers=bearer(tokens["refresh_token"]))
 
-    assert_gateway_refusal(response, 403)
+    assert_problem(response, 401)
 
 
 BAD_REFRESH_TOKENS: dict[str, Callable[[str], str]] = {
@@ -282,12 +281,12 @@ def test_given_four_failures_when_a_login_succeeds_then_the_count_starts_again(
     ("method", "path"),
     [("GET", "/users/me"), ("GET", "/users"), ("POST", "/users"), ("POST", "/auth/logout")],
 )
-def test_given_no_token_when_calling_a_protected_route_then_the_gateway_answers_401(
+def test_given_no_token_when_calling_a_protected_route_then_it_is_401_with_www_authenticate(
     client: httpx.Client, method: str, path: str
 ) -> None:
     response = client.request(method, path)
 
-    assert_gateway_refusal(response, 401)
+    assert_problem(response, 401)
 
 
 FORGERIES: dict[str, Callable[[str], str]] = {
@@ -318,7 +317,7 @@ def test_given_a_forged_token_when_calling_a_protected_route_then_the_gateway_an
 
     response = client.get("/users", headers=bearer(forge(genuine)))
 
-    assert_gateway_refusal(response, 403)
+    assert_problem(response, 401)
 
 
 def test_given_an_expired_genuine_token_when_calling_then_the_function_answers_401_to_refresh(

@@ -93,9 +93,14 @@ def test_given_the_built_functions_in_the_lambda_runtime_when_a_task_is_done_the
     assert summary.json()["total"] == 1
     assert summary.json()["byStatus"]["COMPLETED"] == 1
     assert summary.json()["completionRate"] == 1.0
-    # The edge: the authorizer (its own RIE) turns a forged token away.
+    # A forged token: the function's own gate answers 401 with WWW-Authenticate.
     forged = api.get("/users/me", headers={"Authorization": "Bearer not.a.token"})
-    assert forged.status_code == 403
+    assert forged.status_code == 401
+    assert forged.headers["www-authenticate"].startswith("Bearer")
+    # A path no route matches: the $default route (the docs function's RIE) answers 404.
+    unrouted = api.get("/no/such/path")
+    assert unrouted.status_code == 404
+    assert unrouted.headers["content-type"].startswith("application/problem+json")
 
 
 def test_given_a_batch_with_a_poison_message_when_the_consumer_runs_then_only_it_is_reported(

@@ -1,8 +1,8 @@
 """API2:2023 Broken Authentication: forged, edited, expired, misused and stolen tokens (SPEC §4).
 
-A forgery stops at the edge (API Gateway's fixed 403); a genuine token that may no longer be
-used is the function's 401 problem with `WWW-Authenticate: Bearer`. Nothing a refused token
-asks for happens.
+Whatever is wrong with a token (forged, edited, expired, of the wrong type, revoked), the
+answer is the function's 401 problem with `WWW-Authenticate: Bearer`: there is no edge
+authorizer with a different answer. Nothing a refused token asks for happens.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -21,8 +22,8 @@ import redis
 from bson import ObjectId
 from pymongo.database import Database
 
+from devtools.template import load_template
 from tests.e2e.support import (
-    assert_gateway_refusal,
     assert_problem,
     expired_access_token,
     resigned,
@@ -30,8 +31,9 @@ from tests.e2e.support import (
     users_state,
 )
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.gateway import bearer
+from tests.gateway import ROOT, bearer
 from tests.security.conftest import Cast
+from todo_common.clients import get_database
 from todo_common.models import Role, User
 from todo_common.schemas.users import UserCreate
 from todo_common.security.passwords import hash_password
@@ -72,9 +74,9 @@ def test_user_with_a_forged_or_edited_token_is_refused_at_the_edge_and_nothing_c
     forged = bearer(forge(_token(cast.user.headers), cast))
     before = users_state(db)
 
-    assert_gateway_refusal(client.get("/users", headers=forged), 403)
+    assert_problem(client.get("/users", headers=forged), 401)
     promote = client.patch(f"/users/{cast.user.id}", json={"role": "ADMIN"}, headers=forged)
-    assert_gateway_refusal(promote, 403)
+    assert_problem(promote, 401)
     assert users_state(db) == before
 
 
@@ -92,7 +94,7 @@ def test_user_presenting_a_refresh_token_as_access_token_is_refused(
 ) -> None:
     tokens = login(cast.user.user.email)
 
-    assert_gateway_refusal(client.get("/users/me", headers=bearer(tokens["refresh_token"])), 403)
+    assert_problem(client.get("/users/me", headers=bearer(tokens["refresh_token"])), 401)
 
 
 def test_user_presenting_an_access_token_to_refresh_gets_401_and_no_new_tokens(
@@ -306,3 +308,82 @@ def test_x_forwarded_for_does_not_give_a_throttled_client_a_new_address(
         headers={"X-Forwarded-For": "198.51.100.7", "Forwarded": "for=198.51.100.7"},
     )
     assert_problem(spoofed, 429)
+
+
+# --- every protected route, every kind of bad token: one 401 (issue 9) --------------------------
+
+PUBLIC_ROUTES = frozenset(
+    {
+        "GET /health",
+        "POST /auth/login",
+        "POST /auth/token",
+        "POST /auth/refresh",
+        "GET /openapi.json",
+        "GET /docs",
+        "GET /docs/oauth2-redirect",
+        "GET /redoc",
+        "GET /scalar",
+        "GET /docs/assets/{name}",
+    }
+)
+PROTECTED_ROUTES = sorted(
+    route.route_key
+    for route in load_template(ROOT / "template.yaml").routes
+    if route.route_key not in PUBLIC_ROUTES
+)
+BAD_TOKENS: dict[str, Callable[[dict[str, str]], str | None]] = {
+    "no-token": lambda tokens: None,
+    "malformed": lambda tokens: "not-a-jwt",
+    "forged-signature": lambda tokens: resigned(tokens["access_token"], key=ATTACKER_KEY),
+    "alg-none": lambda tokens: unsigned_token(tokens["access_token"]),
+    "expired": lambda tokens: expired_access_token(tokens["access_token"]),
+    "refresh-token": lambda tokens: tokens["refresh_token"],
+    "revoked-session": lambda tokens: tokens["access_token"],  # after a logout, below
+}
+
+
+def test_the_protected_routes_are_every_route_but_the_public_ones() -> None:
+    # Guards the enumeration itself: the template's routes are read, not listed by hand.
+    assert len(PROTECTED_ROUTES) >= 25
+    assert "GET /users/me" in PROTECTED_ROUTES
+    assert "GET /audits/verify" in PROTECTED_ROUTES
+
+
+@pytest.fixture(scope="module")
+def sessions(gateway_url: str) -> dict[str, dict[str, str]]:
+    """A token pair of a live session, and one of a session that logged out (module-wide)."""
+    user = make_user(get_database(), role=Role.ADMIN)
+    with httpx.Client(base_url=gateway_url, timeout=15) as client:
+        pairs = []
+        for _ in range(2):
+            login = client.post(
+                "/auth/login", json={"email": user.email, "password": DEFAULT_PASSWORD}
+            )
+            assert login.status_code == 200, login.text
+            pairs.append(login.json())
+        revoked = pairs[1]
+        logout = client.post("/auth/logout", headers=bearer(revoked["access_token"]))
+        assert logout.status_code == 204, logout.text
+    return {"live": pairs[0], "revoked": revoked}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_TOKENS))
+@pytest.mark.parametrize("route_key", PROTECTED_ROUTES)
+def test_an_attacker_with_a_bad_token_gets_the_same_401_on_every_protected_route(
+    gateway_url: str, sessions: dict[str, dict[str, str]], route_key: str, kind: str
+) -> None:
+    # Given a protected route and a token that is missing, malformed, forged, unsigned,
+    # expired, of the wrong type, or of a session that has ended
+    method, path = route_key.split(" ", 1)
+    url = re.sub(r"\{[^/]+\}", "0123456789abcdef01234567", path)
+    tokens = sessions["revoked" if kind == "revoked-session" else "live"]
+    token = BAD_TOKENS[kind](tokens)
+    headers = bearer(token) if token is not None else {}
+    body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
+
+    # When it is called
+    with httpx.Client(base_url=gateway_url, timeout=15) as client:
+        response = client.request(method, url, json=body, headers=headers)
+
+    # Then the answer is the one 401 problem+json with WWW-Authenticate: Bearer, nothing else
+    assert_problem(response, 401)

@@ -47,6 +47,5 @@ def test_given_other_local_variables_then_only_what_lambda_itself_sets_is_passed
     assert env["AWS_REGION"] == "eu-west-1"
 
 
-def test_the_authorizer_is_found_behind_its_alias() -> None:
-    assert TEMPLATE.authorizer is not None
-    assert TEMPLATE.authorizer.function == "AuthorizerFunction"
+def test_unrouted_requests_go_to_the_docs_function_as_the_default_route() -> None:
+    assert TEMPLATE.default_route == "DocsFunction"

@@ -15,22 +15,24 @@ from todo_common.audit.signing import kms_client
 from todo_common.audit.trail import AuditTrail
 from todo_common.clients import get_database, get_redis
 from todo_common.database_server import DatabaseServer, database_server
-from todo_common.idempotency import IdempotentCreates
 from todo_common.locks import Locks
 from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
-from todo_common.security.sessions import SessionStore
-from todo_common.security.throttle import LoginThrottle
-from todo_common.security.tokens import TokenService
 from todo_common.settings import get_settings
 
+# Imported by their factories, so a function loads only what its routes use: the audit
+# consumer, relay and digest function never load redis, jwt or the idempotency store.
 if TYPE_CHECKING:
     from todo_common.audit.digests import DigestSchedule, DigestService
     from todo_common.audit.signing import KmsDigestSigner
     from todo_common.audit.verify import AuditVerifier
+    from todo_common.idempotency import IdempotentCreates
     from todo_common.repositories.audit_digests import AuditDigestRepository
+    from todo_common.security.sessions import SessionStore
+    from todo_common.security.throttle import LoginThrottle
+    from todo_common.security.tokens import TokenService
     from todo_common.services.audits import AuditService
     from todo_common.services.auth import AuthService
     from todo_common.services.projects import ProjectService
@@ -73,11 +75,15 @@ def repositories() -> Repositories:
 
 @lru_cache(maxsize=1)
 def session_store() -> SessionStore:
+    from todo_common.security.sessions import SessionStore
+
     return SessionStore(get_redis())
 
 
 @lru_cache(maxsize=1)
 def token_service() -> TokenService:
+    from todo_common.security.tokens import TokenService
+
     return TokenService(get_settings().security)
 
 
@@ -88,6 +94,8 @@ def audit_trail() -> AuditTrail:
 
 @lru_cache(maxsize=1)
 def login_throttle() -> LoginThrottle:
+    from todo_common.security.throttle import LoginThrottle
+
     security = get_settings().security
     return LoginThrottle(
         get_redis(),
@@ -207,6 +215,8 @@ def report_service() -> ReportService:
 
 @lru_cache(maxsize=1)
 def idempotent_creates() -> IdempotentCreates:
+    from todo_common.idempotency import IdempotentCreates
+
     return IdempotentCreates(get_redis(), get_settings().security.secret_key)
 
 

@@ -54,6 +54,18 @@ class NotFound(DomainError):
         super().__init__(detail)
 
 
+class MethodNotAllowed(DomainError):
+    """The path exists, with other methods (405 with `Allow`)."""
+
+    status, title, slug = 405, "Method Not Allowed", "method-not-allowed"
+
+    def __init__(self, method: str, allowed: list[str]) -> None:
+        super().__init__(
+            f"{method} is not allowed here; use {', '.join(allowed)}",
+            {"Allow": ", ".join(allowed)},
+        )
+
+
 class Conflict(DomainError):
     status, title, slug = 409, "Conflict", "conflict"
 

@@ -59,6 +59,8 @@ class StoredModel:
                 values[field.name] = load(doc[key])
             elif field.default is not dataclasses.MISSING:
                 values[field.name] = field.default
+            elif field.default_factory is not dataclasses.MISSING:
+                values[field.name] = field.default_factory()
             else:
                 values[field.name] = None  # optional fields absent from older records
         return cls(**values)
@@ -196,3 +198,103 @@ class Task(StoredModel):
     @property
     def is_open(self) -> bool:
         return self.status is not TaskStatus.COMPLETED
+
+
+@dataclass(frozen=True)
+class Audit(StoredModel):
+    """One record of the audit trail (written once by the consumer, never changed)."""
+
+    id: str
+    event_id: str
+    actor_id: str | None
+    actor_role: str | None
+    action: str
+    entity: str
+    entity_id: str
+    detail: str
+    request_id: str | None
+    created_at: datetime  # when it happened
+    updated_at: datetime  # when it was recorded (older records: no recordedAt)
+    changes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    event_id: str
+    record_hash: str
+
+
+@dataclass(frozen=True)
+class AuditDigest(StoredModel):
+    """The signed digest of one closed period of the audit trail."""
+
+    period_start: datetime
+    period_end: datetime
+    count: int
+    records_hash: str
+    previous_digest_hash: str | None
+    digest_hash: str
+    signature: str
+    key_id: str
+    signing_algorithm: str
+    records: list[DigestEntry] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def from_document(cls, doc: Doc) -> Self:
+        digest = super().from_document(doc)
+        entries = [DigestEntry(e["eventId"], e["recordHash"]) for e in doc.get("records") or []]
+        return dataclasses.replace(digest, records=entries)
+
+
+# -- reports: computed, not stored -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    pending: int
+    assigned: int
+    completed: int
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    project_id: str
+    total: int
+    by_status: StatusCounts
+    completion_rate: float
+    overdue: int
+    generated_at: datetime
+
+
+@dataclass(frozen=True)
+class ProjectWorkload:
+    project_id: str
+    open: int
+    completed: int
+
+
+@dataclass(frozen=True)
+class UserWorkload:
+    user_id: str
+    open: int
+    completed: int
+    overdue: int
+    projects: list[ProjectWorkload]
+    generated_at: datetime
+
+
+@dataclass(frozen=True)
+class ActivityCount:
+    day: str
+    action: str
+    entity: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Activity:
+    from_: datetime
+    to: datetime
+    total: int
+    items: list[ActivityCount]

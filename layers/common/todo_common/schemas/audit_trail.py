@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import Field
 
-from todo_common.audit.verify import Finding, FindingKind, Verification
-from todo_common.schemas.base import ApiModel
+from todo_common.audit.verify import FindingKind, Verification
+from todo_common.schemas.base import ApiModel, PublicModel
 
 
-class DigestEntry(ApiModel):
+class DigestEntry(PublicModel):
     event_id: str
     record_hash: str = Field(description="SHA-256 (hex) of the record's canonical JSON")
 
 
-class AuditDigestPublic(ApiModel):
+class AuditDigestPublic(PublicModel):
     period_start: datetime
     period_end: datetime
     count: int = Field(description="Records stored in [periodStart, periodEnd)")
@@ -28,15 +27,8 @@ class AuditDigestPublic(ApiModel):
     key_id: str = Field(description="ARN of the KMS key that signed it")
     signing_algorithm: str
 
-    @classmethod
-    def of(cls, doc: dict[str, Any]) -> AuditDigestPublic:
-        return cls.model_validate({k: v for k, v in doc.items() if k in _DIGEST_FIELDS})
 
-
-_DIGEST_FIELDS = frozenset(f.alias or name for name, f in AuditDigestPublic.model_fields.items())
-
-
-class FindingPublic(ApiModel):
+class FindingPublic(PublicModel):
     kind: FindingKind
     detail: str
     period_start: datetime | None
@@ -44,18 +36,6 @@ class FindingPublic(ApiModel):
     event_id: str | None = Field(description="The record concerned, when it is one record")
     count: int | None = Field(description="How many records, for deletions and missing digests")
     event_ids: list[str] = Field(description="The deleted records' eventIds (up to 100)")
-
-    @classmethod
-    def of(cls, finding: Finding) -> FindingPublic:
-        return cls(
-            kind=finding.kind,
-            detail=finding.detail,
-            period_start=finding.period_start,
-            period_end=finding.period_end,
-            event_id=finding.event_id,
-            count=finding.count,
-            event_ids=list(finding.event_ids),
-        )
 
 
 class AuditVerificationPublic(ApiModel):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import Field
 
 from todo_common.audit.events import Change
-from todo_common.schemas.base import ApiModel
+from todo_common.schemas.base import PublicModel
 
 
-class AuditPublic(ApiModel):
+class AuditPublic(PublicModel):
     id: str
     event_id: str
     actor_id: str | None
@@ -28,32 +27,14 @@ class AuditPublic(ApiModel):
         default=None, description="When the consumer stored it: the clock of the signed digests"
     )
 
-    @classmethod
-    def of(cls, doc: dict[str, Any]) -> AuditPublic:
-        return cls(
-            id=str(doc["_id"]),
-            event_id=doc["eventId"],
-            actor_id=doc.get("actorId"),
-            actor_role=doc.get("actorRole"),
-            action=doc["action"],
-            entity=doc["entity"],
-            entity_id=doc["entityId"],
-            detail=doc["detail"],
-            changes=doc.get("changes") or {},
-            request_id=doc.get("requestId"),
-            created_at=doc["createdAt"],
-            updated_at=doc["updatedAt"],
-            recorded_at=doc.get("recordedAt"),
-        )
 
-
-class StatusCounts(ApiModel):
+class StatusCounts(PublicModel):
     pending: int = Field(alias="PENDING")
     assigned: int = Field(alias="ASSIGNED")
     completed: int = Field(alias="COMPLETED")
 
 
-class ProjectSummary(ApiModel):
+class ProjectSummary(PublicModel):
     project_id: str
     total: int
     by_status: StatusCounts
@@ -62,13 +43,13 @@ class ProjectSummary(ApiModel):
     generated_at: datetime
 
 
-class ProjectWorkload(ApiModel):
+class ProjectWorkload(PublicModel):
     project_id: str
     open: int
     completed: int
 
 
-class UserWorkload(ApiModel):
+class UserWorkload(PublicModel):
     user_id: str
     open: int
     completed: int
@@ -77,14 +58,14 @@ class UserWorkload(ApiModel):
     generated_at: datetime
 
 
-class ActivityCount(ApiModel):
+class ActivityCount(PublicModel):
     day: str = Field(description="UTC day, YYYY-MM-DD")
     action: str
     entity: str
     count: int
 
 
-class Activity(ApiModel):
+class Activity(PublicModel):
     from_: datetime = Field(alias="from")
     to: datetime
     total: int

@@ -63,7 +63,7 @@ class TokenService:
             refresh_expires_in=int(refresh_ttl.total_seconds()),
         )
 
-    def verify(self, token: str, expected: TokenType, *, verify_exp: bool = True) -> TokenClaims:
+    def verify(self, token: str, expected: TokenType) -> TokenClaims:
         """Decode `token`; raise `Unauthorized` unless it is a valid token of type `expected`."""
         s = self._settings
         try:
@@ -74,7 +74,7 @@ class TokenService:
                 audience=s.jwt_audience,
                 issuer=s.jwt_issuer,
                 leeway=s.jwt_leeway_seconds,
-                options={"require": list(REQUIRED_CLAIMS), "verify_exp": verify_exp},
+                options={"require": list(REQUIRED_CLAIMS)},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("Token has expired") from exc

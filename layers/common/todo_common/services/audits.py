@@ -6,12 +6,11 @@ import base64
 import binascii
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from todo_common.audit.canonical import timestamp
 from todo_common.audit.verify import AuditVerifier, Verification
 from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
-from todo_common.models import Principal, Slice, utcnow
+from todo_common.models import Audit, AuditDigest, Principal, Slice, utcnow
 from todo_common.rbac import Action, authorize
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
@@ -49,7 +48,7 @@ class AuditService:
         to: datetime | None,
         limit: int,
         cursor: str | None,
-    ) -> Slice[dict[str, Any]]:
+    ) -> Slice[Audit]:
         """Audit records, newest first."""
         authorize(Action.AUDITS_READ, principal)
         check_range(from_, to)
@@ -57,15 +56,15 @@ class AuditService:
             actor_id=actor_id, action=action, entity=entity, entity_id=entity_id, from_=from_, to=to
         )
         page = self._audits.search(query, limit, cursor)
-        return Slice(page.items, page.next_cursor)
+        return Slice([Audit.from_document(doc) for doc in page.items], page.next_cursor)
 
     @raises(NotFound, Forbidden)
-    def get(self, principal: Principal, audit_id: str) -> dict[str, Any]:
+    def get(self, principal: Principal, audit_id: str) -> Audit:
         authorize(Action.AUDITS_READ, principal)
         doc = self._audits.get(audit_id)
         if doc is None:
             raise NotFound("Audit record not found")
-        return doc
+        return Audit.from_document(doc)
 
     @raises(Forbidden, InvalidInput)
     def verify(
@@ -85,9 +84,7 @@ class AuditService:
         return self._verifier.verify(now, start, end)
 
     @raises(Forbidden, InvalidInput)
-    def digests(
-        self, principal: Principal, limit: int, cursor: str | None
-    ) -> Slice[dict[str, Any]]:
+    def digests(self, principal: Principal, limit: int, cursor: str | None) -> Slice[AuditDigest]:
         """The trail's signed digests, newest period first."""
         authorize(Action.AUDITS_READ, principal)
         rows = self._digests.newest_first(limit + 1, _period_cursor(cursor))
@@ -98,7 +95,7 @@ class AuditService:
             if more and rows
             else None
         )
-        return Slice(rows, next_cursor)
+        return Slice([AuditDigest.from_document(row) for row in rows], next_cursor)
 
 
 def _before(when: datetime, span: timedelta) -> datetime:

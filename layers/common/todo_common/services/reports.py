@@ -6,21 +6,24 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
-from todo_common.models import Principal, Project, TaskStatus, utcnow
+from todo_common.models import (
+    Activity,
+    ActivityCount,
+    Principal,
+    Project,
+    ProjectSummary,
+    ProjectWorkload,
+    StatusCounts,
+    TaskStatus,
+    UserWorkload,
+    utcnow,
+)
 from todo_common.rbac import Action, Resource, authorize, owner_relation, sees_inactive
 from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import object_id
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskReportQueries
 from todo_common.repositories.users import UserRepository
-from todo_common.schemas.reports import (
-    Activity,
-    ActivityCount,
-    ProjectSummary,
-    ProjectWorkload,
-    StatusCounts,
-    UserWorkload,
-)
 from todo_common.services.audits import check_range
 
 MAX_ACTIVITY_RANGE = timedelta(days=366)
@@ -59,7 +62,7 @@ class ReportService:
         return ProjectSummary(
             project_id=project.id,
             total=total,
-            by_status=StatusCounts(**{s.value: counts.get(s.value, 0) for s in TaskStatus}),
+            by_status=StatusCounts(**{s.value.lower(): counts.get(s.value, 0) for s in TaskStatus}),
             completion_rate=round(completed / total, 4) if total else 0.0,
             overdue=self._tasks.count_overdue(now, project_id=project.id),
             generated_at=now,
