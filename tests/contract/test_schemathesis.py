@@ -53,8 +53,6 @@ def test_schemathesis_finds_nothing(
         str(OUTPUT),
         "--url",
         gateway_url,
-        "--checks",
-        "all",
         "--phases",
         PHASES,
         "--header",
