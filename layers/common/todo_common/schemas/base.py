@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -114,12 +115,12 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}|$)")
 
 
 def iso_text_only(value: Any) -> Any:
-    """Text must be an ISO 8601 date-time, as the document's `format: date-time` says; pydantic
-    alone would also read `0.5` as a Unix time or `2026-01-01` as midnight."""
+    """Text must be an ISO 8601 date-time, or a date (midnight UTC), as the document says;
+    pydantic alone would also read `0.5` as a Unix time."""
     if isinstance(value, str | bytes | int | float) and not isinstance(value, bool):
         text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
         if not _ISO_DATE_TIME.match(text.strip()):
@@ -127,7 +128,20 @@ def iso_text_only(value: Any) -> Any:
     return value
 
 
-UtcDateTime = Annotated[datetime, BeforeValidator(iso_text_only), AfterValidator(as_utc)]
+UtcDateTime = Annotated[
+    datetime,
+    BeforeValidator(iso_text_only),
+    AfterValidator(as_utc),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date", "description": "midnight UTC"},
+            ]
+        },
+        mode="validation",
+    ),
+]
 
 T = TypeVar("T")
 
