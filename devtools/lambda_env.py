@@ -18,13 +18,16 @@ from devtools.template import FunctionDef, Template
 
 # The `local` stage of samconfig.toml, plus what its env.json would say about Redis TLS.
 LOCAL_PARAMETERS = {"Stage": "local", "RedisSsl": "false", "RedisHost": "127.0.0.1"}
-# Set by the Lambda service in every function's environment (the role's credentials, the Region).
+# Set by the Lambda service in every function's environment (the role's credentials, the Region),
+# and what `scripts/servers.py` says about the local database server (FerretDB's adapter), which
+# the template does not declare: in AWS the database is MongoDB, the default.
 RUNTIME_VARIABLES = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
+    "DATABASE_SERVER",
 )
 
 

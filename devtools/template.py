@@ -115,9 +115,17 @@ def load_template(path: Path) -> Template:
     default_route: str | None = None
     queue_triggers: list[QueueTrigger] = []
     schedules: list[ScheduleTrigger] = []
+    # Which variable holds a queue's URL (`NAME: !Ref Queue`), in Globals or any function.
     env_refs = {
         value["Ref"]: name
-        for name, value in ((globals_fn.get("Environment") or {}).get("Variables") or {}).items()
+        for variables in [
+            (globals_fn.get("Environment") or {}).get("Variables") or {},
+            *(
+                ((r.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+                for r in resources.values()
+            ),
+        ]
+        for name, value in variables.items()
         if isinstance(value, dict) and "Ref" in value
     }
 

@@ -55,7 +55,7 @@ def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, in
     repos = container.repositories()
     result = relay_pending(
         AuditPublisher.from_settings(),
-        [repos.users, repos.projects, repos.tasks],
+        list(repos.audited),
         repos.outbox,
         min_age=timedelta(seconds=get_settings().audit.relay_min_age_seconds),
     )

@@ -49,6 +49,11 @@ class Repositories:
     audits: AuditRepository
     outbox: AuditOutboxRepository
 
+    @property
+    def audited(self) -> tuple[UserRepository, ProjectRepository, TaskRepository]:
+        """The collections whose writes carry their audit event in an outbox (the relay's)."""
+        return (self.users, self.projects, self.tasks)
+
 
 @lru_cache(maxsize=1)
 def locks() -> Locks:
@@ -84,6 +89,7 @@ def session_store() -> SessionStore:
 def token_service() -> TokenService:
     from todo_common.security.tokens import TokenService
 
+    get_settings().signing_key()  # refused when absent or weak (the functions that sign get it)
     return TokenService(get_settings().security)
 
 
@@ -217,7 +223,7 @@ def report_service() -> ReportService:
 def idempotent_creates() -> IdempotentCreates:
     from todo_common.idempotency import IdempotentCreates
 
-    return IdempotentCreates(get_redis(), get_settings().security.secret_key)
+    return IdempotentCreates(get_redis(), get_settings().signing_key())
 
 
 def reset() -> None:

@@ -26,7 +26,6 @@ from typing import Any, Protocol
 import redis
 
 from todo_common.errors import Conflict, FieldError, InvalidInput, ServiceUnavailable
-from todo_common.settings import get_settings
 
 KEY_TTL_SECONDS = 24 * 60 * 60
 MAX_KEY_LENGTH = 255
@@ -47,10 +46,8 @@ def _canonical(value: Any) -> bytes:
 
 
 class IdempotentCreates:
-    def __init__(self, client: redis.Redis, secret_key: str | None = None) -> None:
+    def __init__(self, client: redis.Redis, secret_key: str) -> None:
         self._redis = client
-        if secret_key is None:
-            secret_key = get_settings().security.secret_key
         # A key of its own, so the fingerprint says nothing about the token-signing key.
         self._mac_key = hmac.digest(secret_key.encode(), b"idempotency-body", "sha256")
 

@@ -209,15 +209,24 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
+        # A key that is given must be strong; an absent one is refused by the functions that
+        # sign or check tokens (`signing_key`), since the others are not given it at all.
+        if self.security.secret_key:
+            self.signing_key()
+        return self
+
+    def signing_key(self) -> str:
+        """`SECURITY_SECRET_KEY`, refused when absent, a placeholder or shorter than 32 bytes
+        (unless `APP_DEBUG=true`). Every function with protected routes asks at start-up."""
         key = self.security.secret_key
         weak = key.strip().lower() in PLACEHOLDER_SECRETS or len(key.encode()) < MIN_SECRET_BYTES
         if weak and not self.app.debug:
             raise ValueError(
-                "SECURITY_SECRET_KEY is a placeholder or shorter than 32 bytes; set a random "
-                "value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
-                "or APP_DEBUG=true for local development"
+                "SECURITY_SECRET_KEY is missing, a placeholder or shorter than 32 bytes; set a "
+                "random value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                " or APP_DEBUG=true for local development"
             )
-        return self
+        return key
 
 
 @lru_cache(maxsize=1)

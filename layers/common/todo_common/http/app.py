@@ -7,6 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
 from mangum import Mangum
 
 from todo_common import snapstart
@@ -47,8 +50,23 @@ def create_app(*, title: str, routers: Sequence[APIRouter], summary: str | None 
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
+    if any(_protected(route) for router in routers for route in router.routes):
+        # A function that checks tokens refuses to start without a strong key (SPEC §4); the
+        # docs function, which is given none, starts without one.
+        get_settings().signing_key()
     app.openapi = _documented(app)  # type: ignore[method-assign]
     return app
+
+
+def _protected(route: object) -> bool:
+    """Whether a route asks for the bearer token (a dependency is a security scheme)."""
+    return isinstance(route, APIRoute) and _uses_security(route.dependant)
+
+
+def _uses_security(dependant: Dependant) -> bool:
+    return isinstance(dependant.call, SecurityBase) or any(
+        _uses_security(sub) for sub in dependant.dependencies
+    )
 
 
 def _documented(app: FastAPI) -> Callable[[], dict[str, Any]]:

@@ -58,7 +58,10 @@ class ProjectRepository(MongoRepository):
         """Forget which delete took the tasks down (bookkeeping: not a change, no new version)."""
         oid = object_id(project_id)
         if oid is not None:
-            self.collection.update_one({"_id": oid}, {"$set": {"cascadeId": None}})
+            # Guarded like every write of one record: on FerretDB an outbox clear running at the
+            # same time rewrites the whole document and would bring the tag back.
+            with self._server.write_guard(self.collection_name, oid):
+                self.collection.update_one({"_id": oid}, {"$set": {"cascadeId": None}})
 
 
 def project_search_keys(name: str) -> Doc:
