@@ -138,11 +138,15 @@ class LocalGateway:
         """Serve one HTTP request the way API Gateway would; returns status, headers, body."""
         matched = self.match(method, path)
         if matched is None:
-            return _gateway_problem(404, "Not Found", f"No route for {method} {path}", path)
+            return _gateway_problem(
+                404, "Not Found", f"No route for {method} {path}", path, headers
+            )
         route, path_params = matched
         if body and _is_text(_content_type(headers)) and not _is_utf8(body):
             # API Gateway passes text bodies as strings; it does not repair broken bytes.
-            return _gateway_problem(400, "Bad Request", "The request body is not valid UTF-8", path)
+            return _gateway_problem(
+                400, "Bad Request", "The request body is not valid UTF-8", path, headers
+            )
         event = build_event(route, method, path, query, headers, body, source_ip, path_params)
         fn = self._template.functions[route.function]
         try:
@@ -292,17 +296,26 @@ def _is_utf8(body: bytes) -> bool:
 
 
 def _gateway_problem(
-    status: int, title: str, detail: str, path: str
+    status: int, title: str, detail: str, path: str, headers: list[tuple[str, str]]
 ) -> tuple[int, list[tuple[str, str]], bytes]:
-    """A refusal of the gateway itself, as RFC 9457 problem+json like the functions' own."""
+    """A refusal of the gateway itself, as RFC 9457 problem+json like the functions' own, with
+    the request's id (SPEC §6: in every error): the one sent, if well-formed, else a new one."""
+    sent = next((value for name, value in headers if name.lower() == "x-request-id"), "")
+    request_id = sent if _SAFE_REQUEST_ID.match(sent) else str(uuid.uuid4())
     problem = {
         "type": f"https://todo-api.dev/problems/{title.lower().replace(' ', '-')}",
         "title": title,
         "status": status,
         "detail": detail,
         "instance": path,
+        "requestId": request_id,
     }
-    return status, [("content-type", "application/problem+json")], json.dumps(problem).encode()
+    response_headers = [("content-type", "application/problem+json"), ("x-request-id", request_id)]
+    return status, response_headers, json.dumps(problem).encode()
+
+
+# The ids the functions echo (`todo_common.http.middleware`); others are replaced.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 def _gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -53,6 +53,7 @@ def merged_document(template: Template) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
     security: dict[str, Any] = {}
+    headers: dict[str, Any] = {}
     tags = []
     for logical_id in sorted({r.function for r in template.routes} - {DOCS_FUNCTION}):
         doc = _app_of(template.functions[logical_id]).openapi()
@@ -69,6 +70,7 @@ def merged_document(template: Template) -> dict[str, Any]:
                 raise ValueError(f"schema {name} differs between functions")
             schemas[name] = schema
         security |= components.get("securitySchemes", {})
+        headers |= components.get("headers", {})
     return {
         "openapi": "3.1.0",
         "info": {
@@ -78,7 +80,11 @@ def merged_document(template: Template) -> dict[str, Any]:
         },
         "tags": tags,
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": security},
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "headers": dict(sorted(headers.items())),
+            "securitySchemes": security,
+        },
     }
 
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+from fastapi import Depends
 
 from devtools.openapi import OUTPUT, merged_document, render, route_shape
 from devtools.template import load_template
+from todo_common.errors import Conflict, TooManyRequests, raises
+from todo_common.http.app import create_app
+from todo_common.http.deps import service
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,3 +49,104 @@ def test_the_document_is_openapi_3_1_with_the_bearer_scheme_and_a_tag_per_functi
         for ops in document["paths"].values()
         for op in ops.values()
     )
+
+
+PUBLIC = {
+    ("POST", "/auth/login"),
+    ("POST", "/auth/token"),
+    ("POST", "/auth/refresh"),
+    ("GET", "/health"),
+}
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    document = json.loads(OUTPUT.read_text())
+    return [
+        (method.upper(), path, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def test_every_error_is_problem_json_with_the_shared_schema_and_a_request_id() -> None:
+    for method, path, operation in _operations():
+        for status, response in operation["responses"].items():
+            assert "X-Request-Id" in response["headers"], (method, path, status)
+            if status.startswith("2") or (path, status) == ("/health", "503"):
+                continue
+            schema = response["content"]["application/problem+json"]["schema"]["$ref"]
+            expected = "ValidationProblem" if status == "422" else "Problem"
+            assert schema == f"#/components/schemas/{expected}", (method, path, status)
+            assert list(response["content"]) == ["application/problem+json"]
+
+
+def test_the_statuses_carry_their_headers() -> None:
+    for method, path, operation in _operations():
+        responses = operation["responses"]
+        for status, header in (
+            ("401", "WWW-Authenticate"),
+            ("429", "Retry-After"),
+            ("503", "Retry-After"),
+        ):
+            if status in responses:
+                assert header in responses[status]["headers"], (method, path, status)
+        if "201" in responses:
+            assert {"Location", "ETag", "Idempotent-Replayed"} <= set(responses["201"]["headers"])
+
+
+def test_protected_operations_need_the_bearer_scheme_and_public_ones_nothing() -> None:
+    for method, path, operation in _operations():
+        if (method, path) in PUBLIC:
+            assert "security" not in operation, (method, path)
+        else:
+            assert operation["security"] == [{"OAuth2PasswordBearer": []}], (method, path)
+            assert "401" in operation["responses"], (method, path)
+
+
+def test_a_create_links_to_the_operations_on_what_it_created() -> None:
+    document = json.loads(OUTPUT.read_text())
+    for collection, parameter in (
+        ("/users", "user_id"),
+        ("/projects", "project_id"),
+        ("/tasks", "task_id"),
+    ):
+        links = document["paths"][collection]["post"]["responses"]["201"]["links"]
+        item = document["paths"][f"{collection}/{{{parameter}}}"]
+        targets = {link["operationId"] for link in links.values()}
+        assert targets >= {operation["operationId"] for operation in item.values()}
+        assert all(
+            link["parameters"] == {parameter: "$response.body#/id"} for link in links.values()
+        )
+
+
+class _Undeclared:
+    def run(self) -> None:
+        """A service method without @raises."""
+
+
+class Declared:
+    @raises(Conflict, TooManyRequests)
+    def run(self) -> None:
+        """Declares two errors."""
+
+
+def test_a_route_calling_a_service_method_that_declares_no_errors_cannot_be_documented() -> None:
+    app = create_app(title="Probe", routers=[])
+
+    @app.get("/probe")
+    async def probe(worker: Annotated[_Undeclared, Depends(service(_Undeclared))]) -> None:
+        worker.run()
+
+    with pytest.raises(TypeError, match=r"_Undeclared.run .*declares no errors"):
+        app.openapi()
+
+
+def test_the_errors_a_service_method_declares_become_the_routes_statuses() -> None:
+    app = create_app(title="Probe", routers=[])
+
+    @app.post("/probe")
+    async def probe(worker: Annotated[Declared, Depends(service(Declared))]) -> None:
+        worker.run()
+
+    responses = app.openapi()["paths"]["/probe"]["post"]["responses"]
+    assert sorted(responses) == ["200", "409", "429", "503"]

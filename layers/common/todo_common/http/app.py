@@ -54,6 +54,7 @@ def create_app(*, title: str, routers: Sequence[APIRouter], summary: str | None 
         # A function that checks tokens refuses to start without a strong key (SPEC §4); the
         # docs function, which is given none, starts without one.
         get_settings().signing_key()
+    app.openapi = _documented(app)  # type: ignore[method-assign]
     return app
 
 
@@ -66,6 +67,20 @@ def _uses_security(dependant: Dependant) -> bool:
     return isinstance(dependant.call, SecurityBase) or any(
         _uses_security(sub) for sub in dependant.dependencies
     )
+
+
+def _documented(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """`app.openapi`: every status, header and link each route can give (`http/documentation`),
+    built on first use only (Lambda never builds it; `make openapi` does)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from todo_common.http.documentation import openapi_document  # noqa: PLC0415
+
+            app.openapi_schema = openapi_document(app)
+        return app.openapi_schema
+
+    return openapi
 
 
 def lambda_handler(app: FastAPI, *, warm_up: snapstart.Step | None = None) -> LambdaHandler:

@@ -35,10 +35,19 @@ async def current_principal(token: Annotated[str | None, Depends(bearer)]) -> Pr
 
 
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+# What the document tells clients `If-Match` may be; anything else is 412 (never matches).
+_ETAG_OR_ANY = r'^(\*|(W/)?"?[0-9]{1,18}"?)$'
 
 
 async def if_match_version(
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The `ETag` read (`"3"`), or `*`; a stale one is 412',
+            json_schema_extra={"pattern": _ETAG_OR_ANY},
+        ),
+    ] = None,
 ) -> int | None:
     """The version an `If-Match` header names (`"3"`), None without one or for `*`."""
     if if_match is None or if_match.strip() == "*":
@@ -74,7 +83,13 @@ async def page_params(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 IfMatch = Annotated[int | None, Depends(if_match_version)]
 IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="Makes a retried create safe (24 h)")
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Makes a retried create safe (24 h)",
+        min_length=1,
+        max_length=255,
+    ),
 ]
 PageParams = Annotated[tuple[int, str | None], Depends(page_params)]
 ClientIp = Annotated[str, Depends(client_ip)]
@@ -89,4 +104,14 @@ def service(factory: Callable[[], T]) -> Callable[[], Coroutine[Any, Any, T]]:
     async def dependency() -> T:
         return factory()
 
+    _SERVICE_DEPENDENCIES.add(dependency)
     return dependency
+
+
+# The dependencies `service()` made: the OpenAPI document reads which service methods a route
+# calls through them (`http/documentation.py`).
+_SERVICE_DEPENDENCIES: set[Callable[..., Any]] = set()
+
+
+def is_service_dependency(call: Callable[..., Any] | None) -> bool:
+    return call in _SERVICE_DEPENDENCIES

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -49,6 +52,23 @@ class PatchModel(ApiModel):
     """A partial update: absent fields stay as they are; `null` only where `nullable` allows."""
 
     nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        """Document `null` only for the fields in `nullable` (the others refuse it)."""
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for name, info in cls.model_fields.items():
+            prop = target.get("properties", {}).get(info.alias or name)
+            if name in cls.nullable or prop is None or "anyOf" not in prop:
+                continue
+            options = [o for o in prop["anyOf"] if o != {"type": "null"}]
+            if len(options) == 1:
+                prop.pop("anyOf")
+                prop.update(options[0])
+            else:
+                prop["anyOf"] = options
+        return schema
 
     @model_validator(mode="before")
     @classmethod
@@ -95,7 +115,33 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
+_ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}|$)")
+
+
+def iso_text_only(value: Any) -> Any:
+    """Text must be an ISO 8601 date-time, or a date (midnight UTC), as the document says;
+    pydantic alone would also read `0.5` as a Unix time."""
+    if isinstance(value, str | bytes | int | float) and not isinstance(value, bool):
+        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+        if not _ISO_DATE_TIME.match(text.strip()):
+            raise ValueError("expected an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z")
+    return value
+
+
+UtcDateTime = Annotated[
+    datetime,
+    BeforeValidator(iso_text_only),
+    AfterValidator(as_utc),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date", "description": "midnight UTC"},
+            ]
+        },
+        mode="validation",
+    ),
+]
 
 T = TypeVar("T")
 

@@ -22,7 +22,11 @@ FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 # Passwords are taken exactly as typed: never stripped (login compares them as sent).
 AsTyped = StringConstraints(strip_whitespace=False)
 NewPassword = Annotated[
-    str, AsTyped, Field(description="8 to 72 UTF-8 bytes"), AfterValidator(check_password)
+    str,
+    AsTyped,
+    # The length in characters bounds the bytes from below; the 72-byte limit is checked after.
+    Field(description="8 to 72 UTF-8 bytes", min_length=8, max_length=72),
+    AfterValidator(check_password),
 ]
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from todo_common.audit.canonical import timestamp
 from todo_common.audit.verify import AuditVerifier, Verification
-from todo_common.errors import FieldError, InvalidInput, NotFound
+from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
 from todo_common.models import Audit, AuditDigest, Principal, Slice, utcnow
 from todo_common.rbac import Action, authorize
 from todo_common.repositories.audit_digests import AuditDigestRepository
@@ -35,6 +35,7 @@ class AuditService:
         self._verifier = verifier
         self._clock = clock
 
+    @raises(Forbidden, InvalidInput)
     def list(
         self,
         principal: Principal,
@@ -57,6 +58,7 @@ class AuditService:
         page = self._audits.search(query, limit, cursor)
         return Slice([Audit.from_document(doc) for doc in page.items], page.next_cursor)
 
+    @raises(NotFound, Forbidden)
     def get(self, principal: Principal, audit_id: str) -> Audit:
         authorize(Action.AUDITS_READ, principal)
         doc = self._audits.get(audit_id)
@@ -64,6 +66,7 @@ class AuditService:
             raise NotFound("Audit record not found")
         return Audit.from_document(doc)
 
+    @raises(Forbidden, InvalidInput)
     def verify(
         self, principal: Principal, from_: datetime | None, to: datetime | None
     ) -> Verification:
@@ -80,6 +83,7 @@ class AuditService:
             )
         return self._verifier.verify(now, start, end)
 
+    @raises(Forbidden, InvalidInput)
     def digests(self, principal: Principal, limit: int, cursor: str | None) -> Slice[AuditDigest]:
         """The trail's signed digests, newest period first."""
         authorize(Action.AUDITS_READ, principal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from todo_common.errors import FieldError, InvalidInput, NotFound
+from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
 from todo_common.models import (
     Activity,
     ActivityCount,
@@ -42,6 +42,7 @@ class ReportService:
         self._users = users
         self._audits = audits
 
+    @raises(NotFound)
     def project_summary(self, principal: Principal, project_id: str) -> ProjectSummary:
         """Task counts by status, completion rate and overdue count of one project."""
         authorize(Action.REPORT_PROJECT_SUMMARY, principal)
@@ -67,6 +68,7 @@ class ReportService:
             generated_at=now,
         )
 
+    @raises(NotFound, Forbidden)
     def user_workload(self, principal: Principal, user_id: str) -> UserWorkload:
         """A user's open and completed tasks per project, and how many are overdue."""
         if object_id(user_id) is None:
@@ -95,6 +97,7 @@ class ReportService:
             generated_at=now,
         )
 
+    @raises(Forbidden, InvalidInput)
     def activity(self, principal: Principal, from_: datetime, to: datetime) -> Activity:
         """Audit counts per day, action and entity over [from, to), at most 366 days."""
         authorize(Action.REPORT_ACTIVITY, principal)
