@@ -1,15 +1,18 @@
-"""What the end-to-end tests check again and again: problem documents, gateway refusals, the
+"""What the end-to-end tests check again and again: problem documents, bad inputs, the
 stored users, and tokens made by hand (expired, forged) with PyJWT.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 import jwt
@@ -60,6 +63,28 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     if status == 429:
         assert int(response.headers["retry-after"]) >= 1
     return body
+
+
+Context = TypeVar("Context")
+
+
+@dataclass(frozen=True)
+class BadInput(Generic[Context]):
+    """A request, made from a test's `Context`, that must be refused with `status`."""
+
+    send: Callable[[Context], httpx.Response]
+    status: int
+
+    def assert_refused(self, response: httpx.Response) -> None:
+        """Refused with `status` and a problem document; never a traceback."""
+        assert_problem(response, self.status)
+        assert "Traceback" not in response.text
+
+
+def list_cursor(payload: Any) -> str:
+    """`payload` encoded as a list cursor is (unpadded URL-safe base64 of JSON): for cursors the
+    API never issued."""
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
 def users_state(db: Database[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -151,6 +176,21 @@ def unsigned_token(access_token: str) -> str:
     """The same claims with `alg: none` and no signature: must never be accepted."""
     claims = unverified_claims(access_token)
     return jwt.encode(claims, key="", algorithm="none")
+
+
+def forged_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The session of `headers`, its access token re-signed with a key that is not the API's."""
+    forged = resigned(_token_of(headers), key="a-different-key-of-more-than-thirty-two-bytes")
+    return {"Authorization": f"Bearer {forged}"}
+
+
+def expired_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The session of `headers`, with a genuine access token that expired an hour ago."""
+    return {"Authorization": f"Bearer {expired_access_token(_token_of(headers))}"}
+
+
+def _token_of(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
 
 
 # -- projects and tasks ------------------------------------------------------------------------
