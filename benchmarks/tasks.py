@@ -2,7 +2,8 @@
 
 On MongoDB a page is one index range scan, so its cost must not grow with the project (target:
 the 100,000-task page within 1.3x of the 1,000-task page). FerretDB's SQLite backend pushes down
-only `_id` lookups and scans everything else, so there the ratio shows the scan, and says so.
+only `_id` lookups and scans everything else, so there the ratio shows the scan, and says so (and
+the big project has 10,000 tasks: a 100,000-task scan outlasts a request's 9 s ceiling).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from todo_common.repositories.tasks import due_fields
 from todo_common.security.tokens import TokenType
 
 SMALL = 1_000
-BIG = int(os.environ.get("BENCH_BIG_PROJECT_TASKS", "100000"))
+# FerretDB sorts a project's tasks in memory: at 100,000 a page takes longer than the 9 s any
+# request may wait (APP_DEPENDENCY_BUDGET_MS's ceiling), so there the big project is smaller.
+_ON_FERRETDB = os.environ.get("DATABASE_SERVER") == "ferretdb"
+BIG = int(os.environ.get("BENCH_BIG_PROJECT_TASKS", "10000" if _ON_FERRETDB else "100000"))
 
 
 def _login(email: str, password: str) -> str:
@@ -82,13 +86,15 @@ def _project_with_tasks(owner_id: str, count: int) -> str:
     return str(project_id)
 
 
-def _deep_cursor(project_id: str, position: int) -> str:
+def _deep_cursor(project_id: str, from_the_end: int) -> str:
+    """The cursor of the page that starts `from_the_end` records before the last one: read in the
+    opposite order, so the server skips a few records rather than a whole project."""
     sort = SortSpec("createdAt")
     doc = next(
         get_database()
         .tasks.find({"projectId": project_id, "isActive": True})
-        .sort(sort.mongo_sort())
-        .skip(position)
+        .sort(SortSpec("createdAt", descending=True).mongo_sort())
+        .skip(from_the_end - 1)
         .limit(1)
     )
     return encode_cursor(sort, doc, "tasks")
@@ -111,7 +117,7 @@ def list_pages(runs: int) -> None:
             ("first page", f"projectId={project_id}&limit=50"),
             (
                 "deep page",
-                f"projectId={project_id}&limit=50&cursor={_deep_cursor(project_id, count - 100)}",
+                f"projectId={project_id}&limit=50&cursor={_deep_cursor(project_id, 100)}",
             ),
         ):
             event = http_event("GET", "/tasks", headers=auth)
