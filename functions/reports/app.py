@@ -79,7 +79,6 @@ async def list_audits(
     to: UtcDateTime | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | Page[AuditPublic]:
-    limit, cursor = page
     result = service.list(
         principal,
         actor_id=actor_id,
@@ -88,8 +87,7 @@ async def list_audits(
         entity_id=entity_id,
         from_=from_,
         to=to,
-        limit=limit,
-        cursor=cursor,
+        **page,
     )
     items = [AuditPublic.of(doc) for doc in result.items]
     if accept and "text/csv" in accept:
@@ -123,11 +121,8 @@ async def list_audit_digests(
     principal: CurrentPrincipal, service: Audits, page: PageParams
 ) -> Page[AuditDigestPublic]:
     """The signed digests of the trail's closed periods, newest first."""
-    limit, cursor = page
-    result = service.digests(principal, limit, cursor)
-    return Page[AuditDigestPublic](
-        items=[AuditDigestPublic.of(doc) for doc in result.items], next_cursor=result.next_cursor
-    )
+    result = service.digests(principal, **page)
+    return Page[AuditDigestPublic].of(result, AuditDigestPublic.of)
 
 
 @audits.get("/{audit_id}", response_model=AuditPublic)
