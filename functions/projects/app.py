@@ -29,7 +29,7 @@ projects = APIRouter(prefix="/projects", tags=["projects"])
 
 
 @projects.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectPublic)
-async def create_project(body: ProjectCreate, service: Projects, new: Create) -> Response:
+async def create_project(body: ProjectCreate, new: Create, service: Projects) -> Response:
     return new.respond(body, lambda: ProjectPublic.of(service.create(new.principal, body)))
 
 
@@ -52,13 +52,13 @@ async def list_projects(
 
 
 @projects.get("/{project_id}", response_model=ProjectPublic)
-async def get_project(project_id: str, service: Projects, read: Read) -> ProjectPublic:
+async def get_project(project_id: str, read: Read, service: Projects) -> ProjectPublic:
     return read.answer(ProjectPublic.of(service.get(read.principal, project_id)))
 
 
 @projects.put("/{project_id}", response_model=ProjectPublic)
 async def replace_project(
-    project_id: str, body: ProjectReplace, service: Projects, write: Write
+    project_id: str, body: ProjectReplace, write: Write, service: Projects
 ) -> ProjectPublic:
     project = service.update(write.principal, project_id, body, write.if_match)
     return write.answer(ProjectPublic.of(project))
@@ -66,7 +66,7 @@ async def replace_project(
 
 @projects.patch("/{project_id}", response_model=ProjectPublic)
 async def patch_project(
-    project_id: str, body: ProjectPatch, service: Projects, write: Write
+    project_id: str, body: ProjectPatch, write: Write, service: Projects
 ) -> ProjectPublic:
     project = service.update(write.principal, project_id, body, write.if_match)
     return write.answer(ProjectPublic.of(project))

@@ -30,7 +30,7 @@ AssignedTo = Annotated[
 
 
 @tasks.post("", status_code=status.HTTP_201_CREATED, response_model=TaskPublic)
-async def create_task(body: TaskCreate, service: Tasks, new: Create) -> Response:
+async def create_task(body: TaskCreate, new: Create, service: Tasks) -> Response:
     return new.respond(body, lambda: TaskPublic.of(service.create(new.principal, body)))
 
 
@@ -62,18 +62,18 @@ async def list_tasks(
 
 
 @tasks.get("/{task_id}", response_model=TaskPublic)
-async def get_task(task_id: str, service: Tasks, read: Read) -> TaskPublic:
+async def get_task(task_id: str, read: Read, service: Tasks) -> TaskPublic:
     return read.answer(TaskPublic.of(service.get(read.principal, task_id)))
 
 
 @tasks.put("/{task_id}", response_model=TaskPublic)
-async def replace_task(task_id: str, body: TaskReplace, service: Tasks, write: Write) -> TaskPublic:
+async def replace_task(task_id: str, body: TaskReplace, write: Write, service: Tasks) -> TaskPublic:
     task = service.update(write.principal, task_id, body, write.if_match, replace=True)
     return write.answer(TaskPublic.of(task))
 
 
 @tasks.patch("/{task_id}", response_model=TaskPublic)
-async def patch_task(task_id: str, body: TaskPatch, service: Tasks, write: Write) -> TaskPublic:
+async def patch_task(task_id: str, body: TaskPatch, write: Write, service: Tasks) -> TaskPublic:
     task = service.update(write.principal, task_id, body, write.if_match)
     return write.answer(TaskPublic.of(task))
 

@@ -74,12 +74,12 @@ async def logout(principal: CurrentPrincipal, service: Auth) -> Response:
 
 
 @users.get("/me", response_model=UserPublic)
-async def me(service: Users, read: Read) -> UserPublic:
+async def me(read: Read, service: Users) -> UserPublic:
     return read.answer(UserPublic.of(service.me(read.principal)))
 
 
 @users.post("", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
-async def create_user(body: UserCreate, service: Users, new: Create) -> JSONResponse:
+async def create_user(body: UserCreate, new: Create, service: Users) -> JSONResponse:
     return new.respond(body, lambda: UserPublic.of(service.create(new.principal, body)))
 
 
@@ -100,13 +100,13 @@ async def list_users(
 
 
 @users.get("/{user_id}", response_model=UserPublic)
-async def get_user(user_id: str, service: Users, read: Read) -> UserPublic:
+async def get_user(user_id: str, read: Read, service: Users) -> UserPublic:
     return read.answer(UserPublic.of(service.get(read.principal, user_id)))
 
 
 @users.put("/{user_id}", response_model=UserPublic)
 async def replace_user(
-    user_id: str, body: UserReplace, service: Users, write: Write, ip: ClientIp
+    user_id: str, body: UserReplace, write: Write, service: Users, ip: ClientIp
 ) -> UserPublic:
     user = service.update(write.principal, user_id, body, write.if_match, ip)
     return write.answer(UserPublic.of(user))
@@ -114,7 +114,7 @@ async def replace_user(
 
 @users.patch("/{user_id}", response_model=UserPublic)
 async def patch_user(
-    user_id: str, body: UserPatch, service: Users, write: Write, ip: ClientIp
+    user_id: str, body: UserPatch, write: Write, service: Users, ip: ClientIp
 ) -> UserPublic:
     user = service.update(write.principal, user_id, body, write.if_match, ip)
     return write.answer(UserPublic.of(user))

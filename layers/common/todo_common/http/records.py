@@ -115,11 +115,11 @@ def soft_delete_routes(
     path = f"/{{{record}_id}}"
     record_id = Annotated[str, Path(alias=f"{record}_id")]
 
-    async def delete(id_: record_id, service: service, write: Write) -> Response:
+    async def delete(id_: record_id, write: Write, service: service) -> Response:
         service.delete(write.principal, id_, write.if_match)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    async def restore(id_: record_id, service: service, write: Write) -> Any:
+    async def restore(id_: record_id, write: Write, service: service) -> Any:
         return write.answer(public.of(service.restore(write.principal, id_, write.if_match)))
 
     router.delete(path, status_code=status.HTTP_204_NO_CONTENT, name=f"delete_{record}")(delete)
