@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +29,7 @@ from pymongo.database import Database
 
 from tests.e2e.support import wait_until_queue_drains
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.servers import require_servers
-from todo_common.clients import get_database, get_redis
+from tests.servers import emptied_database, emptied_redis, require_servers
 from todo_common.models import Role, User
 
 if TYPE_CHECKING:
@@ -50,11 +49,16 @@ def serve_gateway(
     tmp_path_factory: pytest.TempPathFactory,
     env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
+    *,
+    args: Sequence[str] = (),
+    start_seconds: float = 60,
+    health_timeout: float = 1,
 ) -> Iterator[str]:
     """Run the gateway on a free port until the block ends; yields its base URL.
 
     `env` adds variables to the gateway's environment (e.g. a shorter relay schedule); its
-    output goes to `log_path` (a new temporary file by default).
+    output goes to `log_path` (a new temporary file by default); `args` go to `devtools.serve`
+    (`--runtime lambda`: the functions in the Lambda runtime, `tests/lambda_runtime/`).
     """
     require_servers()
     port = _free_port()
@@ -62,17 +66,17 @@ def serve_gateway(
     log_path = log_path or tmp_path_factory.mktemp("gateway") / "gateway.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "devtools.serve", "--port", str(port)],
+            [sys.executable, "-m", "devtools.serve", *args, "--port", str(port)],
             cwd=ROOT,
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + start_seconds
     while True:
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=health_timeout).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
@@ -88,7 +92,7 @@ def serve_gateway(
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
 
@@ -96,17 +100,12 @@ def serve_gateway(
 @pytest.fixture
 def db(gateway_url: str) -> Database[dict[str, Any]]:
     """The database the gateway uses, emptied before each test."""
-    database = get_database()
-    for name in database.list_collection_names():
-        database[name].delete_many({})
-    return database
+    return emptied_database()
 
 
 @pytest.fixture
 def redis_client(gateway_url: str) -> redis.Redis:
-    client = get_redis()
-    client.flushdb()
-    return client
+    return emptied_redis()
 
 
 @pytest.fixture

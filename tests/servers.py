@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 import redis
 from pymongo import MongoClient
+from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from todo_common.clients import get_database, get_redis
 from todo_common.settings import get_settings
 
 
@@ -42,3 +45,17 @@ def require_servers() -> None:
             "them.\n" + "\n".join(problems),
             pytrace=False,
         )
+
+
+def emptied_database() -> Database[dict[str, Any]]:
+    """The tests' database with every collection emptied (the indexes stay)."""
+    database = get_database()
+    for name in database.list_collection_names():
+        database[name].delete_many({})
+    return database
+
+
+def emptied_redis() -> redis.Redis:
+    client = get_redis()
+    client.flushdb()
+    return client

@@ -69,10 +69,8 @@ async def swagger_ui_redirect() -> HTMLResponse:
     return get_swagger_ui_oauth2_redirect_html()
 
 
-@router.get(settings.redoc_url or "/redoc")
-async def redoc() -> HTMLResponse:
-    # ReDoc 3's bundle is an ES module (FastAPI's get_redoc_html loads it as a classic script).
-    title = f"{settings.name} — ReDoc"
+def _reference_page(title: str, body: str) -> HTMLResponse:
+    """The page ReDoc and Scalar share: title, favicon, then the reader's own `body`."""
     return HTMLResponse(f"""<!doctype html>
 <html>
   <head>
@@ -82,29 +80,29 @@ async def redoc() -> HTMLResponse:
     <link rel="icon" href="{ASSETS}/favicon-32x32.png" />
   </head>
   <body>
-    <redoc spec-url="{_openapi_url()}" disable-telemetry="true"></redoc>
-    <script type="module" src="{ASSETS}/redoc.standalone.js"></script>
+{body}
   </body>
 </html>""")
+
+
+@router.get(settings.redoc_url or "/redoc")
+async def redoc() -> HTMLResponse:
+    # ReDoc 3's bundle is an ES module (FastAPI's get_redoc_html loads it as a classic script).
+    return _reference_page(
+        f"{settings.name} — ReDoc",
+        f"""    <redoc spec-url="{_openapi_url()}" disable-telemetry="true"></redoc>
+    <script type="module" src="{ASSETS}/redoc.standalone.js"></script>""",
+    )
 
 
 @router.get(settings.scalara_url or "/scalar")
 async def scalar() -> HTMLResponse:
-    title = f"{settings.name} — API reference"
-    return HTMLResponse(f"""<!doctype html>
-<html>
-  <head>
-    <title>{title}</title>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <link rel="icon" href="{ASSETS}/favicon-32x32.png" />
-  </head>
-  <body>
-    <script id="api-reference" data-url="{_openapi_url()}"
+    return _reference_page(
+        f"{settings.name} — API reference",
+        f"""    <script id="api-reference" data-url="{_openapi_url()}"
             data-configuration='{{"withDefaultFonts": false}}'></script>
-    <script src="{ASSETS}/scalar.standalone.js"></script>
-  </body>
-</html>""")
+    <script src="{ASSETS}/scalar.standalone.js"></script>""",
+    )
 
 
 @router.get(f"{ASSETS}/{{name}}")

@@ -12,16 +12,8 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from todo_common import container, snapstart
 from todo_common.http.app import create_app, lambda_handler
-from todo_common.http.deps import (
-    CurrentPrincipal,
-    IdempotencyKey,
-    IfMatch,
-    LambdaCtx,
-    PageParams,
-    service,
-)
-from todo_common.http.responses import create_response, created, with_etag
-from todo_common.idempotency import StoredResponse
+from todo_common.http.deps import CurrentPrincipal, PageParams, service
+from todo_common.http.records import Create, Read, Write, soft_delete_routes
 from todo_common.schemas.base import ObjectIdStr, Page
 from todo_common.schemas.projects import (
     ProjectCreate,
@@ -37,25 +29,8 @@ projects = APIRouter(prefix="/projects", tags=["projects"])
 
 
 @projects.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectPublic)
-async def create_project(
-    body: ProjectCreate,
-    principal: CurrentPrincipal,
-    service: Projects,
-    context: LambdaCtx,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    def create() -> StoredResponse:
-        project = service.create(principal, body)
-        return created(ProjectPublic.of(project), f"/projects/{project.id}", project.version)
-
-    return create_response(
-        caller=principal.user_id,
-        operation="POST /projects",
-        payload=body,
-        idempotency_key=idempotency_key,
-        lambda_context=context,
-        create=create,
-    )
+async def create_project(body: ProjectCreate, new: Create, service: Projects) -> Response:
+    return new.respond(body, lambda: ProjectPublic.of(service.create(new.principal, body)))
 
 
 @projects.get("", response_model=Page[ProjectPublic])
@@ -72,78 +47,32 @@ async def list_projects(
         "createdAt"
     ),
 ) -> Page[ProjectPublic]:
-    limit, cursor = page
-    result = service.list(
-        principal,
-        owner_id=owner_id,
-        q=q,
-        is_active=is_active,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page[ProjectPublic](
-        items=[ProjectPublic.of(p) for p in result.items], next_cursor=result.next_cursor
-    )
+    result = service.list(principal, owner_id=owner_id, q=q, is_active=is_active, sort=sort, **page)
+    return Page[ProjectPublic].of(result, ProjectPublic.of)
 
 
 @projects.get("/{project_id}", response_model=ProjectPublic)
-async def get_project(
-    project_id: str, principal: CurrentPrincipal, service: Projects, response: Response
-) -> ProjectPublic:
-    project = service.get(principal, project_id)
-    with_etag(response, project.version)
-    return ProjectPublic.of(project)
+async def get_project(project_id: str, read: Read, service: Projects) -> ProjectPublic:
+    return read.answer(ProjectPublic.of(service.get(read.principal, project_id)))
 
 
 @projects.put("/{project_id}", response_model=ProjectPublic)
 async def replace_project(
-    project_id: str,
-    body: ProjectReplace,
-    principal: CurrentPrincipal,
-    service: Projects,
-    if_match: IfMatch,
-    response: Response,
+    project_id: str, body: ProjectReplace, write: Write, service: Projects
 ) -> ProjectPublic:
-    project = service.update(principal, project_id, body, if_match)
-    with_etag(response, project.version)
-    return ProjectPublic.of(project)
+    project = service.update(write.principal, project_id, body, write.if_match)
+    return write.answer(ProjectPublic.of(project))
 
 
 @projects.patch("/{project_id}", response_model=ProjectPublic)
 async def patch_project(
-    project_id: str,
-    body: ProjectPatch,
-    principal: CurrentPrincipal,
-    service: Projects,
-    if_match: IfMatch,
-    response: Response,
+    project_id: str, body: ProjectPatch, write: Write, service: Projects
 ) -> ProjectPublic:
-    project = service.update(principal, project_id, body, if_match)
-    with_etag(response, project.version)
-    return ProjectPublic.of(project)
+    project = service.update(write.principal, project_id, body, write.if_match)
+    return write.answer(ProjectPublic.of(project))
 
 
-@projects.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_project(
-    project_id: str, principal: CurrentPrincipal, service: Projects, if_match: IfMatch
-) -> Response:
-    service.delete(principal, project_id, if_match)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@projects.post("/{project_id}/restore", response_model=ProjectPublic)
-async def restore_project(
-    project_id: str,
-    principal: CurrentPrincipal,
-    service: Projects,
-    if_match: IfMatch,
-    response: Response,
-) -> ProjectPublic:
-    project = service.restore(principal, project_id, if_match)
-    with_etag(response, project.version)
-    return ProjectPublic.of(project)
-
+soft_delete_routes(projects, "project", Projects, ProjectPublic)
 
 app = create_app(title="Projects", routers=[projects])
 handler = lambda_handler(app, warm_up=snapstart.imports("todo_common.services.projects"))

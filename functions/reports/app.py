@@ -21,7 +21,13 @@ from todo_common.http.deps import CurrentPrincipal, PageParams, service
 from todo_common.http.spreadsheet import csv_lines
 from todo_common.schemas.audit_trail import AuditDigestPublic, AuditVerificationPublic
 from todo_common.schemas.base import ObjectIdStr, Page, UtcDateTime
-from todo_common.schemas.reports import Activity, AuditPublic, ProjectSummary, UserWorkload
+from todo_common.schemas.reports import (
+    AUDIT_CSV_COLUMNS,
+    Activity,
+    AuditPublic,
+    ProjectSummary,
+    UserWorkload,
+)
 from todo_common.services.audits import AuditService
 from todo_common.services.reports import ReportService
 
@@ -31,29 +37,13 @@ Reports = Annotated[ReportService, Depends(service(container.report_service))]
 audits = APIRouter(prefix="/audits", tags=["audits"])
 reports = APIRouter(prefix="/reports", tags=["reports"])
 
-CSV_COLUMNS = (
-    "id",
-    "eventId",
-    "createdAt",
-    "updatedAt",
-    "recordedAt",
-    "actorId",
-    "actorRole",
-    "action",
-    "entity",
-    "entityId",
-    "detail",
-    "changes",
-    "requestId",
-)
-
 
 def _csv_rows(items: list[AuditPublic]) -> Iterator[list[str]]:
     """The cells of the JSON page's items, row by row (`changes` as JSON)."""
     for item in items:
         data = item.model_dump(mode="json", by_alias=True)
         data["changes"] = json.dumps(data["changes"], separators=(",", ":"), sort_keys=True)
-        yield [str(data[c]) if data[c] is not None else "" for c in CSV_COLUMNS]
+        yield [str(data[c]) if data[c] is not None else "" for c in AUDIT_CSV_COLUMNS]
 
 
 @audits.get(
@@ -79,7 +69,6 @@ async def list_audits(
     to: UtcDateTime | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response | Page[AuditPublic]:
-    limit, cursor = page
     result = service.list(
         principal,
         actor_id=actor_id,
@@ -88,8 +77,7 @@ async def list_audits(
         entity_id=entity_id,
         from_=from_,
         to=to,
-        limit=limit,
-        cursor=cursor,
+        **page,
     )
     items = [AuditPublic.of(doc) for doc in result.items]
     if accept and "text/csv" in accept:
@@ -98,7 +86,7 @@ async def list_audits(
             query = {**request.query_params, "cursor": result.next_cursor}
             headers["Link"] = f'<{request.url.path}?{urlencode(query)}>; rel="next"'
         return StreamingResponse(
-            csv_lines(CSV_COLUMNS, _csv_rows(items)),
+            csv_lines(AUDIT_CSV_COLUMNS, _csv_rows(items)),
             media_type="text/csv; charset=utf-8",
             headers=headers,
         )
@@ -123,11 +111,8 @@ async def list_audit_digests(
     principal: CurrentPrincipal, service: Audits, page: PageParams
 ) -> Page[AuditDigestPublic]:
     """The signed digests of the trail's closed periods, newest first."""
-    limit, cursor = page
-    result = service.digests(principal, limit, cursor)
-    return Page[AuditDigestPublic](
-        items=[AuditDigestPublic.of(doc) for doc in result.items], next_cursor=result.next_cursor
-    )
+    result = service.digests(principal, **page)
+    return Page[AuditDigestPublic].of(result, AuditDigestPublic.of)
 
 
 @audits.get("/{audit_id}", response_model=AuditPublic)

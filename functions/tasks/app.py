@@ -12,16 +12,8 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from todo_common import container, snapstart
 from todo_common.http.app import create_app, lambda_handler
-from todo_common.http.deps import (
-    CurrentPrincipal,
-    IdempotencyKey,
-    IfMatch,
-    LambdaCtx,
-    PageParams,
-    service,
-)
-from todo_common.http.responses import create_response, created, with_etag
-from todo_common.idempotency import StoredResponse
+from todo_common.http.deps import CurrentPrincipal, PageParams, service
+from todo_common.http.records import Create, Read, Write, soft_delete_routes
 from todo_common.models import TaskStatus
 from todo_common.schemas.base import ObjectIdOrMe, ObjectIdStr, Page
 from todo_common.schemas.tasks import DueDate, TaskCreate, TaskPatch, TaskPublic, TaskReplace
@@ -38,25 +30,8 @@ AssignedTo = Annotated[
 
 
 @tasks.post("", status_code=status.HTTP_201_CREATED, response_model=TaskPublic)
-async def create_task(
-    body: TaskCreate,
-    principal: CurrentPrincipal,
-    service: Tasks,
-    context: LambdaCtx,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    def create() -> StoredResponse:
-        task = service.create(principal, body)
-        return created(TaskPublic.of(task), f"/tasks/{task.id}", task.version)
-
-    return create_response(
-        caller=principal.user_id,
-        operation="POST /tasks",
-        payload=body,
-        idempotency_key=idempotency_key,
-        lambda_context=context,
-        create=create,
-    )
+async def create_task(body: TaskCreate, new: Create, service: Tasks) -> Response:
+    return new.respond(body, lambda: TaskPublic.of(service.create(new.principal, body)))
 
 
 @tasks.get("", response_model=Page[TaskPublic])
@@ -73,7 +48,6 @@ async def list_tasks(
         "createdAt"
     ),
 ) -> Page[TaskPublic]:
-    limit, cursor = page
     result = service.list(
         principal,
         project_id=project_id,
@@ -82,67 +56,29 @@ async def list_tasks(
         due_before=due_before,
         is_active=is_active,
         sort=sort,
-        limit=limit,
-        cursor=cursor,
+        **page,
     )
-    return Page[TaskPublic](
-        items=[TaskPublic.of(t) for t in result.items], next_cursor=result.next_cursor
-    )
+    return Page[TaskPublic].of(result, TaskPublic.of)
 
 
 @tasks.get("/{task_id}", response_model=TaskPublic)
-async def get_task(
-    task_id: str, principal: CurrentPrincipal, service: Tasks, response: Response
-) -> TaskPublic:
-    task = service.get(principal, task_id)
-    with_etag(response, task.version)
-    return TaskPublic.of(task)
+async def get_task(task_id: str, read: Read, service: Tasks) -> TaskPublic:
+    return read.answer(TaskPublic.of(service.get(read.principal, task_id)))
 
 
 @tasks.put("/{task_id}", response_model=TaskPublic)
-async def replace_task(
-    task_id: str,
-    body: TaskReplace,
-    principal: CurrentPrincipal,
-    service: Tasks,
-    if_match: IfMatch,
-    response: Response,
-) -> TaskPublic:
-    task = service.update(principal, task_id, body, if_match, replace=True)
-    with_etag(response, task.version)
-    return TaskPublic.of(task)
+async def replace_task(task_id: str, body: TaskReplace, write: Write, service: Tasks) -> TaskPublic:
+    task = service.update(write.principal, task_id, body, write.if_match, replace=True)
+    return write.answer(TaskPublic.of(task))
 
 
 @tasks.patch("/{task_id}", response_model=TaskPublic)
-async def patch_task(
-    task_id: str,
-    body: TaskPatch,
-    principal: CurrentPrincipal,
-    service: Tasks,
-    if_match: IfMatch,
-    response: Response,
-) -> TaskPublic:
-    task = service.update(principal, task_id, body, if_match)
-    with_etag(response, task.version)
-    return TaskPublic.of(task)
+async def patch_task(task_id: str, body: TaskPatch, write: Write, service: Tasks) -> TaskPublic:
+    task = service.update(write.principal, task_id, body, write.if_match)
+    return write.answer(TaskPublic.of(task))
 
 
-@tasks.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_task(
-    task_id: str, principal: CurrentPrincipal, service: Tasks, if_match: IfMatch
-) -> Response:
-    service.delete(principal, task_id, if_match)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@tasks.post("/{task_id}/restore", response_model=TaskPublic)
-async def restore_task(
-    task_id: str, principal: CurrentPrincipal, service: Tasks, if_match: IfMatch, response: Response
-) -> TaskPublic:
-    task = service.restore(principal, task_id, if_match)
-    with_etag(response, task.version)
-    return TaskPublic.of(task)
-
+soft_delete_routes(tasks, "task", Tasks, TaskPublic)
 
 app = create_app(title="Tasks", routers=[tasks])
 handler = lambda_handler(app, warm_up=snapstart.imports("todo_common.services.tasks"))

@@ -13,17 +13,8 @@ from fastapi.responses import JSONResponse
 
 from todo_common import container, snapstart
 from todo_common.http.app import create_app, lambda_handler
-from todo_common.http.deps import (
-    ClientIp,
-    CurrentPrincipal,
-    IdempotencyKey,
-    IfMatch,
-    LambdaCtx,
-    PageParams,
-    service,
-)
-from todo_common.http.responses import create_response, created, with_etag
-from todo_common.idempotency import StoredResponse
+from todo_common.http.deps import ClientIp, CurrentPrincipal, PageParams, service
+from todo_common.http.records import Create, Read, Write, soft_delete_routes
 from todo_common.models import Role
 from todo_common.schemas.base import Page
 from todo_common.schemas.users import (
@@ -83,32 +74,13 @@ async def logout(principal: CurrentPrincipal, service: Auth) -> Response:
 
 
 @users.get("/me", response_model=UserPublic)
-async def me(principal: CurrentPrincipal, service: Users, response: Response) -> UserPublic:
-    user = service.me(principal)
-    with_etag(response, user.version)
-    return UserPublic.of(user)
+async def me(read: Read, service: Users) -> UserPublic:
+    return read.answer(UserPublic.of(service.me(read.principal)))
 
 
 @users.post("", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
-async def create_user(
-    body: UserCreate,
-    principal: CurrentPrincipal,
-    service: Users,
-    context: LambdaCtx,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    def create() -> StoredResponse:
-        user = service.create(principal, body)
-        return created(UserPublic.of(user), f"/users/{user.id}", user.version)
-
-    return create_response(
-        caller=principal.user_id,
-        operation="POST /users",
-        payload=body,
-        idempotency_key=idempotency_key,
-        lambda_context=context,
-        create=create,
-    )
+async def create_user(body: UserCreate, new: Create, service: Users) -> JSONResponse:
+    return new.respond(body, lambda: UserPublic.of(service.create(new.principal, body)))
 
 
 @users.get("", response_model=Page[UserPublic])
@@ -123,71 +95,32 @@ async def list_users(
         str, Query(description="createdAt, updatedAt or username; '-' descends")
     ] = "createdAt",
 ) -> Page[UserPublic]:
-    limit, cursor = page
-    result = service.list(
-        principal, role=role, is_active=is_active, q=q, sort=sort, limit=limit, cursor=cursor
-    )
-    return Page[UserPublic](
-        items=[UserPublic.of(user) for user in result.items],
-        next_cursor=result.next_cursor,
-    )
+    result = service.list(principal, role=role, is_active=is_active, q=q, sort=sort, **page)
+    return Page[UserPublic].of(result, UserPublic.of)
 
 
 @users.get("/{user_id}", response_model=UserPublic)
-async def get_user(
-    user_id: str, principal: CurrentPrincipal, service: Users, response: Response
-) -> UserPublic:
-    user = service.get(principal, user_id)
-    with_etag(response, user.version)
-    return UserPublic.of(user)
+async def get_user(user_id: str, read: Read, service: Users) -> UserPublic:
+    return read.answer(UserPublic.of(service.get(read.principal, user_id)))
 
 
 @users.put("/{user_id}", response_model=UserPublic)
 async def replace_user(
-    user_id: str,
-    body: UserReplace,
-    principal: CurrentPrincipal,
-    service: Users,
-    if_match: IfMatch,
-    response: Response,
-    ip: ClientIp,
+    user_id: str, body: UserReplace, write: Write, service: Users, ip: ClientIp
 ) -> UserPublic:
-    user = service.update(principal, user_id, body, if_match, ip)
-    with_etag(response, user.version)
-    return UserPublic.of(user)
+    user = service.update(write.principal, user_id, body, write.if_match, ip)
+    return write.answer(UserPublic.of(user))
 
 
 @users.patch("/{user_id}", response_model=UserPublic)
 async def patch_user(
-    user_id: str,
-    body: UserPatch,
-    principal: CurrentPrincipal,
-    service: Users,
-    if_match: IfMatch,
-    response: Response,
-    ip: ClientIp,
+    user_id: str, body: UserPatch, write: Write, service: Users, ip: ClientIp
 ) -> UserPublic:
-    user = service.update(principal, user_id, body, if_match, ip)
-    with_etag(response, user.version)
-    return UserPublic.of(user)
+    user = service.update(write.principal, user_id, body, write.if_match, ip)
+    return write.answer(UserPublic.of(user))
 
 
-@users.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_user(
-    user_id: str, principal: CurrentPrincipal, service: Users, if_match: IfMatch
-) -> Response:
-    service.delete(principal, user_id, if_match)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@users.post("/{user_id}/restore", response_model=UserPublic)
-async def restore_user(
-    user_id: str, principal: CurrentPrincipal, service: Users, if_match: IfMatch, response: Response
-) -> UserPublic:
-    user = service.restore(principal, user_id, if_match)
-    with_etag(response, user.version)
-    return UserPublic.of(user)
-
+soft_delete_routes(users, "user", Users, UserPublic)
 
 app = create_app(title="Users", routers=[auth, users])
 

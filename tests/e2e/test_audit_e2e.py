@@ -38,6 +38,7 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 from todo_common.audit.events import AuditAction, AuditEntity, AuditEvent
 from todo_common.models import Role, User, utcnow
 from todo_common.repositories.audits import AuditOutboxRepository
+from todo_common.schemas.reports import AUDIT_CSV_COLUMNS, AuditPublic
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -46,21 +47,6 @@ pytestmark = pytest.mark.e2e
 
 AuditQueue = tuple["SQSClient", str]
 NEW_PASSWORD = "audited-password-1"
-CSV_COLUMNS = [
-    "id",
-    "eventId",
-    "createdAt",
-    "updatedAt",
-    "recordedAt",
-    "actorId",
-    "actorRole",
-    "action",
-    "entity",
-    "entityId",
-    "detail",
-    "changes",
-    "requestId",
-]
 
 # The members of an audit record that come from its event (`createdAt` is `occurredAt`).
 EVENT_FIELDS = (
@@ -384,7 +370,7 @@ def test_given_a_session_then_no_password_or_hash_appears_anywhere_in_the_trail(
 def _csv_view(record: dict[str, Any]) -> dict[str, str]:
     """A JSON record as its CSV row reads: `changes` as compact JSON, null as empty."""
     row = {}
-    for column in CSV_COLUMNS:
+    for column in AUDIT_CSV_COLUMNS:
         value = record[column]
         if column == "changes":
             value = json.dumps(value, separators=(",", ":"), sort_keys=True)
@@ -411,7 +397,8 @@ def test_given_a_session_when_exporting_csv_then_the_rows_equal_the_json_rows(
     assert as_csv.status_code == 200, as_csv.text
     assert as_csv.headers["content-type"].startswith("text/csv")
     reader = csv.DictReader(io.StringIO(as_csv.text))
-    assert reader.fieldnames == CSV_COLUMNS
+    assert reader.fieldnames == list(AUDIT_CSV_COLUMNS)
+    assert set(AUDIT_CSV_COLUMNS) == {info.alias for info in AuditPublic.model_fields.values()}
     assert list(reader) == [_csv_view(r) for r in page["items"]]
     if page["nextCursor"]:
         link = as_csv.headers["link"]

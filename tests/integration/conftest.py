@@ -8,9 +8,9 @@ import pytest
 import redis
 from pymongo.database import Database
 
-from tests.servers import require_servers
+from tests.servers import emptied_database, emptied_redis, require_servers
 from todo_common import container
-from todo_common.clients import get_database, get_redis
+from todo_common.clients import get_database
 from todo_common.indexes import ensure_indexes
 
 pytestmark = pytest.mark.integration
@@ -24,17 +24,12 @@ def _servers() -> None:
 
 @pytest.fixture
 def db(_servers: None) -> Database[dict[str, Any]]:
-    database = get_database()
-    for name in database.list_collection_names():
-        database[name].delete_many({})
-    return database
+    return emptied_database()
 
 
 @pytest.fixture
 def redis_client(_servers: None) -> redis.Redis:
-    client = get_redis()
-    client.flushdb()
-    return client
+    return emptied_redis()
 
 
 @pytest.fixture

@@ -45,8 +45,7 @@ def create_user(principal: Principal, body: UserCreate, key: str = KEY) -> Store
     service = container.user_service()
 
     def create() -> StoredResponse:
-        user = service.create(principal, body)
-        return created(UserPublic.of(user), f"/users/{user.id}", user.version)
+        return created(UserPublic.of(service.create(principal, body)), "/users")
 
     return container.idempotent_creates().run(
         caller=principal.user_id,

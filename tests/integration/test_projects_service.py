@@ -14,6 +14,7 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from tests.factories import make_project, make_user
+from tests.integration.races import write_right_after_the_first_read
 from todo_common import container
 from todo_common.errors import DomainError, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from todo_common.models import Principal, Project, Role, User
@@ -311,22 +312,6 @@ def test_given_a_stale_if_match_when_the_owner_updates_then_412_unchanged(
     assert stored(db, project.id) == before
 
 
-def write_right_after_the_first_read(
-    monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], object]
-) -> None:
-    """Make another writer's change land just after the service has read a project, once."""
-    read = ProjectRepository.get
-    pending = [meanwhile]
-
-    def get(self: ProjectRepository, id_: str) -> dict[str, Any] | None:
-        doc = read(self, id_)
-        if pending:
-            pending.pop()()
-        return doc
-
-    monkeypatch.setattr(ProjectRepository, "get", get)
-
-
 def test_given_no_if_match_when_another_write_lands_between_read_and_write_then_no_412(
     db: Db, service: ProjectService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -336,6 +321,7 @@ def test_given_no_if_match_when_another_write_lands_between_read_and_write_then_
     project = make_project(db, owner, name="Original", description="original")
     write_right_after_the_first_read(
         monkeypatch,
+        ProjectRepository,
         lambda: ProjectRepository(db, container.server()).update(
             project.id, {"description": "by the admin"}
         ),

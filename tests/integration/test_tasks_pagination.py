@@ -21,8 +21,8 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from tests.factories import make_project, make_task, make_tasks, make_user, shuffled_task_specs
+from tests.servers import emptied_database
 from todo_common import container
-from todo_common.clients import get_database
 from todo_common.models import Principal, Project, Role, Task, User
 from todo_common.repositories.tasks import NO_DUE_DATE
 
@@ -100,9 +100,7 @@ class Backlog:
 @pytest.fixture(scope="module")
 def backlog(_servers: None) -> Backlog:
     """1,000 tasks in one project, inserted in one batch into otherwise empty collections."""
-    db = get_database()
-    for name in db.list_collection_names():
-        db[name].delete_many({})
+    db = emptied_database()
     owner = make_user(db, role=Role.MANAGER)
     project = make_project(db, owner)
     specs = shuffled_task_specs(TOTAL, seed=1000, first_due=FIRST_DUE)

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from tests.factories import make_project, make_tasks, make_user, shuffled_task_specs
+from tests.servers import emptied_database
 from todo_common import container
-from todo_common.clients import get_database
 from todo_common.errors import Forbidden
 from todo_common.models import Principal, Project, Role, Task, TaskStatus, User
 from todo_common.repositories.tasks import NO_DUE_DATE
@@ -81,9 +81,7 @@ class Office:
 @pytest.fixture(scope="module")
 def office(_servers: None) -> Office:
     """Tasks assigned to two USERs or nobody; one in four completed, one in five deleted."""
-    db = get_database()
-    for name in db.list_collection_names():
-        db[name].delete_many({})
+    db = emptied_database()
     admin = make_user(db, role=Role.ADMIN)
     owner, other_owner = make_user(db, role=Role.MANAGER), make_user(db, role=Role.MANAGER)
     first, second = make_user(db), make_user(db)

@@ -15,6 +15,7 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from tests.factories import make_project, make_task, make_user
+from tests.integration.races import write_right_after_the_first_read
 from todo_common import container
 from todo_common.errors import (
     Conflict,
@@ -329,22 +330,6 @@ def test_given_a_stale_if_match_then_412_and_nothing_changes(
     assert stored(db, task.id) == before
 
 
-def write_right_after_the_first_read(
-    monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], object]
-) -> None:
-    """Make another writer's change land just after the service has read a task, once."""
-    read = TaskRepository.get
-    pending = [meanwhile]
-
-    def get(self: TaskRepository, id_: str) -> dict[str, Any] | None:
-        doc = read(self, id_)
-        if pending:
-            pending.pop()()
-        return doc
-
-    monkeypatch.setattr(TaskRepository, "get", get)
-
-
 def test_given_no_if_match_when_another_write_lands_between_read_and_write_then_no_412(
     db: Db, service: TaskService, team: Team, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -353,6 +338,7 @@ def test_given_no_if_match_when_another_write_lands_between_read_and_write_then_
     task = make_task(db, team.project, assignee=team.user, description="original")
     write_right_after_the_first_read(
         monkeypatch,
+        TaskRepository,
         lambda: TaskRepository(db, container.server()).update(
             task.id, {"description": "edited by the owner"}
         ),

@@ -19,35 +19,40 @@ Db = Database[dict[str, Any]]
 CLIENTS = 20
 
 
-def test_twenty_concurrent_creates_with_one_email_make_one_user(db: Db, clean: None) -> None:
-    # Given a logged-in ADMIN and twenty requests for the same email, each with its own username
-    api = UsersApi()
-    admin = make_user(db, role=Role.ADMIN)
-    token = api.token_for(admin.email, DEFAULT_PASSWORD)
-    requests = [
-        api.build(
-            "POST",
-            "/users",
-            token=token,
-            json={
-                "username": f"racer-{n:02d}",
-                "email": "Contested@Example.com",
-                "fullName": f"Racer {n}",
-                "password": "a-strong-pass-1",
-            },
-        )
-        for n in range(CLIENTS)
-    ]
-    start = threading.Barrier(CLIENTS)
+def create_at_once(api: UsersApi, token: str, bodies: list[dict[str, str]]) -> list[LambdaResponse]:
+    """`POST /users` with each body, every one in its own thread, all released at once."""
+    requests = [api.build("POST", "/users", token=token, json=body) for body in bodies]
+    start = threading.Barrier(len(requests))
 
     def send(n: int) -> LambdaResponse:
         # Each thread is a Lambda invocation with an event loop of its own (Mangum needs one).
         start.wait()
         return invoke_in_this_thread(api.handler, requests[n])
 
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(send, range(len(requests))))
+
+
+def racer(n: int, *, username: str, email: str) -> dict[str, str]:
+    return {
+        "username": username,
+        "email": email,
+        "fullName": f"Racer {n}",
+        "password": "a-strong-pass-1",
+    }
+
+
+def test_twenty_concurrent_creates_with_one_email_make_one_user(db: Db, clean: None) -> None:
+    # Given a logged-in ADMIN and twenty requests for the same email, each with its own username
+    api = UsersApi()
+    admin = make_user(db, role=Role.ADMIN)
+    token = api.token_for(admin.email, DEFAULT_PASSWORD)
+    bodies = [
+        racer(n, username=f"racer-{n:02d}", email="Contested@Example.com") for n in range(CLIENTS)
+    ]
+
     # When the twenty invocations of the users function run at once
-    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        responses = list(pool.map(send, range(CLIENTS)))
+    responses = create_at_once(api, token, bodies)
 
     # Then exactly one is created and nineteen are told the email is taken
     statuses = sorted(r.status for r in responses)
@@ -71,29 +76,13 @@ def test_twenty_concurrent_creates_with_one_username_in_any_case_make_one_user(
     admin = make_user(db, role=Role.ADMIN)
     token = api.token_for(admin.email, DEFAULT_PASSWORD)
     spellings = ["samename", "SameName", "SAMENAME", "sameNAME"]
-    requests = [
-        api.build(
-            "POST",
-            "/users",
-            token=token,
-            json={
-                "username": spellings[n % len(spellings)],
-                "email": f"racer{n}@example.com",
-                "fullName": f"Racer {n}",
-                "password": "a-strong-pass-1",
-            },
-        )
+    bodies = [
+        racer(n, username=spellings[n % len(spellings)], email=f"racer{n}@example.com")
         for n in range(CLIENTS)
     ]
-    start = threading.Barrier(CLIENTS)
-
-    def send(n: int) -> LambdaResponse:
-        start.wait()
-        return invoke_in_this_thread(api.handler, requests[n])
 
     # When they run at once
-    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        responses = list(pool.map(send, range(CLIENTS)))
+    responses = create_at_once(api, token, bodies)
 
     # Then one wins and the rest are conflicts; one such user exists
     statuses = sorted(r.status for r in responses)

@@ -3,20 +3,14 @@ awslambdaric), behind `make dev RUNTIME=lambda`'s gateway and worker (`devtools.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from devtools.artifacts import HostBuild, build_for_host
-from devtools.rie import free_port
 from devtools.template import Template, load_template
-from tests.servers import require_servers
+from tests.gateway import serve_gateway
 
 pytestmark = pytest.mark.lambda_runtime
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,36 +31,10 @@ def host_build(template: Template) -> HostBuild:
 # the audit queue under other tests.
 @pytest.fixture(scope="package")
 def lambda_url(host_build: HostBuild, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    require_servers()
-    port = free_port()
-    logs = tmp_path_factory.mktemp("lambda-gateway")
-    env = {**os.environ, "APP_HOST": "127.0.0.1", "APP_PORT": str(port)}
-    with (logs / "gateway.log").open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "devtools.serve", "--runtime", "lambda", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_SECONDS
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=30).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(
-                f"the gateway did not start:\n{(logs / 'gateway.log').read_text()[-3000:]}",
-                pytrace=False,
-            )
-        time.sleep(0.5)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serve_gateway(
+        tmp_path_factory,
+        args=["--runtime", "lambda"],
+        start_seconds=START_SECONDS,
+        health_timeout=30,
+    ) as url:
+        yield url

@@ -1,9 +1,10 @@
 """Domain models: what services work with, independent of storage and of the HTTP shapes.
 
-A stored record (`User`, `Project`, `Task`) is a frozen dataclass on `StoredModel`, and its fields
-are listed there once: `from_document` reads a MongoDB document, `document` gives the fields to
-write (stored names are the camelCase of the field names, `_id` for `id`), and `audited_fields` /
-`audit_view` give what the audit diff compares. The API's schemas map these objects to the wire;
+A stored record (`User`, `Project`, `Task`) is a frozen dataclass on `Record` (the bookkeeping
+every record has: id, version, timestamps), and its fields are listed there once: `from_document`
+reads a MongoDB document, `document` gives the fields to write (stored names are the camelCase of
+the field names, `_id` for `id`), and `audited_fields` / `audit_view` give what the audit diff
+compares. The API's schemas map these objects to the wire;
 adding a field to a record touches its model and its schemas, nothing else.
 """
 
@@ -33,10 +34,6 @@ class Principal:
     user_id: str
     role: Role
     session_id: str
-
-
-# Bookkeeping every stored record has; not part of an audit diff.
-_BOOKKEEPING = frozenset({"id", "version", "created_at", "updated_at"})
 
 
 def stored_name(field: str) -> str:
@@ -80,7 +77,7 @@ class StoredModel:
         return frozenset(
             stored_name(field.name)
             for field in dataclasses.fields(cls)  # type: ignore[arg-type]
-            if field.name not in _BOOKKEEPING | cls.NOT_AUDITED
+            if field.name not in _bookkeeping() | cls.NOT_AUDITED
         )
 
     def audit_view(self) -> Doc:
@@ -127,19 +124,29 @@ def _as_is(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class User(StoredModel):
-    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+class Record(StoredModel):
+    """The bookkeeping every stored record has, in one place; not part of an audit diff."""
 
     id: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def _bookkeeping() -> frozenset[str]:
+    return frozenset(field.name for field in dataclasses.fields(Record))
+
+
+@dataclass(frozen=True)
+class User(Record):
+    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+
     username: str
     email: str
     full_name: str
     password_hash: str
     role: Role
     is_active: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def utcnow() -> datetime:
@@ -166,23 +173,18 @@ class TaskStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Project(StoredModel):
+class Project(Record):
     NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"cascade_id"})
 
-    id: str
     name: str
     description: str
     owner_id: str
     is_active: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
     cascade_id: str | None = None  # the delete that took this project's tasks down
 
 
 @dataclass(frozen=True)
-class Task(StoredModel):
-    id: str
+class Task(Record):
     project_id: str
     description: str
     assigned_to: str | None
@@ -191,9 +193,6 @@ class Task(StoredModel):
     completed_at: datetime | None
     created_by: str
     is_active: bool
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
     @property
     def is_open(self) -> bool:

@@ -87,18 +87,12 @@ def _period(digest: Doc) -> str:
     return f"{timestamp(digest['periodStart'])}..{timestamp(digest['periodEnd'])}"
 
 
+@dataclass(eq=False)
 class AuditVerifier:
-    def __init__(
-        self,
-        audits: AuditRepository,
-        digests: AuditDigestRepository,
-        signer: DigestSigner,
-        schedule: DigestSchedule,
-    ) -> None:
-        self._audits = audits
-        self._digests = digests
-        self._signer = signer
-        self._schedule = schedule
+    _audits: AuditRepository
+    _digests: AuditDigestRepository
+    _signer: DigestSigner
+    _schedule: DigestSchedule
 
     def verify(self, now: datetime, from_: datetime | None, to: datetime | None) -> Verification:
         """Check the digests whose period starts in [from_, to) (default: all, up to now) and the

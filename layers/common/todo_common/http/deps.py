@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypedDict, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -73,11 +73,18 @@ def _no_blank_cursor(cursor: str | None) -> str | None:
     return cursor
 
 
+class PageQuery(TypedDict):
+    """`?limit=` and `?cursor=`, named as every service's list method takes them (`**page`)."""
+
+    limit: int
+    cursor: str | None
+
+
 async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> tuple[int, str | None]:
-    return limit, _no_blank_cursor(cursor)
+) -> PageQuery:
+    return {"limit": limit, "cursor": _no_blank_cursor(cursor)}
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -91,7 +98,7 @@ IdempotencyKey = Annotated[
         max_length=255,
     ),
 ]
-PageParams = Annotated[tuple[int, str | None], Depends(page_params)]
+PageParams = Annotated[PageQuery, Depends(page_params)]
 ClientIp = Annotated[str, Depends(client_ip)]
 LambdaCtx = Annotated[Any, Depends(lambda_context)]
 

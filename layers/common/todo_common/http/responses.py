@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
@@ -21,12 +21,24 @@ def with_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
 
 
-def created(model: BaseModel, location: str, version: int) -> StoredResponse:
-    """What a create returns and what an idempotent retry replays."""
+class CreatedRecord(Protocol):
+    """A record's public form (`…Public`): what a create answers with."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+
+    def model_dump(self, *, mode: str, by_alias: bool) -> dict[str, Any]: ...
+
+
+def created(model: CreatedRecord, collection: str) -> StoredResponse:
+    """What a create returns and what an idempotent retry replays: `model` at
+    `<collection>/<id>`, its version as the `ETag`."""
     return {
         "status": 201,
         "body": model.model_dump(mode="json", by_alias=True),
-        "headers": {"Location": location, "ETag": etag(version)},
+        "headers": {"Location": f"{collection}/{model.id}", "ETag": etag(model.version)},
     }
 
 

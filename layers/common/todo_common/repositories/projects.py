@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from itertools import combinations
 from typing import Any, ClassVar
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import IndexModel
 
 from todo_common.models import Slice
 from todo_common.repositories.base import Doc, MongoRepository, object_id
 from todo_common.repositories.pagination import SortSpec
+from todo_common.repositories.shapes import esr_indexes
 
 EQUALITY_FILTERS = ("ownerId",)  # `isActive` is always part of a list query
 SORT_FIELDS: dict[str, str] = {
@@ -20,25 +20,13 @@ SORT_FIELDS: dict[str, str] = {
 }
 
 
-def _list_indexes() -> list[IndexModel]:
-    """One ESR index per (optional equality filters, sort): `q` is a range on nameKey after it."""
-    models = []
-    for size in range(len(EQUALITY_FILTERS) + 1):
-        for eq in combinations(EQUALITY_FILTERS, size):
-            for stored in SORT_FIELDS.values():
-                keys = ["isActive", *eq, stored, "_id"]
-                if stored != "nameKey":
-                    keys.append("nameKey")
-                models.append(
-                    IndexModel([(k, ASCENDING) for k in keys], name="projects_" + "_".join(keys))
-                )
-    return models
-
-
 class ProjectRepository(MongoRepository):
     collection_name = "projects"
     entity_name = "Project"
-    indexes: ClassVar[list[IndexModel]] = _list_indexes()
+    # One ESR index per (equality filters, sort); `q` is a range on nameKey after it.
+    indexes: ClassVar[list[IndexModel]] = esr_indexes(
+        "projects", EQUALITY_FILTERS, SORT_FIELDS.values(), "nameKey"
+    )
 
     @staticmethod
     def list_query(*, is_active: bool, owner_id: str | None, q: str | None) -> dict[str, Any]:

@@ -9,9 +9,12 @@ against the declared indexes, so a new filter without its index fails the suite.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
+
+from pymongo import ASCENDING, IndexModel
 
 _RANGE_OPERATORS = frozenset({"$lt", "$lte", "$gt", "$gte", "$regex"})
 
@@ -52,3 +55,23 @@ def serves(index_keys: Sequence[str], shape: QueryShape) -> bool:
     if list(index_keys[n : n + 2]) != [shape.sort, "_id"]:
         return False
     return shape.range <= set(index_keys[n + 2 :])
+
+
+def esr_indexes(
+    collection: str, equality: Sequence[str], sorts: Iterable[str], range_field: str
+) -> list[IndexModel]:
+    """One ESR index per (subset of the `equality` filters, sort): `isActive` and the filters,
+    the sort field and `_id`, then `range_field` (unless it is the sort)."""
+    models = []
+    for size in range(len(equality) + 1):
+        for eq in combinations(equality, size):
+            for stored in sorts:
+                keys = ["isActive", *eq, stored, "_id"]
+                if stored != range_field:
+                    keys.append(range_field)
+                models.append(
+                    IndexModel(
+                        [(k, ASCENDING) for k in keys], name=f"{collection}_" + "_".join(keys)
+                    )
+                )
+    return models

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from itertools import combinations
 from typing import Any, ClassVar
 
 from pymongo import ASCENDING, IndexModel
@@ -11,6 +10,7 @@ from pymongo import ASCENDING, IndexModel
 from todo_common.models import Slice, TaskStatus, utcnow
 from todo_common.repositories.base import Doc, MongoRepository
 from todo_common.repositories.pagination import SortSpec
+from todo_common.repositories.shapes import esr_indexes
 
 EQUALITY_FILTERS = ("projectId", "assignedTo", "status")  # `isActive` is always in the query
 # `dueSort` is dueDate with "no due date" as the far future, so sorting and paging by due date
@@ -24,21 +24,6 @@ SORT_FIELDS: dict[str, str] = {
 OPEN_STATUSES = [TaskStatus.PENDING.value, TaskStatus.ASSIGNED.value]
 
 
-def _list_indexes() -> list[IndexModel]:
-    """One ESR index per (equality filters, sort); `dueBefore` is a range on dueSort after it."""
-    models = []
-    for size in range(len(EQUALITY_FILTERS) + 1):
-        for eq in combinations(EQUALITY_FILTERS, size):
-            for stored in SORT_FIELDS.values():
-                keys = ["isActive", *eq, stored, "_id"]
-                if stored != "dueSort":
-                    keys.append("dueSort")
-                models.append(
-                    IndexModel([(k, ASCENDING) for k in keys], name="tasks_" + "_".join(keys))
-                )
-    return models
-
-
 def due_fields(due_date: datetime | None) -> Doc:
     return {"dueDate": due_date, "dueSort": due_date or NO_DUE_DATE}
 
@@ -47,7 +32,8 @@ class TaskRepository(MongoRepository):
     collection_name = "tasks"
     entity_name = "Task"
     indexes: ClassVar[list[IndexModel]] = [
-        *_list_indexes(),
+        # One ESR index per (equality filters, sort); `dueBefore` is a range on dueSort after it.
+        *esr_indexes("tasks", EQUALITY_FILTERS, SORT_FIELDS.values(), "dueSort"),
         # the cascade of a project delete/restore, and unassigning a deleted user's open tasks
         IndexModel([("cascadeId", ASCENDING)], name="tasks_cascadeId"),
         IndexModel(

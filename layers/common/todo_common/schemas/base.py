@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +20,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from todo_common.security.passwords import password_problem
+
+if TYPE_CHECKING:
+    from todo_common.models import Slice
 
 # One rule for ids everywhere (paths, filters, bodies): 24 hex digits, either case, answered and
 # stored lower-case (what `str(ObjectId)` gives). A path id that is not one is a 404 (see
@@ -151,3 +155,8 @@ class Page(ApiModel, Generic[T]):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end"
     )
+
+    @classmethod
+    def of(cls, result: Slice[Any], public: Callable[[Any], T]) -> Self:
+        """A list's page, each record in its public form: `Page[XPublic].of(result, XPublic.of)`."""
+        return cls(items=[public(r) for r in result.items], next_cursor=result.next_cursor)

@@ -28,6 +28,24 @@ class AuditPublic(PublicModel):
     )
 
 
+# `GET /audits` as CSV (`Accept: text/csv`): every field of `AuditPublic`, who and when first.
+AUDIT_CSV_COLUMNS = (
+    "id",
+    "eventId",
+    "createdAt",
+    "updatedAt",
+    "recordedAt",
+    "actorId",
+    "actorRole",
+    "action",
+    "entity",
+    "entityId",
+    "detail",
+    "changes",
+    "requestId",
+)
+
+
 class StatusCounts(PublicModel):
     pending: int = Field(alias="PENDING")
     assigned: int = Field(alias="ASSIGNED")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import InitVar, dataclass
 from typing import Any
 
 from todo_common.audit.events import AuditAction, AuditEntity
@@ -37,18 +38,15 @@ SORTABLE = frozenset({"createdAt", "updatedAt", "name"})
 OWNER_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
+@dataclass(eq=False)
 class ProjectService:
-    def __init__(
-        self,
-        projects: ProjectRepository,
-        tasks: TaskRepository,
-        users: UserRepository,
-        audit: AuditTrail,
-    ) -> None:
-        self._projects = projects
-        self._tasks = tasks
-        self._users = users
-        self._writes = AuditedWrites(projects, audit, AuditEntity.PROJECT, Project)
+    _projects: ProjectRepository
+    _tasks: TaskRepository
+    _users: UserRepository
+    audit: InitVar[AuditTrail]
+
+    def __post_init__(self, audit: AuditTrail) -> None:
+        self._writes = AuditedWrites(self._projects, audit, AuditEntity.PROJECT, Project)
 
     @raises(Forbidden, InvalidInput)
     def create(self, principal: Principal, data: ProjectCreate) -> Project:

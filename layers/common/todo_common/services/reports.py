@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
@@ -29,18 +30,12 @@ from todo_common.services.audits import check_range
 MAX_ACTIVITY_RANGE = timedelta(days=366)
 
 
+@dataclass(eq=False)
 class ReportService:
-    def __init__(
-        self,
-        tasks: TaskReportQueries,
-        projects: ProjectRepository,
-        users: UserRepository,
-        audits: AuditRepository,
-    ) -> None:
-        self._tasks = tasks
-        self._projects = projects
-        self._users = users
-        self._audits = audits
+    _tasks: TaskReportQueries
+    _projects: ProjectRepository
+    _users: UserRepository
+    _audits: AuditRepository
 
     @raises(NotFound)
     def project_summary(self, principal: Principal, project_id: str) -> ProjectSummary:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import InitVar, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -65,18 +66,15 @@ def next_status(
     return derived
 
 
+@dataclass(eq=False)
 class TaskService:
-    def __init__(
-        self,
-        tasks: TaskRepository,
-        projects: ProjectRepository,
-        users: UserRepository,
-        audit: AuditTrail,
-    ) -> None:
-        self._tasks = tasks
-        self._projects = projects
-        self._users = users
-        self._writes = AuditedWrites(tasks, audit, AuditEntity.TASK, Task)
+    _tasks: TaskRepository
+    _projects: ProjectRepository
+    _users: UserRepository
+    audit: InitVar[AuditTrail]
+
+    def __post_init__(self, audit: AuditTrail) -> None:
+        self._writes = AuditedWrites(self._tasks, audit, AuditEntity.TASK, Task)
 
     # -- reads -------------------------------------------------------------------------------
 
