@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 SAM_VENV ?= .venv-sam
+CLIENT_VENV ?= .venv-client
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 SERVERS := $(PY) scripts/servers.py
@@ -12,7 +13,7 @@ SERVERS := $(PY) scripts/servers.py
 TOOLS_BIN ?= $(or $(TODO_API_CACHE),$(HOME)/.cache/todo-api)/bin
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS_BIN)/actionlint
-export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
+export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR):$(CURDIR)/clients/python
 export AWS_DEFAULT_REGION ?= us-east-1
 
 
@@ -33,6 +34,19 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet -r requirements/sam.txt
 	touch $@
+
+# openapi-python-client pins its own ruff and pydantic: it gets a virtual environment of its own.
+$(CLIENT_VENV)/.installed: requirements/client.txt
+	$(PYTHON) -m venv $(CLIENT_VENV)
+	$(CLIENT_VENV)/bin/pip install --quiet --upgrade pip
+	$(CLIENT_VENV)/bin/pip install --quiet -r requirements/client.txt
+	touch $@
+
+.PHONY: client-venv client
+client-venv: $(CLIENT_VENV)/.installed  ## the generator's virtual environment (.venv-client)
+
+client: $(VENV)/.installed $(CLIENT_VENV)/.installed  ## regenerate clients/python/ from functions/docs/openapi.json
+	CLIENT_VENV=$(CLIENT_VENV) $(PY) -m devtools.client
 
 install: $(VENV)/.installed  ## create the virtual environment from the lock
 	$(SERVERS) install
@@ -72,16 +86,16 @@ browser:  ## Debian's chromium and chromium-driver for the browser test
 	fi
 
 # `make test` without its checks (CI's test job runs the checks in other jobs).
-test-suite: $(VENV)/.installed docs-assets browser  ## the whole suite alone, with the servers of `make test`
+test-suite: $(VENV)/.installed $(CLIENT_VENV)/.installed docs-assets browser  ## the whole suite alone, with the servers of `make test`
 	LOCAL_SCHEDULE_SECONDS=2 $(SERVERS) run --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
 
-test-unit: $(VENV)/.installed  ## the unit tests alone (no servers)
+test-unit: $(VENV)/.installed $(CLIENT_VENV)/.installed  ## the unit tests alone (no servers)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed  ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/common/todo_common functions devtools scripts benchmarks tests
+	$(VENV)/bin/mypy layers/common/todo_common functions devtools scripts benchmarks tests clients/python/todo_api_client
 
 format: $(VENV)/.installed  ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

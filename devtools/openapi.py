@@ -55,6 +55,7 @@ def merged_document(template: Template) -> dict[str, Any]:
     security: dict[str, Any] = {}
     headers: dict[str, Any] = {}
     tags = []
+    operation_ids: set[str] = set()  # a generated client's call names: one per operation
     for logical_id in sorted({r.function for r in template.routes} - {DOCS_FUNCTION}):
         doc = _app_of(template.functions[logical_id]).openapi()
         tag = logical_id.removesuffix("Function")
@@ -63,6 +64,9 @@ def merged_document(template: Template) -> dict[str, Any]:
             for method, operation in operations.items():
                 if (method, route_shape(path), logical_id) not in exposed:
                     continue
+                if operation["operationId"] in operation_ids:
+                    raise ValueError(f"operationId {operation['operationId']} is used twice")
+                operation_ids.add(operation["operationId"])
                 paths.setdefault(path, {})[method] = {**operation, "tags": [tag]}
         components = doc.get("components", {})
         for name, schema in components.get("schemas", {}).items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -150,3 +151,12 @@ def test_the_errors_a_service_method_declares_become_the_routes_statuses() -> No
 
     responses = app.openapi()["paths"]["/probe"]["post"]["responses"]
     assert sorted(responses) == ["200", "409", "429", "503"]
+
+
+def test_every_operation_is_named_after_its_route_function_once() -> None:
+    """Generated clients name their calls by operationId: `create_task`, not FastAPI's default
+    `create_task_tasks_post`, and never the same name for two operations."""
+    operation_ids = [operation["operationId"] for _, _, operation in _operations()]
+    assert len(operation_ids) == len(set(operation_ids))
+    assert {"create_task", "list_tasks", "login", "refresh", "me"} <= set(operation_ids)
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", name) for name in operation_ids)

@@ -31,6 +31,10 @@ TEXT_MIME_TYPES = [
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
 def create_app(*, title: str, routers: Sequence[APIRouter], summary: str | None = None) -> FastAPI:
     """A FastAPI app with the shared middleware, error handlers and `/health`."""
     settings = get_settings().app
@@ -44,6 +48,9 @@ def create_app(*, title: str, routers: Sequence[APIRouter], summary: str | None 
         redoc_url=None,
         openapi_url=None,
         debug=False,  # tracebacks never reach a client, APP_DEBUG or not
+        # operationId = the route function's name (`create_task`), unique across the API (a test
+        # says so): what generated clients name their calls and OpenAPI links point at.
+        generate_unique_id_function=_operation_id,
     )
     app.add_middleware(RequestContextMiddleware)
     register_problem_handlers(app)

@@ -1,0 +1,262 @@
+"""The typed Python client (clients/python/): generated from the committed document, and its
+hand-written session's behaviour against a scripted server (the end-to-end suite runs it against
+the real one, tests/e2e/test_python_client.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devtools.client import differences, generate
+from todo_api_client.api.projects import create_project, get_project
+from todo_api_client.api.tasks import list_tasks
+from todo_api_client.api.users import me
+from todo_api_client.models import ProjectCreate
+from todo_api_client.session import ApiError, Session
+
+PROJECT = {
+    "id": "a" * 24,
+    "name": "Launch",
+    "description": None,
+    "ownerId": "b" * 24,
+    "isActive": True,
+    "createdAt": "2026-12-01T10:00:00Z",
+    "updatedAt": "2026-12-01T10:00:00Z",
+    "version": 1,
+}
+ME = {
+    "id": "b" * 24,
+    "username": "lead",
+    "email": "lead@example.com",
+    "fullName": "Team Lead",
+    "role": "MANAGER",
+    "isActive": True,
+    "createdAt": "2026-12-01T10:00:00Z",
+    "updatedAt": "2026-12-01T10:00:00Z",
+    "version": 1,
+}
+
+
+def _problem(status: int, detail: str) -> dict[str, object]:
+    return {
+        "type": "about:blank",
+        "title": "Problem",
+        "status": status,
+        "detail": detail,
+        "instance": "/",
+        "requestId": "r-1",
+    }
+
+
+def _tokens(n: int) -> dict[str, object]:
+    return {"access_token": f"access-{n}", "refresh_token": f"refresh-{n}", "expires_in": 900}
+
+
+class Server:
+    """A scripted API: `routes` maps "METHOD /path" to a function of the request."""
+
+    def __init__(self, routes: dict[str, Callable[[httpx.Request], httpx.Response]]) -> None:
+        self.routes = routes
+        self.requests: list[httpx.Request] = []
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        # A copy: the client sends the same request object again, with other headers.
+        sent = httpx.Request(
+            request.method, request.url, headers=request.headers.copy(), content=request.read()
+        )
+        with self._lock:
+            self.requests.append(sent)
+        return self.routes[f"{request.method} {request.url.path}"](request)
+
+    def sent(self, route: str) -> list[httpx.Request]:
+        return [r for r in self.requests if f"{r.method} {r.url.path}" == route]
+
+    def session(self, **options: object) -> Session:
+        self.routes.setdefault("POST /auth/login", lambda _: httpx.Response(200, json=_tokens(1)))
+        return Session.login(
+            "http://api.test",
+            "lead@example.com",
+            "secret",
+            transport=httpx.MockTransport(self.handle),
+            sleep=self.slept.append,
+            **options,
+        )
+
+
+def test_the_committed_client_is_what_the_document_generates(tmp_path: Path) -> None:
+    assert differences(generate(tmp_path)) == [], "clients/python is stale: run `make client`"
+
+
+def test_a_401_refreshes_the_token_once_and_resends_the_request() -> None:
+    def me_route(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == "Bearer access-2":
+            return httpx.Response(200, json=ME)
+        return httpx.Response(401, json=_problem(401, "expired"))
+
+    server = Server(
+        {
+            "GET /users/me": me_route,
+            "POST /auth/refresh": lambda _: httpx.Response(200, json=_tokens(2)),
+        }
+    )
+    with server.session() as api:
+        assert api.call(me.sync_detailed).email == "lead@example.com"
+        assert api.call(me.sync_detailed).email == "lead@example.com"
+
+    refreshes = server.sent("POST /auth/refresh")
+    assert [json.loads(r.content) for r in refreshes] == [{"refresh_token": "refresh-1"}]
+    assert [r.headers["Authorization"] for r in server.sent("GET /users/me")] == [
+        "Bearer access-1",
+        "Bearer access-2",
+        "Bearer access-2",
+    ]
+
+
+def test_requests_failing_together_with_401_share_one_refresh() -> None:
+    """A refresh token is single-use (reuse revokes the session): one refresh for all of them."""
+    gate = threading.Barrier(4)
+
+    def me_route(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == "Bearer access-2":
+            return httpx.Response(200, json=ME)
+        gate.wait(timeout=5)  # all four hold the old token before any refreshes
+        return httpx.Response(401, json=_problem(401, "expired"))
+
+    server = Server(
+        {
+            "GET /users/me": me_route,
+            "POST /auth/refresh": lambda _: httpx.Response(200, json=_tokens(2)),
+        }
+    )
+    with server.session() as api:
+        results: list[str] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(api.call(me.sync_detailed).email))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert results == ["lead@example.com"] * 4
+    assert len(server.sent("POST /auth/refresh")) == 1
+
+
+def test_a_refused_refresh_is_an_api_error_and_nothing_is_resent() -> None:
+    server = Server(
+        {
+            "GET /users/me": lambda _: httpx.Response(401, json=_problem(401, "revoked")),
+            "POST /auth/refresh": lambda _: httpx.Response(
+                401, json=_problem(401, "session ended")
+            ),
+        }
+    )
+    with server.session() as api, pytest.raises(ApiError) as raised:
+        api.call(me.sync_detailed)
+    assert raised.value.status == 401
+    assert raised.value.problem is not None
+    assert raised.value.problem.detail == "session ended"
+    assert len(server.sent("GET /users/me")) == 1
+
+
+def test_a_create_carries_an_idempotency_key_kept_across_retries_after_a_503() -> None:
+    answers = iter(
+        [
+            httpx.Response(503, headers={"Retry-After": "2"}, json=_problem(503, "down")),
+            httpx.Response(503, headers={"Retry-After": "1"}, json=_problem(503, "down")),
+            httpx.Response(201, json=PROJECT),
+        ]
+    )
+    server = Server({"POST /projects": lambda _: next(answers)})
+    with server.session() as api:
+        project = api.call(create_project.sync_detailed, body=ProjectCreate(name="Launch"))
+
+    assert project.id == PROJECT["id"]
+    keys = {r.headers["Idempotency-Key"] for r in server.sent("POST /projects")}
+    assert len(server.sent("POST /projects")) == 3
+    assert len(keys) == 1
+    assert server.slept == [2.0, 1.0]
+
+
+def test_the_callers_idempotency_key_is_kept_and_two_creates_get_two_keys() -> None:
+    server = Server({"POST /projects": lambda _: httpx.Response(201, json=PROJECT)})
+    with server.session() as api:
+        body = ProjectCreate(name="Launch")
+        api.call(create_project.sync_detailed, body=body, idempotency_key="mine")
+        api.call(create_project.sync_detailed, body=body)
+        api.call(create_project.sync_detailed, body=body)
+    keys = [r.headers["Idempotency-Key"] for r in server.sent("POST /projects")]
+    assert keys[0] == "mine"
+    assert len(set(keys)) == 3
+    assert "Idempotency-Key" not in server.sent("POST /auth/login")[0].headers
+
+
+def test_a_wait_longer_than_allowed_is_returned_to_the_caller_not_slept() -> None:
+    server = Server(
+        {
+            "GET /projects/" + "a" * 24: lambda _: httpx.Response(
+                429, headers={"Retry-After": "900"}, json=_problem(429, "slow down")
+            )
+        }
+    )
+    with server.session(max_wait=30) as api, pytest.raises(ApiError) as raised:
+        api.call(get_project.sync_detailed, project_id="a" * 24)
+    assert raised.value.status == 429
+    assert server.slept == []
+    assert len(server.requests) == 2  # the login, and the request once
+
+
+def test_retries_stop_after_the_allowed_number() -> None:
+    server = Server(
+        {
+            "GET /users/me": lambda _: httpx.Response(
+                503, headers={"Retry-After": "1"}, json=_problem(503, "down")
+            )
+        }
+    )
+    with server.session(retries=2) as api, pytest.raises(ApiError) as raised:
+        api.call(me.sync_detailed)
+    assert raised.value.status == 503
+    assert len(server.sent("GET /users/me")) == 3
+    assert server.slept == [1.0, 1.0]
+
+
+def test_pages_follow_the_cursor_to_the_end() -> None:
+    def page(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        task = {
+            "id": "c" * 24,
+            "projectId": "a" * 24,
+            "description": f"after {cursor}",
+            "assignedTo": None,
+            "status": "PENDING",
+            "dueDate": None,
+            "completedAt": None,
+            "createdBy": "b" * 24,
+            "isActive": True,
+            "createdAt": "2026-12-01T10:00:00Z",
+            "updatedAt": "2026-12-01T10:00:00Z",
+            "version": 1,
+        }
+        following = {None: "one", "one": "two", "two": None}[cursor]
+        return httpx.Response(200, json={"items": [task, task], "nextCursor": following})
+
+    server = Server({"GET /tasks": page})
+    with server.session() as api:
+        tasks = list(api.pages(list_tasks.sync_detailed, project_id="a" * 24, limit=2))
+    assert [t.description for t in tasks] == [
+        "after None",
+        "after None",
+        "after one",
+        "after one",
+        "after two",
+        "after two",
+    ]
+    assert all(r.url.params["projectId"] == "a" * 24 for r in server.sent("GET /tasks"))
