@@ -1,0 +1,93 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .activity import Activity
+from .activity_count import ActivityCount
+from .audit_action import AuditAction
+from .audit_digest_public import AuditDigestPublic
+from .audit_entity import AuditEntity
+from .audit_public import AuditPublic
+from .audit_public_changes import AuditPublicChanges
+from .audit_verification_public import AuditVerificationPublic
+from .body_token import BodyToken
+from .change import Change
+from .digest_entry import DigestEntry
+from .field_problem import FieldProblem
+from .finding_kind import FindingKind
+from .finding_public import FindingPublic
+from .health import Health
+from .latencies import Latencies
+from .login_request import LoginRequest
+from .page_audit_digest_public import PageAuditDigestPublic
+from .page_audit_public import PageAuditPublic
+from .page_project_public import PageProjectPublic
+from .page_task_public import PageTaskPublic
+from .page_user_public import PageUserPublic
+from .problem import Problem
+from .project_create import ProjectCreate
+from .project_patch import ProjectPatch
+from .project_public import ProjectPublic
+from .project_replace import ProjectReplace
+from .project_summary import ProjectSummary
+from .project_workload import ProjectWorkload
+from .refresh_request import RefreshRequest
+from .role import Role
+from .status_counts import StatusCounts
+from .task_create import TaskCreate
+from .task_patch import TaskPatch
+from .task_public import TaskPublic
+from .task_replace import TaskReplace
+from .task_status import TaskStatus
+from .token_response import TokenResponse
+from .user_create import UserCreate
+from .user_patch import UserPatch
+from .user_public import UserPublic
+from .user_replace import UserReplace
+from .user_workload import UserWorkload
+from .validation_problem import ValidationProblem
+
+__all__ = (
+    "Activity",
+    "ActivityCount",
+    "AuditAction",
+    "AuditDigestPublic",
+    "AuditEntity",
+    "AuditPublic",
+    "AuditPublicChanges",
+    "AuditVerificationPublic",
+    "BodyToken",
+    "Change",
+    "DigestEntry",
+    "FieldProblem",
+    "FindingKind",
+    "FindingPublic",
+    "Health",
+    "Latencies",
+    "LoginRequest",
+    "PageAuditDigestPublic",
+    "PageAuditPublic",
+    "PageProjectPublic",
+    "PageTaskPublic",
+    "PageUserPublic",
+    "Problem",
+    "ProjectCreate",
+    "ProjectPatch",
+    "ProjectPublic",
+    "ProjectReplace",
+    "ProjectSummary",
+    "ProjectWorkload",
+    "RefreshRequest",
+    "Role",
+    "StatusCounts",
+    "TaskCreate",
+    "TaskPatch",
+    "TaskPublic",
+    "TaskReplace",
+    "TaskStatus",
+    "TokenResponse",
+    "UserCreate",
+    "UserPatch",
+    "UserPublic",
+    "UserReplace",
+    "UserWorkload",
+    "ValidationProblem",
+)

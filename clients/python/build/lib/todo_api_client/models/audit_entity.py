@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class AuditEntity(StrEnum):
+    PROJECT = "PROJECT"
+    SESSION = "SESSION"
+    TASK = "TASK"
+    USER = "USER"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,221 @@
+"""A logged-in session over the generated client: the part of a client that is not in the document.
+
+Written by hand (`make client` regenerates everything else in this package and keeps this file).
+
+    with Session.login("https://api.example.com", "lead@example.com", "secret") as api:
+        project = api.call(create_project.sync_detailed, body=ProjectCreate(name="Launch"))
+        for task in api.pages(list_tasks.sync_detailed, project_id=project.id):
+            print(task.description)
+
+- The access token goes with every request; on a `401` the session refreshes it once with the
+  refresh token (one refresh at a time, across threads: a refresh token is single-use) and
+  sends the request again.
+- A `503` or a `429` is retried after its `Retry-After` (at most `retries` times, waiting at
+  most `max_wait` seconds each; a longer wait is returned to the caller as it is).
+- Every create (`POST /users`, `/projects`, `/tasks`) carries an `Idempotency-Key` unless the
+  caller gave one, so a retried create never creates twice.
+- `call` returns the parsed success body of a generated operation or raises `ApiError` with the
+  problem; `pages` iterates over every item of a cursor-paginated list.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, TypeVar, cast, overload
+
+import httpx
+
+from .api.users import login as login_operation
+from .api.users import logout as logout_operation
+from .api.users import refresh as refresh_operation
+from .client import AuthenticatedClient, Client
+from .models.login_request import LoginRequest
+from .models.problem import Problem
+from .models.refresh_request import RefreshRequest
+from .models.token_response import TokenResponse
+from .models.validation_problem import ValidationProblem
+from .types import UNSET, Response, Unset
+
+T = TypeVar("T")
+
+RETRIED_STATUSES = frozenset({429, 503})
+# The collections whose POST creates a record: the requests that get an Idempotency-Key.
+CREATE_PATHS = frozenset({"/users", "/projects", "/tasks"})
+# Where a token is issued: a 401 there is a wrong password or a dead session, not an old token.
+TOKEN_PATHS = frozenset({"/auth/login", "/auth/token", "/auth/refresh"})
+
+
+class ApiError(Exception):
+    """A response that is not a success: its status and, when the API sent one, its problem."""
+
+    def __init__(self, status: int, problem: Problem | ValidationProblem | None) -> None:
+        self.status = status
+        self.problem = problem
+        detail = problem.detail if problem is not None else "no problem document"
+        super().__init__(f"{status}: {detail}")
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the server asked to wait (`Retry-After` in seconds), or None."""
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
+
+
+class _Retrying(httpx.BaseTransport):
+    """Sends a request again after a `429` or `503`, as its `Retry-After` says."""
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        retries: int,
+        max_wait: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._inner, self._retries, self._max_wait, self._sleep = inner, retries, max_wait, sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(self._retries):
+            response = self._inner.handle_request(request)
+            if response.status_code not in RETRIED_STATUSES:
+                return response
+            response.read()
+            wait = retry_after(response)
+            if wait is None or wait > self._max_wait:
+                return response
+            response.close()
+            self._sleep(wait)
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _Tokens(httpx.Auth):
+    """The bearer token on every request; one refresh and one resend on a `401`."""
+
+    def __init__(self, refresh: Callable[[str], str]) -> None:
+        self.access = ""
+        self._refresh = refresh
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        sent_with = self.access
+        request.headers["Authorization"] = f"Bearer {sent_with}"
+        response = yield request
+        if response.status_code != 401 or request.url.path in TOKEN_PATHS:
+            return
+        request.headers["Authorization"] = f"Bearer {self._refresh(sent_with)}"
+        yield request
+
+
+def _add_idempotency_key(request: httpx.Request) -> None:
+    if request.method == "POST" and request.url.path in CREATE_PATHS:
+        request.headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
+
+
+class Session:
+    """A generated `AuthenticatedClient` with a logged-in user's tokens (see the module doc)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 15.0,
+        retries: int = 3,
+        max_wait: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        retrying = _Retrying(transport or httpx.HTTPTransport(), retries, max_wait, sleep)
+        self._lock = threading.Lock()
+        self._refresh_token = ""
+        self._tokens = _Tokens(self._refreshed)
+        self._http = httpx.Client(
+            base_url=base_url,
+            timeout=timeout,
+            transport=retrying,
+            auth=self._tokens,
+            event_hooks={"request": [_add_idempotency_key]},
+        )
+        self.client = AuthenticatedClient(base_url=base_url, token="")
+        self.client.set_httpx_client(self._http)
+        # Login and refresh go without the bearer token (and its refresh-on-401).
+        self._public = Client(base_url=base_url)
+        self._public.set_httpx_client(
+            httpx.Client(base_url=base_url, timeout=timeout, transport=retrying)
+        )
+
+    @classmethod
+    def login(cls, base_url: str, email: str, password: str, **options: Any) -> Session:
+        session = cls(base_url, **options)
+        session.use(
+            session._expect(
+                login_operation.sync_detailed(
+                    client=session._public, body=LoginRequest(email=email, password=password)
+                )
+            )
+        )
+        return session
+
+    def use(self, tokens: TokenResponse) -> None:
+        """Take a token pair (from a login, or kept from an earlier session)."""
+        with self._lock:
+            self._tokens.access, self._refresh_token = tokens.access_token, tokens.refresh_token
+
+    def _refreshed(self, stale: str) -> str:
+        """A fresh access token, refreshing only if no other request has done so since `stale`."""
+        with self._lock:
+            if self._tokens.access == stale:
+                body = RefreshRequest(refresh_token=self._refresh_token)
+                tokens = self._expect(
+                    refresh_operation.sync_detailed(client=self._public, body=body)
+                )
+                self._tokens.access, self._refresh_token = (
+                    tokens.access_token,
+                    tokens.refresh_token,
+                )
+            return self._tokens.access
+
+    @staticmethod
+    def _expect(response: Response[T | Problem | ValidationProblem]) -> T:
+        parsed = response.parsed
+        if response.status_code < 300 and not isinstance(parsed, (Problem, ValidationProblem)):
+            return cast("T", parsed)  # None only for a 204, whose operation's success type is Any
+        problem = parsed if isinstance(parsed, (Problem, ValidationProblem)) else None
+        raise ApiError(response.status_code, problem)
+
+    @overload
+    def call(
+        self, operation: Callable[..., Response[T | Problem | ValidationProblem]], /, **kwargs: Any
+    ) -> T: ...
+    @overload
+    def call(self, operation: Callable[..., Response[T | Problem]], /, **kwargs: Any) -> T: ...
+    def call(self, operation: Callable[..., Response[Any]], /, **kwargs: Any) -> Any:
+        """Run a generated `sync_detailed` operation; its success body, or `ApiError`."""
+        return self._expect(operation(client=self.client, **kwargs))
+
+    def pages(self, operation: Callable[..., Response[Any]], /, **kwargs: Any) -> Iterator[Any]:
+        """Every item of a cursor-paginated list operation, page after page."""
+        cursor: str | Unset = UNSET
+        while True:
+            page = self.call(operation, cursor=cursor, **kwargs)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def logout(self) -> None:
+        """End the session on the server (its refresh token stops working)."""
+        self.call(logout_operation.sync_detailed)
+
+    def close(self) -> None:
+        self._http.close()
+        self._public.get_httpx_client().close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
