@@ -13,6 +13,9 @@ SERVERS := $(PY) scripts/servers.py
 TOOLS_BIN ?= $(or $(TODO_API_CACHE),$(HOME)/.cache/todo-api)/bin
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS_BIN)/actionlint
+OASDIFF_VERSION := v1.37.0
+OASDIFF := $(TOOLS_BIN)/oasdiff-$(OASDIFF_VERSION)/oasdiff
+export OASDIFF
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR):$(CURDIR)/clients/python
 export AWS_DEFAULT_REGION ?= us-east-1
 
@@ -66,7 +69,7 @@ RUNTIME ?= python
 dev: $(VENV)/.installed docs-assets  ## the whole API on http://127.0.0.1:8000 (RUNTIME=lambda: in the Lambda runtime)
 	$(SERVERS) run --profile dev -- $(PY) -m devtools.serve --runtime $(RUNTIME)
 
-test: lint sam-validate lint-infra test-suite  ## lint, types, template and infra checks, then the whole suite
+test: lint sam-validate lint-infra api-diff test-suite  ## lint, types, template and infra checks, then the whole suite
 
 # The browser test (tests/e2e/test_docs_browser.py) drives Debian's Chromium through its
 # ChromeDriver. As root with apt-get, missing packages are installed (without recommends);
@@ -86,10 +89,10 @@ browser:  ## Debian's chromium and chromium-driver for the browser test
 	fi
 
 # `make test` without its checks (CI's test job runs the checks in other jobs).
-test-suite: $(VENV)/.installed $(CLIENT_VENV)/.installed docs-assets browser  ## the whole suite alone, with the servers of `make test`
+test-suite: $(VENV)/.installed $(CLIENT_VENV)/.installed $(OASDIFF) docs-assets browser  ## the whole suite alone, with the servers of `make test`
 	LOCAL_SCHEDULE_SECONDS=2 $(SERVERS) run --profile test -- $(PY) -m pytest $(PYTEST_ARGS)
 
-test-unit: $(VENV)/.installed $(CLIENT_VENV)/.installed  ## the unit tests alone (no servers)
+test-unit: $(VENV)/.installed $(CLIENT_VENV)/.installed $(OASDIFF)  ## the unit tests alone (no servers)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed  ## ruff and mypy --strict
@@ -140,6 +143,17 @@ lint-infra:  ## actionlint on .github/workflows, docker-compose config on docker
 	fi; \
 	echo "$$compose -f docker-compose.yml config -q"; \
 	$$compose -f docker-compose.yml config -q
+
+# oasdiff, built with Go like actionlint (its `--version` says `main` when built so: the
+# version is in the path).
+$(OASDIFF):
+	@command -v go >/dev/null || { echo "oasdiff $(OASDIFF_VERSION) needs Go 1.24 or newer to build" >&2; exit 1; }
+	GOBIN="$(dir $@)" go install github.com/oasdiff/oasdiff@$(OASDIFF_VERSION)
+
+# API_BASE: a git revision to compare with (CI: the pull request's base); default the last v* tag.
+.PHONY: api-diff
+api-diff: $(VENV)/.installed $(OASDIFF)  ## fail on a breaking change to openapi.json without a new major version
+	$(PY) -m devtools.api_breaking $(if $(API_BASE),--base $(API_BASE))
 
 env-json:  ## write env.json for `sam local start-api` (docs/local-sam.md), with a random key
 	@if [ -e env.json ]; then \
