@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import time
 import venv
@@ -185,8 +186,9 @@ def test_the_readme_example_runs_from_a_fresh_install(
     venv.EnvBuilder(with_pip=True).create(home)
     python = home / "bin" / "python"
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    source = shutil.copytree(ROOT / "clients" / "python", tmp_path / "client")  # builds in place
     subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", str(ROOT / "clients" / "python")],
+        [python, "-m", "pip", "install", "--quiet", str(source)],
         check=True,
         env=environment,
         timeout=300,
