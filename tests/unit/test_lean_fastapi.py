@@ -1,0 +1,86 @@
+"""FastAPI's `pydantic.v1` probe is skipped while no v1 model can exist, and still refuses one
+once `pydantic.v1` is imported (todo_common/http/lean_fastapi.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter (sys.modules is the point), with the functions' path."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'common'}:{ROOT}"},
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("function", ["users", "projects", "tasks", "reports"])
+def test_an_api_function_loads_and_encodes_without_importing_pydantic_v1(function: str) -> None:
+    ran = _run(f"""
+        import importlib.util, sys
+        spec = importlib.util.spec_from_file_location("app", "functions/{function}/app.py")
+        module = sys.modules["app"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert module.app.routes
+        from fastapi.encoders import jsonable_encoder
+        assert jsonable_encoder(object.__new__(type("Opaque", (), {{}}))) == {{}}
+        print(sorted(name for name in sys.modules if name.startswith("pydantic.v1")))
+    """)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "[]"
+
+
+def test_a_pydantic_v1_model_is_still_refused_once_v1_is_imported() -> None:
+    ran = _run("""
+        import warnings
+        warnings.simplefilter("ignore")
+        from pydantic import v1
+        from fastapi.exceptions import PydanticV1NotSupportedError
+        from todo_common.http.app import create_app
+
+        class Old(v1.BaseModel):
+            name: str
+
+        app = create_app(title="Probe", routers=[])
+        try:
+            @app.get("/old", response_model=Old)
+            def old() -> None: ...
+        except PydanticV1NotSupportedError:
+            print("refused")
+    """)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "refused"
+
+
+def test_without_the_guard_fastapi_would_import_it() -> None:
+    """The guard is what keeps pydantic.v1 out: FastAPI alone imports it on the first route."""
+    ran = _run("""
+        import sys
+        from fastapi import FastAPI
+        from pydantic import BaseModel
+
+        class Item(BaseModel):
+            name: str
+
+        app = FastAPI()
+
+        @app.get("/item", response_model=Item)
+        def item() -> None: ...
+
+        print("pydantic.v1" in sys.modules)
+    """)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "True"
