@@ -36,11 +36,17 @@ class Verdict:
 
     @property
     def major_changed(self) -> bool:
-        return self.base_version.split(".")[0] != self.version.split(".")[0]
+        """The version's major number went up (a downgrade or a relabel is no release)."""
+        return _major(self.version) > _major(self.base_version)
 
     @property
     def passes(self) -> bool:
         return not self.breaking or self.major_changed
+
+
+def _major(version: str) -> int:
+    head = version.removeprefix("v").split(".")[0]
+    return int(head) if head.isdigit() else -1
 
 
 def oasdiff_binary() -> str:
@@ -51,9 +57,13 @@ def oasdiff_binary() -> str:
 
 
 def last_release_tag(repo: Path = ROOT) -> str | None:
-    """The highest `v*` tag reachable from HEAD, or None before the first release."""
+    """The highest `v*` tag behind HEAD (a tag on HEAD itself is the release being checked, not
+    its base), or None before the first release."""
     tags = subprocess.run(
-        ["git", "tag", "--list", "v*", "--merged", "HEAD", "--sort=-v:refname"],
+        [
+            *("git", "tag", "--list", "v*", "--sort=-v:refname"),
+            *("--merged", "HEAD", "--no-contains", "HEAD"),
+        ],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -63,7 +73,16 @@ def last_release_tag(repo: Path = ROOT) -> str | None:
 
 
 def document_at(revision: str, repo: Path = ROOT) -> str | None:
-    """The committed document at `revision`, or None if it has none."""
+    """The committed document at `revision`, or None if it has none; a revision that does not
+    exist (a typo, a base branch not fetched) is an error, never "nothing to compare"."""
+    exists = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    )
+    if exists.returncode != 0:
+        raise SystemExit(f"api-diff: {revision} is not a revision of this repository")
     shown = subprocess.run(
         ["git", "show", f"{revision}:{DOCUMENT.as_posix()}"],
         cwd=repo,
@@ -90,7 +109,7 @@ def compare(base: str, revision: str) -> Verdict:
         raise RuntimeError(f"oasdiff failed: {ran.stderr.strip()}")
     findings: list[dict[str, Any]] = json.loads(ran.stdout or "[]") or []
     breaking = [
-        f"{item.get('operation', '')} {item.get('path', '')}: {item.get('text', item['id'])}"
+        f"{item.get('operation', '')} {item.get('path', '')}: {item.get('text') or item.get('id')}"
         for item in findings
         if item.get("level") == 3  # oasdiff's ERR
     ]

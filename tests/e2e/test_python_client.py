@@ -136,7 +136,7 @@ def test_an_expired_access_token_is_refreshed_and_the_request_answered(
 ) -> None:
     user = make_user(db, role=StoredRole.USER)
     with Session.login(gateway_url, user.email, DEFAULT_PASSWORD) as session:
-        session._tokens.access = "no-longer-valid"  # as after expiry or a key rotation
+        session._flow.access = "no-longer-valid"  # as after expiry or a key rotation
         assert session.call(me.sync_detailed).id == str(user.id)
         assert session.call(me.sync_detailed).id == str(user.id)
         # the refreshed tokens belong to the same live session: logging out ends it, and the

@@ -69,6 +69,9 @@ def test_a_new_optional_parameter_is_not_breaking() -> None:
 def test_a_breaking_change_passes_with_a_new_major_version_only() -> None:
     assert not compare(_text(COMMITTED), _text(_without_delete_task("1.9.0"))).passes
     assert compare(_text(COMMITTED), _text(_without_delete_task("2.0.0"))).passes
+    # a downgrade or a relabel is no new major version
+    assert not compare(_text(COMMITTED), _text(_without_delete_task("0.9.0"))).passes
+    assert not compare(_text(COMMITTED), _text(_without_delete_task("v1.0.0"))).passes
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -120,3 +123,16 @@ def test_a_base_revision_can_be_named_as_a_pull_request_would(repo: Path) -> Non
     assert main(["--base", "main"], repo=repo) == 1
     _commit(repo, _without_delete_task("2.0.0"), "and say so")
     assert main(["--base", "main"], repo=repo) == 0
+
+
+def test_the_release_commit_itself_is_compared_with_the_release_before(repo: Path) -> None:
+    """On a tagged commit (CI of a v* push) the base is the previous tag, not the commit."""
+    _git(repo, "tag", "v1.0.0")
+    _commit(repo, _without_delete_task(), "break it")
+    _git(repo, "tag", "v1.1.0")
+    assert main([], repo=repo) == 1
+
+
+def test_a_base_that_does_not_exist_fails_rather_than_checking_nothing(repo: Path) -> None:
+    with pytest.raises(SystemExit, match="not a revision"):
+        main(["--base", "origin/no-such-branch"], repo=repo)

@@ -7,16 +7,18 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from devtools.client import differences, generate
-from todo_api_client.api.projects import create_project, get_project
+from todo_api_client.api.projects import create_project, get_project, patch_project
 from todo_api_client.api.tasks import list_tasks
 from todo_api_client.api.users import me
-from todo_api_client.models import ProjectCreate
+from todo_api_client.models import ProjectCreate, ProjectPatch
 from todo_api_client.session import ApiError, Session
 
 PROJECT = {
@@ -60,10 +62,14 @@ def _tokens(n: int) -> dict[str, object]:
 class Server:
     """A scripted API: `routes` maps "METHOD /path" to a function of the request."""
 
-    def __init__(self, routes: dict[str, Callable[[httpx.Request], httpx.Response]]) -> None:
+    def __init__(
+        self, routes: dict[str, Callable[[httpx.Request], httpx.Response]], base: str = ""
+    ) -> None:
         self.routes = routes
+        self.base = base  # the path the API is mounted at, as behind a custom domain's mapping
         self.requests: list[httpx.Request] = []
         self.slept: list[float] = []
+        self.closed = False
         self._lock = threading.Lock()
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -73,18 +79,26 @@ class Server:
         )
         with self._lock:
             self.requests.append(sent)
-        return self.routes[f"{request.method} {request.url.path}"](request)
+        route = request.url.path.removeprefix(self.base)
+        return self.routes[f"{request.method} {route}"](request)
 
     def sent(self, route: str) -> list[httpx.Request]:
-        return [r for r in self.requests if f"{r.method} {r.url.path}" == route]
+        method, _, path = route.partition(" ")
+        return [r for r in self.requests if (r.method, r.url.path) == (method, self.base + path)]
 
     def session(self, **options: object) -> Session:
         self.routes.setdefault("POST /auth/login", lambda _: httpx.Response(200, json=_tokens(1)))
+        server = self
+
+        class Transport(httpx.MockTransport):
+            def close(self) -> None:
+                server.closed = True
+
         return Session.login(
-            "http://api.test",
+            f"http://api.test{self.base}",
             "lead@example.com",
             "secret",
-            transport=httpx.MockTransport(self.handle),
+            transport=Transport(self.handle),
             sleep=self.slept.append,
             **options,
         )
@@ -260,3 +274,101 @@ def test_pages_follow_the_cursor_to_the_end() -> None:
         "after two",
     ]
     assert all(r.url.params["projectId"] == "a" * 24 for r in server.sent("GET /tasks"))
+
+
+def _unavailable(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(503, headers={"Retry-After": "1"}, json=_problem(503, "down"))
+
+
+def test_an_update_answered_503_goes_back_to_the_caller_not_sent_again() -> None:
+    """The change may be stored before the 503: sent again, it would meet a 412 for its own
+    If-Match and tell the caller the wrong story."""
+    server = Server({"PATCH /projects/" + "a" * 24: _unavailable})
+    with server.session() as api, pytest.raises(ApiError) as raised:
+        api.call(
+            patch_project.sync_detailed,
+            project_id="a" * 24,
+            body=ProjectPatch(name="Renamed"),
+            if_match='"1"',
+        )
+    assert raised.value.status == 503
+    assert len(server.sent("PATCH /projects/" + "a" * 24)) == 1
+    assert server.slept == []
+
+
+def test_an_update_answered_429_is_sent_again_it_was_never_run() -> None:
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "3"}, json=_problem(429, "slow down")),
+            httpx.Response(200, json=PROJECT),
+        ]
+    )
+    server = Server({"PATCH /projects/" + "a" * 24: lambda _: next(answers)})
+    with server.session() as api:
+        project = api.call(
+            patch_project.sync_detailed, project_id="a" * 24, body=ProjectPatch(name="Renamed")
+        )
+    assert project.name == "Launch"
+    assert server.slept == [3.0]
+
+
+def test_a_refresh_answered_503_is_not_sent_again_and_the_caller_sees_it() -> None:
+    """A refresh token is single-use: resent after a rotation that did happen, it would be a
+    reuse and end the session."""
+    server = Server(
+        {
+            "GET /users/me": lambda _: httpx.Response(401, json=_problem(401, "expired")),
+            "POST /auth/refresh": _unavailable,
+        }
+    )
+    with server.session() as api, pytest.raises(ApiError) as raised:
+        api.call(me.sync_detailed)
+    assert raised.value.status == 503
+    assert len(server.sent("POST /auth/refresh")) == 1
+    assert server.slept == []
+
+
+def test_a_retry_after_given_as_a_date_is_waited_for() -> None:
+    later = datetime.now(UTC) + timedelta(seconds=20)
+    answers = iter(
+        [
+            httpx.Response(503, headers={"Retry-After": format_datetime(later, usegmt=True)}),
+            httpx.Response(200, json=ME),
+        ]
+    )
+    server = Server({"GET /users/me": lambda _: next(answers)})
+    with server.session() as api:
+        api.call(me.sync_detailed)
+    (slept,) = server.slept
+    assert 15 < slept <= 20
+
+
+def test_an_api_behind_a_path_gets_its_keys_and_its_refreshes_right() -> None:
+    def me_route(request: httpx.Request) -> httpx.Response:
+        if request.headers["Authorization"] == "Bearer access-2":
+            return httpx.Response(200, json=ME)
+        return httpx.Response(401, json=_problem(401, "expired"))
+
+    server = Server(
+        {
+            "GET /users/me": me_route,
+            "POST /auth/refresh": lambda _: httpx.Response(200, json=_tokens(2)),
+            "POST /projects": lambda _: httpx.Response(201, json=PROJECT),
+        },
+        base="/v1",
+    )
+    with server.session() as api:
+        api.call(create_project.sync_detailed, body=ProjectCreate(name="Launch"))
+        assert api.call(me.sync_detailed).email == "lead@example.com"
+    assert "Idempotency-Key" in server.sent("POST /projects")[0].headers
+    assert len(server.sent("POST /auth/refresh")) == 1
+
+
+def test_a_refused_login_leaves_nothing_open() -> None:
+    server = Server(
+        {"POST /auth/login": lambda _: httpx.Response(401, json=_problem(401, "wrong password"))}
+    )
+    with pytest.raises(ApiError) as raised:
+        server.session()
+    assert raised.value.status == 401
+    assert server.closed

@@ -10,8 +10,10 @@ Written by hand (`make client` regenerates everything else in this package and k
 - The access token goes with every request; on a `401` the session refreshes it once with the
   refresh token (one refresh at a time, across threads: a refresh token is single-use) and
   sends the request again.
-- A `503` or a `429` is retried after its `Retry-After` (at most `retries` times, waiting at
-  most `max_wait` seconds each; a longer wait is returned to the caller as it is).
+- A `429` is sent again after its `Retry-After`, and so is a `503` for a read or a create with
+  its Idempotency-Key (an update or a delete may have been stored before the `503`: it goes back
+  to the caller). At most `retries` times, waiting at most `max_wait` seconds each; a longer wait
+  is returned to the caller as it is. Login and refresh are never resent.
 - Every create (`POST /users`, `/projects`, `/tasks`) carries an `Idempotency-Key` unless the
   caller gave one, so a retried create never creates twice.
 - `call` returns the parsed success body of a generated operation or raises `ApiError` with the
@@ -24,6 +26,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar, cast, overload
 
 import httpx
@@ -41,7 +45,6 @@ from .types import UNSET, Response, Unset
 
 T = TypeVar("T")
 
-RETRIED_STATUSES = frozenset({429, 503})
 # The collections whose POST creates a record: the requests that get an Idempotency-Key.
 CREATE_PATHS = frozenset({"/users", "/projects", "/tasks"})
 # Where a token is issued: a 401 there is a wrong password or a dead session, not an old token.
@@ -59,60 +62,69 @@ class ApiError(Exception):
 
 
 def retry_after(response: httpx.Response) -> float | None:
-    """Seconds the server asked to wait (`Retry-After` in seconds), or None."""
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None
+    """Seconds the server asked to wait (`Retry-After`: seconds or an HTTP date), or None."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-class _Retrying(httpx.BaseTransport):
-    """Sends a request again after a `429` or `503`, as its `Retry-After` says."""
+def _may_resend(request: httpx.Request, status: int) -> bool:
+    """A `429` refused the request before anything was done. A `503` may come after a write was
+    stored: only a read, or a create with its Idempotency-Key, is safe to send again."""
+    if status == 429:
+        return True
+    return status == 503 and (
+        request.method in {"GET", "HEAD", "OPTIONS"} or "Idempotency-Key" in request.headers
+    )
+
+
+class _Flow(httpx.Auth):
+    """Every request of the session, as httpx sends it (its own transport, proxies included):
+    an Idempotency-Key on a create, the bearer token, one refresh and resend on a `401`, and
+    resends after a `429` or `503` as `_may_resend` allows."""
 
     def __init__(
         self,
-        inner: httpx.BaseTransport,
+        prefix: str,
+        refresh: Callable[[str], str],
         retries: int,
         max_wait: float,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None],
     ) -> None:
-        self._inner, self._retries, self._max_wait, self._sleep = inner, retries, max_wait, sleep
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        for _ in range(self._retries):
-            response = self._inner.handle_request(request)
-            if response.status_code not in RETRIED_STATUSES:
-                return response
-            response.read()
-            wait = retry_after(response)
-            if wait is None or wait > self._max_wait:
-                return response
-            response.close()
-            self._sleep(wait)
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _Tokens(httpx.Auth):
-    """The bearer token on every request; one refresh and one resend on a `401`."""
-
-    def __init__(self, refresh: Callable[[str], str]) -> None:
         self.access = ""
-        self._refresh = refresh
+        self._prefix = prefix  # the base URL's path, for an API behind a path (`/v1`)
+        self._refresh, self._retries, self._max_wait, self._sleep = (
+            refresh,
+            retries,
+            max_wait,
+            sleep,
+        )
+
+    def _route(self, request: httpx.Request) -> str:
+        return request.url.path.removeprefix(self._prefix) or "/"
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if request.method == "POST" and self._route(request) in CREATE_PATHS:
+            request.headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
         sent_with = self.access
         request.headers["Authorization"] = f"Bearer {sent_with}"
         response = yield request
-        if response.status_code != 401 or request.url.path in TOKEN_PATHS:
-            return
-        request.headers["Authorization"] = f"Bearer {self._refresh(sent_with)}"
-        yield request
-
-
-def _add_idempotency_key(request: httpx.Request) -> None:
-    if request.method == "POST" and request.url.path in CREATE_PATHS:
-        request.headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
+        if response.status_code == 401 and self._route(request) not in TOKEN_PATHS:
+            request.headers["Authorization"] = f"Bearer {self._refresh(sent_with)}"
+            response = yield request
+        for _ in range(self._retries):
+            if not _may_resend(request, response.status_code):
+                return
+            wait = retry_after(response)
+            if wait is None or wait > self._max_wait:
+                return
+            self._sleep(wait)
+            response = yield request
 
 
 class Session:
@@ -128,55 +140,53 @@ class Session:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        retrying = _Retrying(transport or httpx.HTTPTransport(), retries, max_wait, sleep)
         self._lock = threading.Lock()
         self._refresh_token = ""
-        self._tokens = _Tokens(self._refreshed)
+        prefix = httpx.URL(base_url).path.rstrip("/")
+        self._flow = _Flow(prefix, self._refreshed, retries, max_wait, sleep)
         self._http = httpx.Client(
-            base_url=base_url,
-            timeout=timeout,
-            transport=retrying,
-            auth=self._tokens,
-            event_hooks={"request": [_add_idempotency_key]},
+            base_url=base_url, timeout=timeout, auth=self._flow, transport=transport
         )
         self.client = AuthenticatedClient(base_url=base_url, token="")
         self.client.set_httpx_client(self._http)
-        # Login and refresh go without the bearer token (and its refresh-on-401).
+        # Login and refresh go as they are: no token, no resend (a refresh token is single-use:
+        # sent again after a 503 that followed its rotation, it would end the session).
         self._public = Client(base_url=base_url)
         self._public.set_httpx_client(
-            httpx.Client(base_url=base_url, timeout=timeout, transport=retrying)
+            httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
         )
 
     @classmethod
     def login(cls, base_url: str, email: str, password: str, **options: Any) -> Session:
         session = cls(base_url, **options)
-        session.use(
-            session._expect(
-                login_operation.sync_detailed(
-                    client=session._public, body=LoginRequest(email=email, password=password)
-                )
+        try:
+            body = LoginRequest(email=email, password=password)
+            session.use(
+                session._expect(login_operation.sync_detailed(client=session._public, body=body))
             )
-        )
+        except BaseException:
+            session.close()
+            raise
         return session
 
     def use(self, tokens: TokenResponse) -> None:
         """Take a token pair (from a login, or kept from an earlier session)."""
         with self._lock:
-            self._tokens.access, self._refresh_token = tokens.access_token, tokens.refresh_token
+            self._flow.access, self._refresh_token = tokens.access_token, tokens.refresh_token
 
     def _refreshed(self, stale: str) -> str:
         """A fresh access token, refreshing only if no other request has done so since `stale`."""
         with self._lock:
-            if self._tokens.access == stale:
+            if self._flow.access == stale:
                 body = RefreshRequest(refresh_token=self._refresh_token)
                 tokens = self._expect(
                     refresh_operation.sync_detailed(client=self._public, body=body)
                 )
-                self._tokens.access, self._refresh_token = (
+                self._flow.access, self._refresh_token = (
                     tokens.access_token,
                     tokens.refresh_token,
                 )
-            return self._tokens.access
+            return self._flow.access
 
     @staticmethod
     def _expect(response: Response[T | Problem | ValidationProblem]) -> T:
