@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
 from todo_common.audit.verify import FindingKind, Verification
-from todo_common.schemas.base import ApiModel, PublicModel
+from todo_common.schemas.base import ApiModel, Instant, PublicModel
 
 
 class DigestEntry(PublicModel):
@@ -16,8 +14,8 @@ class DigestEntry(PublicModel):
 
 
 class AuditDigestPublic(PublicModel):
-    period_start: datetime
-    period_end: datetime
+    period_start: Instant
+    period_end: Instant
     count: int = Field(description="Records stored in [periodStart, periodEnd)")
     records: list[DigestEntry] = Field(description="In (recordedAt, eventId) order")
     records_hash: str
@@ -31,8 +29,8 @@ class AuditDigestPublic(PublicModel):
 class FindingPublic(PublicModel):
     kind: FindingKind
     detail: str
-    period_start: datetime | None
-    period_end: datetime | None
+    period_start: Instant | None
+    period_end: Instant | None
     event_id: str | None = Field(description="The record concerned, when it is one record")
     count: int | None = Field(description="How many records, for deletions and missing digests")
     event_ids: list[str] = Field(description="The deleted records' eventIds (up to 100)")
@@ -40,8 +38,8 @@ class FindingPublic(PublicModel):
 
 class AuditVerificationPublic(ApiModel):
     intact: bool = Field(description="True when nothing was found")
-    from_: datetime | None = Field(alias="from")
-    to: datetime
+    from_: Instant | None = Field(alias="from")
+    to: Instant
     digests: int = Field(description="Digests checked")
     records: int = Field(description="Records checked against a digest")
     pending_records: int = Field(description="Records of periods not closed yet")

@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
     WithJsonSchema,
     model_validator,
@@ -145,6 +146,20 @@ UtcDateTime = Annotated[
         },
         mode="validation",
     ),
+]
+
+
+def _instant_text(value: datetime) -> str:
+    return as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# An instant as the API answers it: UTC, always at millisecond precision with `Z`
+# (`2026-12-02T01:48:13.000Z`, never `…13Z` for a whole second), so that the answers' timestamps
+# sort as text the way they sort as time.
+Instant = Annotated[
+    datetime,
+    PlainSerializer(_instant_text, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
 ]
 
 T = TypeVar("T")

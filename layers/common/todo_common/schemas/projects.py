@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import StringConstraints
 
-from todo_common.schemas.base import ApiModel, ObjectIdStr, PatchModel, PublicModel
+from todo_common.schemas.base import ApiModel, Instant, ObjectIdStr, PatchModel, PublicModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Description = Annotated[str, StringConstraints(max_length=4000)]
@@ -39,5 +38,5 @@ class ProjectPublic(PublicModel):
     owner_id: str
     is_active: bool
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant

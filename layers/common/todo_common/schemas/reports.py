@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
 from todo_common.audit.events import Change
-from todo_common.schemas.base import PublicModel
+from todo_common.schemas.base import Instant, PublicModel
 
 
 class AuditPublic(PublicModel):
@@ -21,9 +19,9 @@ class AuditPublic(PublicModel):
     detail: str
     changes: dict[str, Change]
     request_id: str | None
-    created_at: datetime = Field(description="When it happened")
-    updated_at: datetime = Field(description="When it was recorded")
-    recorded_at: datetime | None = Field(
+    created_at: Instant = Field(description="When it happened")
+    updated_at: Instant = Field(description="When it was recorded")
+    recorded_at: Instant | None = Field(
         default=None, description="When the consumer stored it: the clock of the signed digests"
     )
 
@@ -58,7 +56,7 @@ class ProjectSummary(PublicModel):
     by_status: StatusCounts
     completion_rate: float = Field(description="completed / total, 0 when there are no tasks")
     overdue: int = Field(description="Open tasks whose dueDate has passed")
-    generated_at: datetime
+    generated_at: Instant
 
 
 class ProjectWorkload(PublicModel):
@@ -73,7 +71,7 @@ class UserWorkload(PublicModel):
     completed: int
     overdue: int
     projects: list[ProjectWorkload]
-    generated_at: datetime
+    generated_at: Instant
 
 
 class ActivityCount(PublicModel):
@@ -84,7 +82,7 @@ class ActivityCount(PublicModel):
 
 
 class Activity(PublicModel):
-    from_: datetime = Field(alias="from")
-    to: datetime
+    from_: Instant = Field(alias="from")
+    to: Instant
     total: int
     items: list[ActivityCount]

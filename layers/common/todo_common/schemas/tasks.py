@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, ClassVar
 
 from pydantic import StringConstraints
 
 from todo_common.models import TaskStatus
-from todo_common.schemas.base import ApiModel, ObjectIdStr, PatchModel, PublicModel, UtcDateTime
+from todo_common.schemas.base import (
+    ApiModel,
+    Instant,
+    ObjectIdStr,
+    PatchModel,
+    PublicModel,
+    UtcDateTime,
+)
 
 TaskDescription = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
@@ -50,10 +56,10 @@ class TaskPublic(PublicModel):
     description: str
     assigned_to: str | None
     status: TaskStatus
-    due_date: datetime | None
-    completed_at: datetime | None
+    due_date: Instant | None
+    completed_at: Instant | None
     created_by: str
     is_active: bool
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from pydantic.networks import validate_email
 
 from todo_common.models import Role
-from todo_common.schemas.base import ApiModel, PatchModel, PublicModel, check_password
+from todo_common.schemas.base import ApiModel, Instant, PatchModel, PublicModel, check_password
 from todo_common.security.passwords import MAX_PASSWORD_BYTES
 
 Username = Annotated[
@@ -87,8 +86,8 @@ class UserPublic(PublicModel):
     role: Role
     is_active: bool
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class OAuthModel(BaseModel):
