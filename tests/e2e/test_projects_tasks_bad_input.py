@@ -492,4 +492,4 @@ def test_given_a_naive_due_date_then_it_is_taken_as_utc(context: Context) -> Non
     response = _post_task(lambda c: _new_task(c, dueDate="2030-01-01T10:00:00"))(context)
 
     assert response.status_code == 201, response.text
-    assert response.json()["dueDate"] == "2030-01-01T10:00:00Z"
+    assert response.json()["dueDate"] == "2030-01-01T10:00:00.000Z"

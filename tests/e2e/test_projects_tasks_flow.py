@@ -125,7 +125,7 @@ def test_given_a_team_when_a_project_runs_its_course_then_each_step_answers_as_t
     assert (docs["status"], docs["assignedTo"]) == ("PENDING", None)
     plan = add("Test plan", assignedTo=ada.id, dueDate="2030-01-01T09:00:00Z")
     assert (plan["status"], plan["assignedTo"]) == ("ASSIGNED", ada.id)
-    assert plan["dueDate"] == "2030-01-01T09:00:00Z"
+    assert plan["dueDate"] == "2030-01-01T09:00:00.000Z"
     notes = add("Release notes", assignedTo=ada.id)
     docs = _ok(
         client.patch(f"/tasks/{docs['id']}", json={"assignedTo": bob.id}, headers=as_manager)

@@ -151,7 +151,7 @@ def test_given_a_deleted_record_when_an_admin_verifies_then_the_api_names_it(
 
     assert body["intact"] is False
     assert [(f["kind"], f["periodStart"], f["count"], f["eventIds"]) for f in body["findings"]] == [
-        ("RECORD_DELETED", "2026-11-02T10:00:00Z", 1, [digested[2]])
+        ("RECORD_DELETED", "2026-11-02T10:00:00.000Z", 1, [digested[2]])
     ]
 
 
@@ -167,8 +167,8 @@ def test_given_an_admin_when_listing_digests_then_pages_come_newest_first(
     ).json()
 
     assert [d["periodStart"] for d in first["items"] + second["items"]] == [
-        "2026-11-02T10:00:00Z",
-        "2026-11-02T09:00:00Z",
+        "2026-11-02T10:00:00.000Z",
+        "2026-11-02T09:00:00.000Z",
     ]
     assert second["nextCursor"] is None
     oldest = second["items"][0]

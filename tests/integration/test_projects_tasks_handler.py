@@ -156,7 +156,7 @@ def test_given_the_project_owner_when_they_post_a_task_then_201_with_location_an
         "description": "Fuel up",
         "assignedTo": world.user.id,
         "status": "ASSIGNED",
-        "dueDate": "2031-05-17T09:30:00Z",
+        "dueDate": "2031-05-17T09:30:00.000Z",  # answered at millisecond precision
         "completedAt": None,
         "createdBy": world.owner.id,
         "isActive": True,

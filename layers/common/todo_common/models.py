@@ -155,6 +155,15 @@ def utcnow() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def instant_text(value: datetime) -> str:
+    """An instant as the API writes it everywhere (answers, audit changes, the audit trail's
+    canonical form): UTC, always at millisecond precision, `Z` (`2026-12-02T01:48:13.000Z`), so
+    that such texts sort as their instants do. A naive datetime is read as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 T = TypeVar("T")
 
 

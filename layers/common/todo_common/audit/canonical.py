@@ -19,22 +19,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
-
-def timestamp(value: datetime) -> str:
-    """UTC at millisecond precision with `Z`; a naive datetime is read as UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from todo_common.models import instant_text
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return timestamp(value)
+        return instant_text(value)
     if isinstance(value, ObjectId):
         return str(value)
     if isinstance(value, bytes):

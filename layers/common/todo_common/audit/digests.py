@@ -19,13 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from todo_common.audit.canonical import (
-    digest_hash,
-    record_hash,
-    records_hash,
-    timestamp,
-)
+from todo_common.audit.canonical import digest_hash, record_hash, records_hash
 from todo_common.audit.signing import ALGORITHM, DigestSigner
+from todo_common.models import instant_text
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository, trail_time
 from todo_common.repositories.base import Doc
@@ -73,7 +69,7 @@ def by_period(records: list[Doc], periods: list[tuple[datetime, datetime]]) -> l
 def record_entries(records: list[Doc]) -> list[dict[str, str]]:
     """A period's `{eventId, recordHash}` entries in trail order: (`recordedAt`, `eventId`)."""
     ordered = sorted(
-        records, key=lambda r: (timestamp(trail_time(r) or EPOCH), str(r.get("eventId")))
+        records, key=lambda r: (instant_text(trail_time(r) or EPOCH), str(r.get("eventId")))
     )
     return [{"eventId": str(r.get("eventId")), "recordHash": record_hash(r)} for r in ordered]
 

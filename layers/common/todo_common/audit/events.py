@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
 from todo_common import context
-from todo_common.models import Principal, utcnow
+from todo_common.models import Principal, instant_text, utcnow
 
 
 class AuditAction(StrEnum):
@@ -92,13 +92,18 @@ def new_event(
 _JSON: TypeAdapter[Any] = TypeAdapter(Any)
 
 
+def _shown(value: Any) -> Any:
+    """A stored value as a change shows it: an instant as the API answers it."""
+    return (
+        instant_text(value)
+        if isinstance(value, datetime)
+        else _JSON.dump_python(value, mode="json")
+    )
+
+
 def created(fields: Mapping[str, Any], audited: frozenset[str]) -> dict[str, Change]:
     """The changes of a create: every audited field of the new record, from null."""
-    return {
-        k: Change(from_=None, to=_JSON.dump_python(v, mode="json"))
-        for k, v in fields.items()
-        if k in audited
-    }
+    return {k: Change(from_=None, to=_shown(v)) for k, v in fields.items() if k in audited}
 
 
 def updated(before: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, Change]:
@@ -114,7 +119,7 @@ def updated(before: Mapping[str, Any], stored: Mapping[str, Any]) -> dict[str, C
             changes["password"] = Change(from_=REDACTED, to=REDACTED)
         elif field in before:
             changes[field] = Change(
-                from_=_JSON.dump_python(before[field], mode="json"),
-                to=_JSON.dump_python(value, mode="json"),
+                from_=_shown(before[field]),
+                to=_shown(value),
             )
     return changes

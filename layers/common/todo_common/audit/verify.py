@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from todo_common.audit.canonical import digest_hash, record_hash, records_hash, timestamp
+from todo_common.audit.canonical import digest_hash, record_hash, records_hash
 from todo_common.audit.digests import EPOCH, DigestSchedule, by_period
 from todo_common.audit.signing import DigestSigner, KeyUnavailable
+from todo_common.models import instant_text
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import Doc
@@ -84,7 +85,7 @@ def _has_period(digest: Doc) -> bool:
 
 
 def _period(digest: Doc) -> str:
-    return f"{timestamp(digest['periodStart'])}..{timestamp(digest['periodEnd'])}"
+    return f"{instant_text(digest['periodStart'])}..{instant_text(digest['periodEnd'])}"
 
 
 @dataclass(eq=False)
@@ -146,7 +147,7 @@ class AuditVerifier:
                 Finding(
                     FindingKind.DIGEST_MISSING,
                     "The first digest links to an earlier one that is gone: "
-                    f"digests before {timestamp(first['periodStart'])} were deleted",
+                    f"digests before {instant_text(first['periodStart'])} were deleted",
                     period_end=first["periodStart"],
                 )
             )
@@ -164,7 +165,7 @@ class AuditVerifier:
             result.add(
                 Finding(
                     FindingKind.DIGEST_MISSING,
-                    f"No digest for {timestamp(missing_start)}..{timestamp(start)}: deleted"
+                    f"No digest for {instant_text(missing_start)}..{instant_text(start)}: deleted"
                     f" ({stray} record(s) stored then are vouched for by nothing)",
                     period_start=missing_start,
                     period_end=start,
@@ -324,8 +325,8 @@ class AuditVerifier:
             result.add(
                 Finding(
                     FindingKind.DIGEST_MISSING,
-                    f"No digest for {timestamp(tail)}..{timestamp(overdue_until)}, closed long "
-                    f"ago: deleted, or the digest function is not running ({stray} record(s))",
+                    f"No digest for {instant_text(tail)}..{instant_text(overdue_until)}, closed "
+                    f"long ago: deleted, or the digest function is not running ({stray} record(s))",
                     period_start=tail,
                     period_end=overdue_until,
                     count=stray,

@@ -14,7 +14,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from todo_common.audit.canonical import timestamp
+from todo_common.models import instant_text
 from todo_common.repositories.base import Doc
 
 
@@ -32,7 +32,7 @@ class AuditDigestRepository:
     def add(self, digest: dict[str, Any]) -> bool:
         """Store a digest; False when its period already has one (another run stored it)."""
         try:
-            self.collection.insert_one({"_id": timestamp(digest["periodStart"]), **digest})
+            self.collection.insert_one({"_id": instant_text(digest["periodStart"]), **digest})
         except DuplicateKeyError:
             return False
         return True

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from todo_common.models import instant_text
 from todo_common.security.passwords import password_problem
 
 if TYPE_CHECKING:
@@ -149,16 +150,12 @@ UtcDateTime = Annotated[
 ]
 
 
-def _instant_text(value: datetime) -> str:
-    return as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 # An instant as the API answers it: UTC, always at millisecond precision with `Z`
 # (`2026-12-02T01:48:13.000Z`, never `…13Z` for a whole second), so that the answers' timestamps
 # sort as text the way they sort as time.
 Instant = Annotated[
     datetime,
-    PlainSerializer(_instant_text, return_type=str, when_used="json"),
+    PlainSerializer(instant_text, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
 ]
 

@@ -7,10 +7,9 @@ import binascii
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from todo_common.audit.canonical import timestamp
 from todo_common.audit.verify import AuditVerifier, Verification
 from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
-from todo_common.models import Audit, AuditDigest, Principal, Slice, utcnow
+from todo_common.models import Audit, AuditDigest, Principal, Slice, instant_text, utcnow
 from todo_common.rbac import Action, authorize
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
@@ -91,7 +90,7 @@ class AuditService:
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = (
-            base64.urlsafe_b64encode(timestamp(rows[-1]["periodStart"]).encode()).decode()
+            base64.urlsafe_b64encode(instant_text(rows[-1]["periodStart"]).encode()).decode()
             if more and rows
             else None
         )
