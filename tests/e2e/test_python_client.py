@@ -20,6 +20,7 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from tests.e2e.conftest import ROOT
+from tests.e2e.support import AUDIT_DEADLINE_SECONDS
 from tests.factories import DEFAULT_PASSWORD, make_user
 from todo_api_client.api.projects import create_project
 from todo_api_client.api.reports import list_audits, project_summary, user_workload
@@ -42,7 +43,6 @@ from todo_common.models import Role as StoredRole
 pytestmark = pytest.mark.e2e
 
 T = TypeVar("T")
-AUDIT_DEADLINE_SECONDS = 15.0
 
 
 def _eventually(read: Callable[[], T], done: Callable[[T], bool]) -> T:

@@ -98,12 +98,10 @@ class _Flow(httpx.Auth):
     ) -> None:
         self.access = ""
         self._prefix = prefix  # the base URL's path, for an API behind a path (`/v1`)
-        self._refresh, self._retries, self._max_wait, self._sleep = (
-            refresh,
-            retries,
-            max_wait,
-            sleep,
-        )
+        self._refresh = refresh
+        self._retries = retries
+        self._max_wait = max_wait
+        self._sleep = sleep
 
     def _route(self, request: httpx.Request) -> str:
         return request.url.path.removeprefix(self._prefix) or "/"
@@ -172,19 +170,18 @@ class Session:
     def use(self, tokens: TokenResponse) -> None:
         """Take a token pair (from a login, or kept from an earlier session)."""
         with self._lock:
-            self._flow.access, self._refresh_token = tokens.access_token, tokens.refresh_token
+            self._keep(tokens)
+
+    def _keep(self, tokens: TokenResponse) -> None:
+        self._flow.access, self._refresh_token = tokens.access_token, tokens.refresh_token
 
     def _refreshed(self, stale: str) -> str:
         """A fresh access token, refreshing only if no other request has done so since `stale`."""
         with self._lock:
             if self._flow.access == stale:
                 body = RefreshRequest(refresh_token=self._refresh_token)
-                tokens = self._expect(
-                    refresh_operation.sync_detailed(client=self._public, body=body)
-                )
-                self._flow.access, self._refresh_token = (
-                    tokens.access_token,
-                    tokens.refresh_token,
+                self._keep(
+                    self._expect(refresh_operation.sync_detailed(client=self._public, body=body))
                 )
             return self._flow.access
 
