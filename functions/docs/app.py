@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -125,8 +126,17 @@ async def asset(name: str, accept_encoding: Annotated[str | None, Header()] = No
 HTTP_METHODS = ("GET", "PUT", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
+@dataclass(frozen=True)
+class _Resource:
+    """A path the API routes, with its methods; `literal` counts its fixed segments."""
+
+    pattern: re.Pattern[str]
+    literal: int
+    methods: frozenset[str]
+
+
 @cache
-def _routes() -> list[tuple[re.Pattern[str], frozenset[str]]]:
+def _resources() -> list[_Resource]:
     """Every path the API routes (the document's, and this function's own), with its methods."""
     found: dict[str, set[str]] = {}
     for path, operations in _document()["paths"].items():
@@ -138,9 +148,23 @@ def _routes() -> list[tuple[re.Pattern[str], frozenset[str]]]:
         if own != UNROUTED:
             found.setdefault(own, set()).update(getattr(route, "methods", set()))
     return [
-        (re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path))), frozenset(methods))
+        _Resource(
+            re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path))),
+            sum(1 for segment in path.split("/") if segment and not segment.startswith("{")),
+            frozenset(methods),
+        )
         for path, methods in found.items()
     ]
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods of the resource at `path`: the most specific routed path that matches it, as
+    API Gateway chooses (`/users/me` is its own resource, not a `/users/{user_id}`)."""
+    matches = [r for r in _resources() if r.pattern.fullmatch(path)]
+    if not matches:
+        return []
+    literal = max(r.literal for r in matches)
+    return sorted({m for r in matches if r.literal == literal for m in r.methods})
 
 
 UNROUTED = "/{path:path}"
@@ -150,9 +174,7 @@ UNROUTED = "/{path:path}"
 async def unrouted(request: Request) -> Response:
     """The `$default` route: 405 with `Allow` for a known path, else 404."""
     path, method = request.url.path, request.method
-    allowed = sorted(
-        {m for pattern, methods in _routes() if pattern.fullmatch(path) for m in methods}
-    )
+    allowed = allowed_methods(path)
     if allowed and method not in allowed:
         raise MethodNotAllowed(method, allowed)
     raise NotFound(f"No route for {method} {path}")

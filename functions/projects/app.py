@@ -11,7 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from todo_common import container, snapstart
+from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
+from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
 from todo_common.http.records import Create, Read, Write, soft_delete_routes
 from todo_common.schemas.base import ObjectIdStr, Page
@@ -28,12 +30,17 @@ Projects = Annotated[ProjectService, Depends(service(container.project_service))
 projects = APIRouter(prefix="/projects", tags=["projects"])
 
 
-@projects.post("", status_code=status.HTTP_201_CREATED, response_model=ProjectPublic)
+@projects.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProjectPublic,
+    responses=problems(Forbidden, InvalidInput),
+)
 async def create_project(body: ProjectCreate, new: Create, service: Projects) -> Response:
     return new.respond(body, lambda: ProjectPublic.of(service.create(new.principal, body)))
 
 
-@projects.get("", response_model=Page[ProjectPublic])
+@projects.get("", response_model=Page[ProjectPublic], responses=problems(Forbidden, InvalidInput))
 async def list_projects(
     principal: CurrentPrincipal,
     service: Projects,
@@ -51,12 +58,16 @@ async def list_projects(
     return Page[ProjectPublic].of(result, ProjectPublic.of)
 
 
-@projects.get("/{project_id}", response_model=ProjectPublic)
+@projects.get("/{project_id}", response_model=ProjectPublic, responses=problems(NotFound))
 async def get_project(project_id: str, read: Read, service: Projects) -> ProjectPublic:
     return read.answer(ProjectPublic.of(service.get(read.principal, project_id)))
 
 
-@projects.put("/{project_id}", response_model=ProjectPublic)
+@projects.put(
+    "/{project_id}",
+    response_model=ProjectPublic,
+    responses=problems(Conflict, Forbidden, InvalidInput, NotFound),
+)
 async def replace_project(
     project_id: str, body: ProjectReplace, write: Write, service: Projects
 ) -> ProjectPublic:
@@ -64,7 +75,11 @@ async def replace_project(
     return write.answer(ProjectPublic.of(project))
 
 
-@projects.patch("/{project_id}", response_model=ProjectPublic)
+@projects.patch(
+    "/{project_id}",
+    response_model=ProjectPublic,
+    responses=problems(Conflict, Forbidden, InvalidInput, NotFound),
+)
 async def patch_project(
     project_id: str, body: ProjectPatch, write: Write, service: Projects
 ) -> ProjectPublic:

@@ -16,7 +16,9 @@ from fastapi.responses import StreamingResponse
 
 from todo_common import container, snapstart
 from todo_common.audit.events import AuditAction, AuditEntity
+from todo_common.errors import Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
+from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
 from todo_common.http.spreadsheet import csv_lines
 from todo_common.schemas.audit_trail import AuditDigestPublic, AuditVerificationPublic
@@ -53,7 +55,8 @@ def _csv_rows(items: list[AuditPublic]) -> Iterator[list[str]]:
         200: {
             "content": {"text/csv": {}},
             "description": "JSON, or CSV with `Accept: text/csv` (next page in `Link`)",
-        }
+        },
+        **problems(Forbidden, InvalidInput),
     },
 )
 async def list_audits(
@@ -94,7 +97,9 @@ async def list_audits(
 
 
 # Before `/{audit_id}`, which would otherwise take `verify` and `digests` for ids.
-@audits.get("/verify", response_model=AuditVerificationPublic)
+@audits.get(
+    "/verify", response_model=AuditVerificationPublic, responses=problems(Forbidden, InvalidInput)
+)
 async def verify_audits(
     principal: CurrentPrincipal,
     service: Audits,
@@ -106,7 +111,9 @@ async def verify_audits(
     return AuditVerificationPublic.of(service.verify(principal, from_, to))
 
 
-@audits.get("/digests", response_model=Page[AuditDigestPublic])
+@audits.get(
+    "/digests", response_model=Page[AuditDigestPublic], responses=problems(Forbidden, InvalidInput)
+)
 async def list_audit_digests(
     principal: CurrentPrincipal, service: Audits, page: PageParams
 ) -> Page[AuditDigestPublic]:
@@ -115,26 +122,32 @@ async def list_audit_digests(
     return Page[AuditDigestPublic].of(result, AuditDigestPublic.of)
 
 
-@audits.get("/{audit_id}", response_model=AuditPublic)
+@audits.get("/{audit_id}", response_model=AuditPublic, responses=problems(Forbidden, NotFound))
 async def get_audit(audit_id: str, principal: CurrentPrincipal, service: Audits) -> AuditPublic:
     return AuditPublic.of(service.get(principal, audit_id))
 
 
-@reports.get("/projects/{project_id}/summary", response_model=ProjectSummary)
+@reports.get(
+    "/projects/{project_id}/summary", response_model=ProjectSummary, responses=problems(NotFound)
+)
 async def project_summary(
     project_id: str, principal: CurrentPrincipal, service: Reports
 ) -> ProjectSummary:
     return ProjectSummary.of(service.project_summary(principal, project_id))
 
 
-@reports.get("/users/{user_id}/workload", response_model=UserWorkload)
+@reports.get(
+    "/users/{user_id}/workload",
+    response_model=UserWorkload,
+    responses=problems(Forbidden, NotFound),
+)
 async def user_workload(
     user_id: str, principal: CurrentPrincipal, service: Reports
 ) -> UserWorkload:
     return UserWorkload.of(service.user_workload(principal, user_id))
 
 
-@reports.get("/activity", response_model=Activity)
+@reports.get("/activity", response_model=Activity, responses=problems(Forbidden, InvalidInput))
 async def activity(
     principal: CurrentPrincipal,
     service: Reports,

@@ -11,7 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from todo_common import container, snapstart
+from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
+from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
 from todo_common.http.records import Create, Read, Write, soft_delete_routes
 from todo_common.models import TaskStatus
@@ -29,12 +31,17 @@ AssignedTo = Annotated[
 ]
 
 
-@tasks.post("", status_code=status.HTTP_201_CREATED, response_model=TaskPublic)
+@tasks.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TaskPublic,
+    responses=problems(Forbidden, InvalidInput),
+)
 async def create_task(body: TaskCreate, new: Create, service: Tasks) -> Response:
     return new.respond(body, lambda: TaskPublic.of(service.create(new.principal, body)))
 
 
-@tasks.get("", response_model=Page[TaskPublic])
+@tasks.get("", response_model=Page[TaskPublic], responses=problems(Forbidden, InvalidInput))
 async def list_tasks(
     principal: CurrentPrincipal,
     service: Tasks,
@@ -61,18 +68,26 @@ async def list_tasks(
     return Page[TaskPublic].of(result, TaskPublic.of)
 
 
-@tasks.get("/{task_id}", response_model=TaskPublic)
+@tasks.get("/{task_id}", response_model=TaskPublic, responses=problems(NotFound))
 async def get_task(task_id: str, read: Read, service: Tasks) -> TaskPublic:
     return read.answer(TaskPublic.of(service.get(read.principal, task_id)))
 
 
-@tasks.put("/{task_id}", response_model=TaskPublic)
+@tasks.put(
+    "/{task_id}",
+    response_model=TaskPublic,
+    responses=problems(Conflict, Forbidden, InvalidInput, NotFound),
+)
 async def replace_task(task_id: str, body: TaskReplace, write: Write, service: Tasks) -> TaskPublic:
     task = service.update(write.principal, task_id, body, write.if_match, replace=True)
     return write.answer(TaskPublic.of(task))
 
 
-@tasks.patch("/{task_id}", response_model=TaskPublic)
+@tasks.patch(
+    "/{task_id}",
+    response_model=TaskPublic,
+    responses=problems(Conflict, Forbidden, InvalidInput, NotFound),
+)
 async def patch_task(task_id: str, body: TaskPatch, write: Write, service: Tasks) -> TaskPublic:
     task = service.update(write.principal, task_id, body, write.if_match)
     return write.answer(TaskPublic.of(task))

@@ -12,7 +12,16 @@ from fastapi import APIRouter, Depends, Form, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from todo_common import container, snapstart
+from todo_common.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from todo_common.http.app import create_app, lambda_handler
+from todo_common.http.declared import problems
 from todo_common.http.deps import ClientIp, CurrentPrincipal, PageParams, service
 from todo_common.http.records import Create, Read, Write, soft_delete_routes
 from todo_common.models import Role
@@ -47,12 +56,19 @@ def _tokens(pair: TokenPair) -> TokenResponse:
     )
 
 
-@auth.post("/login", response_model=TokenResponse)
+@auth.post(
+    "/login", response_model=TokenResponse, responses=problems(TooManyRequests, Unauthorized)
+)
 async def login(body: LoginRequest, service: Auth, ip: ClientIp) -> TokenResponse:
     return _tokens(service.login(str(body.email), body.password, ip))
 
 
-@auth.post("/token", response_model=TokenResponse, summary="Login (OAuth2 password form)")
+@auth.post(
+    "/token",
+    response_model=TokenResponse,
+    summary="Login (OAuth2 password form)",
+    responses=problems(TooManyRequests, Unauthorized),
+)
 async def token(
     username: Annotated[LoginEmail, Form(description="The account's email")],
     password: Annotated[LoginPassword, Form()],
@@ -62,7 +78,7 @@ async def token(
     return _tokens(service.login(username, password, ip))
 
 
-@auth.post("/refresh", response_model=TokenResponse)
+@auth.post("/refresh", response_model=TokenResponse, responses=problems(Unauthorized))
 async def refresh(body: RefreshRequest, service: Auth) -> TokenResponse:
     return _tokens(service.refresh(body.refresh_token))
 
@@ -78,12 +94,17 @@ async def me(read: Read, service: Users) -> UserPublic:
     return read.answer(UserPublic.of(service.me(read.principal)))
 
 
-@users.post("", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+@users.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses=problems(Conflict, Forbidden, InvalidInput),
+)
 async def create_user(body: UserCreate, new: Create, service: Users) -> JSONResponse:
     return new.respond(body, lambda: UserPublic.of(service.create(new.principal, body)))
 
 
-@users.get("", response_model=Page[UserPublic])
+@users.get("", response_model=Page[UserPublic], responses=problems(Forbidden, InvalidInput))
 async def list_users(
     principal: CurrentPrincipal,
     service: Users,
@@ -99,12 +120,16 @@ async def list_users(
     return Page[UserPublic].of(result, UserPublic.of)
 
 
-@users.get("/{user_id}", response_model=UserPublic)
+@users.get("/{user_id}", response_model=UserPublic, responses=problems(Forbidden, NotFound))
 async def get_user(user_id: str, read: Read, service: Users) -> UserPublic:
     return read.answer(UserPublic.of(service.get(read.principal, user_id)))
 
 
-@users.put("/{user_id}", response_model=UserPublic)
+@users.put(
+    "/{user_id}",
+    response_model=UserPublic,
+    responses=problems(Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests),
+)
 async def replace_user(
     user_id: str, body: UserReplace, write: Write, service: Users, ip: ClientIp
 ) -> UserPublic:
@@ -112,7 +137,11 @@ async def replace_user(
     return write.answer(UserPublic.of(user))
 
 
-@users.patch("/{user_id}", response_model=UserPublic)
+@users.patch(
+    "/{user_id}",
+    response_model=UserPublic,
+    responses=problems(Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests),
+)
 async def patch_user(
     user_id: str, body: UserPatch, write: Write, service: Users, ip: ClientIp
 ) -> UserPublic:

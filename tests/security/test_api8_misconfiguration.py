@@ -212,6 +212,27 @@ def test_a_known_path_with_a_method_it_does_not_take_gets_405_or_404_problem(
     assert "Traceback" not in response.text
 
 
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/users/me", "GET"),
+        ("/users/64b000000000000000000001", "DELETE, GET, PATCH, PUT"),
+        ("/audits/verify", "GET"),
+        ("/auth/logout", "POST"),
+    ],
+    ids=["me", "a-user", "verify", "logout"],
+)
+def test_a_405_allows_exactly_the_methods_of_the_resource_asked_for(
+    client: httpx.Client, cast: Cast, path: str, allow: str
+) -> None:
+    """`/users/me` is a resource of its own, not a `/users/{user_id}`: its `Allow` is its own
+    methods (issue 17), as API Gateway prefers the route without a path variable."""
+    response = client.request("OPTIONS", path, headers=cast.admin.headers)
+
+    assert_problem(response, 405)
+    assert response.headers["allow"] == allow
+
+
 def test_the_docs_and_health_say_nothing_about_the_servers_behind(client: httpx.Client) -> None:
     health = client.get("/health").json()
     # states and round-trip times (issue 13), never a host, port, version or URI

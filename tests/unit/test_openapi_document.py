@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import pytest
-from fastapi import Depends
+from fastapi import Depends, FastAPI
 
 from devtools.openapi import OUTPUT, merged_document, render, route_shape
 from devtools.template import load_template
-from todo_common.errors import Conflict, TooManyRequests, raises
+from todo_common.errors import Conflict, PreconditionFailed, TooManyRequests
 from todo_common.http.app import create_app
+from todo_common.http.declared import answers, problems
 from todo_common.http.deps import service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,37 +120,64 @@ def test_a_create_links_to_the_operations_on_what_it_created() -> None:
         )
 
 
-class _Undeclared:
+class Worker:
     def run(self) -> None:
-        """A service method without @raises."""
+        raise Conflict("taken")
 
 
-class Declared:
-    @raises(Conflict, TooManyRequests)
-    def run(self) -> None:
-        """Declares two errors."""
+@answers(PreconditionFailed)
+async def _version() -> int:
+    return 1
 
 
-def test_a_route_calling_a_service_method_that_declares_no_errors_cannot_be_documented() -> None:
+async def _write(version: Annotated[int, Depends(_version)]) -> int:
+    return version
+
+
+def _responses(app: FastAPI, path: str = "/probe", method: str = "post") -> dict[str, Any]:
+    responses: dict[str, Any] = app.openapi()["paths"][path][method]["responses"]
+    return responses
+
+
+def test_a_route_documents_the_problems_it_declares_as_problem_json() -> None:
+    """Given a route declaring two domain errors, then each is a problem+json response with the
+    headers its status carries, beside the service's 503."""
+    app = create_app(title="Probe", routers=[])
+
+    @app.post("/probe", responses=problems(Conflict, TooManyRequests))
+    async def probe(worker: Annotated[Worker, Depends(service(Worker))]) -> None:
+        worker.run()
+
+    responses = _responses(app)
+    assert sorted(responses) == ["200", "409", "429", "503"]
+    assert responses["409"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+    assert set(responses["429"]["headers"]) == {"Retry-After", "X-Request-Id"}
+
+
+def test_a_dependency_contributes_what_it_answers_to_every_route_using_it() -> None:
+    """Given a dependency declaring `@answers(PreconditionFailed)`, used through another
+    dependency, then the route documents `412` without declaring it itself."""
+    app = create_app(title="Probe", routers=[])
+
+    @app.delete("/probe")
+    async def probe(_: Annotated[int, Depends(_write)]) -> None:
+        return None
+
+    assert sorted(_responses(app, method="delete")) == ["200", "412"]
+
+
+def test_nothing_is_inferred_from_a_routes_code() -> None:
+    """A route that raises without declaring it documents only its success: what it forgot is
+    for the contract tests to catch, not for the document to guess."""
     app = create_app(title="Probe", routers=[])
 
     @app.get("/probe")
-    async def probe(worker: Annotated[_Undeclared, Depends(service(_Undeclared))]) -> None:
-        worker.run()
+    async def probe() -> None:
+        raise Conflict("undeclared")
 
-    with pytest.raises(TypeError, match=r"_Undeclared.run .*declares no errors"):
-        app.openapi()
-
-
-def test_the_errors_a_service_method_declares_become_the_routes_statuses() -> None:
-    app = create_app(title="Probe", routers=[])
-
-    @app.post("/probe")
-    async def probe(worker: Annotated[Declared, Depends(service(Declared))]) -> None:
-        worker.run()
-
-    responses = app.openapi()["paths"]["/probe"]["post"]["responses"]
-    assert sorted(responses) == ["200", "409", "429", "503"]
+    assert sorted(_responses(app, method="get")) == ["200"]
 
 
 def test_every_operation_is_named_after_its_route_function_once() -> None:

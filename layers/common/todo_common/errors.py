@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
-
-F = TypeVar("F", bound=Callable[..., object])
 
 
 @dataclass
@@ -109,24 +106,3 @@ class ServiceUnavailable(DomainError):
             f"{dependency} is unavailable; retry shortly", {"Retry-After": str(retry_after)}
         )
         self.dependency = dependency
-
-
-def raises(*errors: type[DomainError]) -> Callable[[F], F]:
-    """Declare the domain errors a service method may raise (besides a dependency being down).
-
-    The OpenAPI document lists, for every route, the statuses of the errors the service methods
-    it calls declare (`http/documentation.py`); a route calling an undeclared method fails
-    `make openapi`, so a new route cannot leave its errors out of the contract.
-    """
-
-    def declare(method: F) -> F:
-        method.__raises__ = errors  # type: ignore[attr-defined]
-        return method
-
-    return declare
-
-
-def declared_errors(method: object) -> tuple[type[DomainError], ...] | None:
-    """What `@raises` recorded on `method`, None when it declares nothing."""
-    declared: tuple[type[DomainError], ...] | None = getattr(method, "__raises__", None)
-    return declared

@@ -15,7 +15,14 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from todo_common import container, tracing
-from todo_common.errors import FieldError, InvalidInput, PreconditionFailed, Unauthorized
+from todo_common.errors import (
+    FieldError,
+    InvalidInput,
+    PreconditionFailed,
+    ServiceUnavailable,
+    Unauthorized,
+)
+from todo_common.http.declared import answers
 from todo_common.logs import logger
 from todo_common.models import Principal
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -24,6 +31,7 @@ T = TypeVar("T")
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
+@answers(Unauthorized, ServiceUnavailable)  # the session lives in Redis
 async def current_principal(token: Annotated[str | None, Depends(bearer)]) -> Principal:
     if not token:
         raise Unauthorized("Not authenticated", error=None)
@@ -39,6 +47,7 @@ _ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
 _ETAG_OR_ANY = r'^(\*|(W/)?"?[0-9]{1,18}"?)$'
 
 
+@answers(PreconditionFailed)
 async def if_match_version(
     if_match: Annotated[
         str | None,
@@ -106,19 +115,11 @@ LambdaCtx = Annotated[Any, Depends(lambda_context)]
 def service(factory: Callable[[], T]) -> Callable[[], Coroutine[Any, Any, T]]:
     """A dependency that gives the container's `factory()`, as an `async def` (FastAPI runs a
     sync dependency in a thread). Each function names the services it uses, so its cold start
-    imports only those."""
+    imports only those. A service reads MongoDB or Redis, either of which may be down (`503`);
+    the errors of its rules are declared by each route that calls it."""
 
+    @answers(ServiceUnavailable)
     async def dependency() -> T:
         return factory()
 
-    _SERVICE_DEPENDENCIES.add(dependency)
     return dependency
-
-
-# The dependencies `service()` made: the OpenAPI document reads which service methods a route
-# calls through them (`http/documentation.py`).
-_SERVICE_DEPENDENCIES: set[Callable[..., Any]] = set()
-
-
-def is_service_dependency(call: Callable[..., Any] | None) -> bool:
-    return call in _SERVICE_DEPENDENCIES

@@ -1,58 +1,38 @@
 """Every function's OpenAPI document, with every response each route can give (SPEC §6).
 
-FastAPI documents a route's success and its `422`. The rest is derived here from the code, for
-every route alike, so a new route cannot leave a status out:
+FastAPI documents a route's success, its `422` and the `responses=` it declares. This adds, for
+every route alike, what is declared elsewhere and what the framework itself can answer:
 
-- from the route's dependencies: `CurrentPrincipal` → `401` (with `WWW-Authenticate`) and the
-  bearer scheme; `IfMatch` → `412`; an `Idempotency-Key` header → `409` (a retry still running)
-  and `Idempotent-Replayed` on the success; `ClientIp` → `429` (the login budget); a parameter
-  or body → `422`; a body → `413`; a path parameter → `404`; a service or the caller's session
-  (MongoDB, Redis) → `503` with `Retry-After`;
-- from the service methods the route calls: each declares the domain errors it may raise with
-  `@raises` (`errors.py`); the route's body is read for `<service>.<method>(…)` calls on its
-  service parameters. A called method without a declaration is an error here, so `make openapi`
-  and the drift test fail until it has one.
+- what the route's dependencies declare with `@answers` (`http/declared.py`), however deep:
+  the caller's principal → `401` (with `WWW-Authenticate`) and `503`; `If-Match` → `412`; a keyed
+  create → `409`, `422` and `Idempotent-Replayed` on the success; a service → `503`;
+- what its parameters can fail on: a query parameter or a body → `422`; a body → `400` (not
+  UTF-8) and `413`; a path parameter → `404` (a malformed id).
 
 Errors are `application/problem+json` with the shared `Problem` schema (`ValidationProblem` on
 `422`); success responses name the headers they carry (`ETag` on a versioned resource, `Location`
 on a `201`), every response `X-Request-Id`; a create links to the operations on what it created.
+Nothing here reads a route's source: what is not declared is not documented, and the contract
+tests, which observe every listed status, catch what a declaration left out.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol, cast, get_args, get_origin, get_type_hints
+from typing import Any, Protocol, cast
 
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.params import Depends
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from todo_common.errors import (
-    Conflict,
-    DomainError,
-    InvalidInput,
-    NotFound,
-    PayloadTooLarge,
-    PreconditionFailed,
-    ServiceUnavailable,
-    TooManyRequests,
-    Unauthorized,
-    declared_errors,
-)
-from todo_common.http import deps
-from todo_common.http.problems import PROBLEM_JSON
+from todo_common.errors import InvalidInput, NotFound, PayloadTooLarge
+from todo_common.http.declared import SCHEMAS, answers_of, problem_response
 from todo_common.schemas.problems import Problem, ValidationProblem
 
-SCHEMAS = "#/components/schemas/"
 HEADER_REFS = "#/components/headers/"
-BEARER_SCHEME = "OAuth2PasswordBearer"
 
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Request-Id": {
@@ -84,28 +64,14 @@ HEADERS: dict[str, dict[str, Any]] = {
 }
 # The headers an error status always carries, and why it happens unless a route says more.
 _ERROR_HEADERS = {401: ["WWW-Authenticate"], 429: ["Retry-After"], 503: ["Retry-After"]}
-_DESCRIPTIONS = {
-    400: "The body is not UTF-8 text",
-    401: "Missing, invalid, expired or revoked credentials",
-    403: "The caller's role or relation to the resource does not allow this",
-    404: "No such resource, or not visible to the caller (also a malformed id)",
-    409: "Conflicts with the current state (a duplicate, the last ADMIN, a deleted record, "
-    "a concurrent change or a retry still in progress)",
-    412: "`If-Match` does not name the current version",
-    413: "The body exceeds 64 KiB",
-    422: "The request is not valid; `errors` names each field",
-    429: "Too many attempts; wait `Retry-After` seconds",
-    503: "A dependency (MongoDB or Redis) is down or does not answer; retry after `Retry-After`",
-}
 
 
 @dataclass
 class RouteFacts:
-    """What the code says about one route: its dependencies and the errors it can raise."""
+    """What one route declares, itself and through its dependencies, besides its success."""
 
-    protected: bool = False
     statuses: set[int] = field(default_factory=set)
-    replays: bool = False
+    success_headers: list[str] = field(default_factory=list)
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -145,6 +111,7 @@ class DocumentedRoute(Protocol):
     dependant: Dependant
     body_field: Any
     endpoint: Callable[..., Any]
+    responses: dict[int | str, Any]
     response_model: Any
     status_code: int | None
     include_in_schema: bool
@@ -158,34 +125,22 @@ def api_routes(app: FastAPI) -> Iterator[DocumentedRoute]:
 
 
 def route_facts(route: DocumentedRoute) -> RouteFacts:
-    """The statuses `route` can answer besides its success, derived from its code."""
+    """The statuses `route` can answer besides its success, as declared."""
     facts = RouteFacts()
+    facts.statuses |= {int(code) for code in route.responses if int(code) >= 400}
     dependants = list(_walk(route.dependant))
-    calls = {d.call for d in dependants}
+    for dependant in dependants:
+        declared = answers_of(dependant.call)
+        facts.statuses |= {error.status for error in declared.errors}
+        facts.success_headers += declared.success_headers
     # Path parameters and headers are free strings (a malformed id is a 404, a bad If-Match a
     # 412): only a query parameter or a body can fail validation.
-    has_query = any(d.query_params for d in dependants)
-    services = _service_parameters(route)
-    if deps.current_principal in calls:
-        facts.protected = True
-        facts.statuses.add(Unauthorized.status)
-    if deps.if_match_version in calls:
-        facts.statuses.add(PreconditionFailed.status)
-    if any(p.alias == "Idempotency-Key" for d in dependants for p in d.header_params):
-        facts.replays = True
-        facts.statuses |= {Conflict.status, InvalidInput.status}
-    if deps.client_ip in calls:
-        facts.statuses.add(TooManyRequests.status)
     if route.body_field is not None:  # 400: a text body that is not UTF-8 (the local gateway)
         facts.statuses |= {400, PayloadTooLarge.status, InvalidInput.status}
-    if has_query:
+    if any(d.query_params for d in dependants):
         facts.statuses.add(InvalidInput.status)
     if route.dependant.path_params:
         facts.statuses.add(NotFound.status)
-    if services or facts.protected:
-        facts.statuses.add(ServiceUnavailable.status)
-    for error in _errors_of_called_methods(route, services):
-        facts.statuses.add(error.status)
     return facts
 
 
@@ -195,76 +150,25 @@ def _walk(dependant: Dependant) -> Iterator[Dependant]:
         yield from _walk(sub)
 
 
-def _service_parameters(route: DocumentedRoute) -> dict[str, type]:
-    """The endpoint's parameters that receive a service (`Annotated[X, Depends(service(…))]`)."""
-    hints = get_type_hints(route.endpoint, include_extras=True)
-    found: dict[str, type] = {}
-    for name, hint in hints.items():
-        if get_origin(hint) is not Annotated:
-            continue
-        cls, *metadata = get_args(hint)
-        for meta in metadata:
-            if isinstance(meta, Depends) and deps.is_service_dependency(meta.dependency):
-                found[name] = cls
-    return found
-
-
-def _errors_of_called_methods(
-    route: DocumentedRoute, services: dict[str, type]
-) -> Iterator[type[DomainError]]:
-    """The errors declared by each `<service>.<method>(…)` the endpoint's code calls."""
-    if not services:
-        return
-    tree = ast.parse(textwrap.dedent(inspect.getsource(route.endpoint)))
-    for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id in services
-        ):
-            cls = services[node.func.value.id]
-            method = getattr(cls, node.func.attr)
-            declared = declared_errors(method)
-            if declared is None:
-                raise TypeError(
-                    f"{cls.__name__}.{node.func.attr} (called by {route.path_format}) declares "
-                    "no errors: add @raises(...) (todo_common.errors) to it"
-                )
-            yield from declared
-
-
 def _describe(operation: dict[str, Any], route: DocumentedRoute, facts: RouteFacts) -> None:
     for parameter in operation.get("parameters", []):
         _without_null(parameter["schema"])  # an absent parameter is the null; "null" is text
     responses: dict[str, Any] = operation.setdefault("responses", {})
     if InvalidInput.status not in facts.statuses:  # FastAPI's guess: any parameter at all
         responses.pop(str(InvalidInput.status), None)
-    if facts.protected:
-        operation["security"] = [{BEARER_SCHEME: []}]
-    else:
-        operation.pop("security", None)
     success = str(route.status_code or 200)
     success_headers = ["X-Request-Id"]
     if success == "201":
         success_headers.append("Location")
     if _is_versioned(route.response_model):
         success_headers.append("ETag")
-    if facts.replays:
-        success_headers.append("Idempotent-Replayed")
+    success_headers += [h for h in facts.success_headers if h not in success_headers]
     _add_headers(responses.setdefault(success, {"description": "Success"}), success_headers)
     for status in sorted(facts.statuses):
-        problem = ValidationProblem if status == InvalidInput.status else Problem
         declared = responses.get(str(status))
         if declared is None or "HTTPValidationError" in str(declared):
-            declared = responses[str(status)] = {
-                "description": _DESCRIPTIONS[status],
-                "content": {PROBLEM_JSON: {"schema": {"$ref": SCHEMAS + problem.__name__}}},
-            }
+            declared = responses[str(status)] = problem_response(status)
         _add_headers(declared, ["X-Request-Id", *_ERROR_HEADERS.get(status, [])])
-    for code, response in responses.items():  # what a route declared itself (/health's 503)
-        if code not in (success, *map(str, facts.statuses)):
-            _add_headers(response, ["X-Request-Id", *_ERROR_HEADERS.get(int(code), [])])
     operation["responses"] = dict(sorted(responses.items()))
 
 

@@ -8,12 +8,13 @@ A route takes one of these dependencies instead of repeating the caller, the `If
 - `Create`: who asks, the `Idempotency-Key` and the route (`POST /things`); `respond(...)` runs
   the create at most once per key and answers `201` with `Location` and `ETag`.
 
-A route still names its service call (`service.update(write.principal, …)`): the OpenAPI
-document reads the errors a route can answer from those calls (`http/documentation.py`).
-The soft delete and its restore are the same two routes for every record: `soft_delete_routes`.
+Each dependency declares what it answers itself (`@answers`: the caller's `401`, a stale
+`If-Match`'s `412`, a retry's `409`); a route declares what its service call may raise
+(`responses=problems(...)`). The soft delete and its restore are the same two routes for every
+record: `soft_delete_routes`.
 
-No `from __future__ import annotations` here: FastAPI and the OpenAPI document read the
-annotations of `soft_delete_routes`' endpoints, which name its arguments, not module globals.
+No `from __future__ import annotations` here: FastAPI reads the annotations of
+`soft_delete_routes`' endpoints, which name its arguments, not module globals.
 """
 
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from todo_common.http.declared import answers, problems
 from todo_common.http.deps import CurrentPrincipal, IdempotencyKey, IfMatch, LambdaCtx
 from todo_common.http.responses import CreatedRecord, create_response, created, with_etag
 from todo_common.models import Principal
@@ -84,6 +87,8 @@ async def record_write(
     return RecordWrite(principal, response, if_match)
 
 
+# A retry while the first is still running is a 409; the same key with another body a 422.
+@answers(Conflict, InvalidInput, success_headers=("Idempotent-Replayed",))
 async def record_create(
     request: Request,
     principal: CurrentPrincipal,
@@ -122,5 +127,10 @@ def soft_delete_routes(
     async def restore(id_: record_id, write: Write, service: service) -> Any:
         return write.answer(public.of(service.restore(write.principal, id_, write.if_match)))
 
-    router.delete(path, status_code=status.HTTP_204_NO_CONTENT, name=f"delete_{record}")(delete)
-    router.post(f"{path}/restore", response_model=public, name=f"restore_{record}")(restore)
+    errors = problems(Conflict, Forbidden, NotFound)
+    router.delete(
+        path, status_code=status.HTTP_204_NO_CONTENT, name=f"delete_{record}", responses=errors
+    )(delete)
+    router.post(
+        f"{path}/restore", response_model=public, name=f"restore_{record}", responses=errors
+    )(restore)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from todo_common.audit.verify import AuditVerifier, Verification
-from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
+from todo_common.errors import FieldError, InvalidInput, NotFound
 from todo_common.models import Audit, AuditDigest, Principal, Slice, instant_text, utcnow
 from todo_common.rbac import Action, authorize
 from todo_common.repositories.audit_digests import AuditDigestRepository
@@ -34,7 +34,6 @@ class AuditService:
         self._verifier = verifier
         self._clock = clock
 
-    @raises(Forbidden, InvalidInput)
     def list(
         self,
         principal: Principal,
@@ -57,7 +56,6 @@ class AuditService:
         page = self._audits.search(query, limit, cursor)
         return Slice([Audit.from_document(doc) for doc in page.items], page.next_cursor)
 
-    @raises(NotFound, Forbidden)
     def get(self, principal: Principal, audit_id: str) -> Audit:
         authorize(Action.AUDITS_READ, principal)
         doc = self._audits.get(audit_id)
@@ -65,7 +63,6 @@ class AuditService:
             raise NotFound("Audit record not found")
         return Audit.from_document(doc)
 
-    @raises(Forbidden, InvalidInput)
     def verify(
         self, principal: Principal, from_: datetime | None, to: datetime | None
     ) -> Verification:
@@ -82,7 +79,6 @@ class AuditService:
             )
         return self._verifier.verify(now, start, end)
 
-    @raises(Forbidden, InvalidInput)
     def digests(self, principal: Principal, limit: int, cursor: str | None) -> Slice[AuditDigest]:
         """The trail's signed digests, newest period first."""
         authorize(Action.AUDITS_READ, principal)

@@ -14,8 +14,6 @@ from todo_common.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
-    raises,
 )
 from todo_common.models import Principal, Project, Role, Slice, User
 from todo_common.rbac import (
@@ -48,7 +46,6 @@ class ProjectService:
     def __post_init__(self, audit: AuditTrail) -> None:
         self._writes = AuditedWrites(self._projects, audit, AuditEntity.PROJECT, Project)
 
-    @raises(Forbidden, InvalidInput)
     def create(self, principal: Principal, data: ProjectCreate) -> Project:
         """A MANAGER's project is their own; an ADMIN may name any active MANAGER or ADMIN."""
         grant = authorize(Action.PROJECTS_CREATE, principal)
@@ -70,12 +67,10 @@ class ProjectService:
         )
         return Project.from_document(doc)
 
-    @raises(NotFound)
     def get(self, principal: Principal, project_id: str) -> Project:
         authorize(Action.PROJECTS_READ, principal)
         return self.visible(principal, project_id)
 
-    @raises(Forbidden, InvalidInput)
     def list(
         self,
         principal: Principal,
@@ -101,7 +96,6 @@ class ProjectService:
         )
         return Slice([Project.from_document(d) for d in page.items], page.next_cursor)
 
-    @raises(NotFound, Forbidden, PreconditionFailed, Conflict, InvalidInput)
     def update(
         self, principal: Principal, project_id: str, patch: ProjectPatch, if_match: int | None
     ) -> Project:
@@ -126,7 +120,6 @@ class ProjectService:
 
         return retrying(if_match, attempt)
 
-    @raises(NotFound, Forbidden, PreconditionFailed, Conflict)
     def delete(self, principal: Principal, project_id: str, if_match: int | None) -> None:
         """Soft-delete the project and, tagged with this delete, its active tasks.
 
@@ -155,7 +148,6 @@ class ProjectService:
         if cascade_id:
             self._tasks.deactivate_for_project(project_id, cascade_id)
 
-    @raises(NotFound, Forbidden, PreconditionFailed, Conflict)
     def restore(self, principal: Principal, project_id: str, if_match: int | None) -> Project:
         """Reactivate the project and exactly the tasks its delete took down."""
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
+from todo_common.errors import FieldError, InvalidInput, NotFound
 from todo_common.models import (
     Activity,
     ActivityCount,
@@ -37,7 +37,6 @@ class ReportService:
     _users: UserRepository
     _audits: AuditRepository
 
-    @raises(NotFound)
     def project_summary(self, principal: Principal, project_id: str) -> ProjectSummary:
         """Task counts by status, completion rate and overdue count of one project."""
         authorize(Action.REPORT_PROJECT_SUMMARY, principal)
@@ -63,7 +62,6 @@ class ReportService:
             generated_at=now,
         )
 
-    @raises(NotFound, Forbidden)
     def user_workload(self, principal: Principal, user_id: str) -> UserWorkload:
         """A user's open and completed tasks per project, and how many are overdue."""
         if object_id(user_id) is None:
@@ -92,7 +90,6 @@ class ReportService:
             generated_at=now,
         )
 
-    @raises(Forbidden, InvalidInput)
     def activity(self, principal: Principal, from_: datetime, to: datetime) -> Activity:
         """Audit counts per day, action and entity over [from, to), at most 366 days."""
         authorize(Action.REPORT_ACTIVITY, principal)

@@ -17,8 +17,6 @@ from todo_common.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
-    raises,
 )
 from todo_common.metrics import Metric
 from todo_common.models import Principal, Project, Role, Slice, Task, TaskStatus, User, utcnow
@@ -78,7 +76,6 @@ class TaskService:
 
     # -- reads -------------------------------------------------------------------------------
 
-    @raises(NotFound)
     def get(self, principal: Principal, task_id: str) -> Task:
         authorize(Action.TASKS_READ, principal)
         task = self._load(task_id)
@@ -86,7 +83,6 @@ class TaskService:
             self._project_seen_by(principal, task)
         return task
 
-    @raises(Forbidden, InvalidInput)
     def list(
         self,
         principal: Principal,
@@ -122,7 +118,6 @@ class TaskService:
 
     # -- writes ------------------------------------------------------------------------------
 
-    @raises(Forbidden, InvalidInput)
     def create(self, principal: Principal, data: TaskCreate) -> Task:
         project = self._active_project(data.project_id, "projectId")
         authorize(Action.TASKS_CREATE, principal, owner_relation(principal, project.owner_id))
@@ -149,7 +144,6 @@ class TaskService:
             metrics.count(Metric.TASK_COMPLETED)
         return Task.from_document(doc)
 
-    @raises(NotFound, Forbidden, PreconditionFailed, Conflict, InvalidInput)
     def update(
         self,
         principal: Principal,
@@ -194,7 +188,6 @@ class TaskService:
 
         return retrying(if_match, attempt)
 
-    @raises(NotFound, Forbidden, PreconditionFailed, Conflict)
     def delete(self, principal: Principal, task_id: str, if_match: int | None) -> None:
         def attempt() -> None:
             task = self._writable_for_delete(principal, task_id, if_match)
@@ -211,7 +204,6 @@ class TaskService:
 
         retrying(if_match, attempt)
 
-    @raises(NotFound, Forbidden, PreconditionFailed, Conflict)
     def restore(self, principal: Principal, task_id: str, if_match: int | None) -> Task:
         def attempt() -> Task:
             task = self._writable_for_delete(principal, task_id, if_match)

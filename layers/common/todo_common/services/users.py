@@ -16,10 +16,7 @@ from todo_common.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
-    TooManyRequests,
     Unauthorized,
-    raises,
 )
 from todo_common.locks import Locks
 from todo_common.models import Principal, Role, Slice, User
@@ -68,19 +65,16 @@ class UserService:
 
     # -- reads -------------------------------------------------------------------------------
 
-    @raises(Unauthorized)
     def me(self, principal: Principal) -> User:
         doc = self._users.get(principal.user_id)
         if doc is None or not doc["isActive"]:
             raise Unauthorized("The account no longer exists or is inactive")
         return User.from_document(doc)
 
-    @raises(NotFound, Forbidden)
     def get(self, principal: Principal, user_id: str) -> User:
         self._authorize(Action.USERS_READ, principal, user_id)
         return self._visible(principal, user_id)
 
-    @raises(Forbidden, InvalidInput)
     def list(
         self,
         principal: Principal,
@@ -104,7 +98,6 @@ class UserService:
 
     # -- writes ------------------------------------------------------------------------------
 
-    @raises(Forbidden, Conflict, InvalidInput)
     def create(self, principal: Principal, data: UserCreate) -> User:
         authorize(Action.USERS_CREATE, principal)
         doc = self._writes.create(
@@ -121,7 +114,6 @@ class UserService:
         )
         return User.from_document(doc)
 
-    @raises(NotFound, Forbidden, PreconditionFailed, Conflict, InvalidInput, TooManyRequests)
     def update(
         self,
         principal: Principal,
@@ -158,7 +150,6 @@ class UserService:
 
         return retrying(if_match, attempt)
 
-    @raises(NotFound, Forbidden, PreconditionFailed, Conflict)
     def delete(self, principal: Principal, user_id: str, if_match: int | None) -> None:
         """Soft-delete: the account is deactivated, its sessions end, its open tasks are freed."""
         self._authorize(Action.USERS_DELETE, principal, user_id)
@@ -182,7 +173,6 @@ class UserService:
 
         retrying(if_match, attempt)
 
-    @raises(NotFound, Forbidden, PreconditionFailed, Conflict)
     def restore(self, principal: Principal, user_id: str, if_match: int | None) -> User:
         authorize(Action.USERS_RESTORE, principal)
 
