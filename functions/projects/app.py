@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response
 
 from todo_common import container, snapstart
 from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
-from todo_common.http.records import Create, Read, Write, soft_delete_routes
+from todo_common.http.records import Create, Read, Write, creates, soft_delete_routes
 from todo_common.schemas.base import ObjectIdStr, Page
 from todo_common.schemas.projects import (
     ProjectCreate,
@@ -30,12 +30,7 @@ Projects = Annotated[ProjectService, Depends(service(container.project_service))
 projects = APIRouter(prefix="/projects", tags=["projects"])
 
 
-@projects.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ProjectPublic,
-    responses=problems(Forbidden, InvalidInput),
-)
+@creates(projects, ProjectPublic, Forbidden, InvalidInput)
 async def create_project(body: ProjectCreate, new: Create, service: Projects) -> Response:
     return new.respond(body, lambda: ProjectPublic.of(service.create(new.principal, body)))
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response
 
 from todo_common import container, snapstart
 from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
-from todo_common.http.records import Create, Read, Write, soft_delete_routes
+from todo_common.http.records import Create, Read, Write, creates, soft_delete_routes
 from todo_common.models import TaskStatus
 from todo_common.schemas.base import ObjectIdOrMe, ObjectIdStr, Page
 from todo_common.schemas.tasks import DueDate, TaskCreate, TaskPatch, TaskPublic, TaskReplace
@@ -31,12 +31,7 @@ AssignedTo = Annotated[
 ]
 
 
-@tasks.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=TaskPublic,
-    responses=problems(Forbidden, InvalidInput),
-)
+@creates(tasks, TaskPublic, Forbidden, InvalidInput)
 async def create_task(body: TaskCreate, new: Create, service: Tasks) -> Response:
     return new.respond(body, lambda: TaskPublic.of(service.create(new.principal, body)))
 

@@ -23,7 +23,7 @@ from todo_common.errors import (
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import ClientIp, CurrentPrincipal, PageParams, service
-from todo_common.http.records import Create, Read, Write, soft_delete_routes
+from todo_common.http.records import Create, Read, Write, creates, soft_delete_routes
 from todo_common.models import Role
 from todo_common.schemas.base import Page
 from todo_common.schemas.users import (
@@ -94,12 +94,7 @@ async def me(read: Read, service: Users) -> UserPublic:
     return read.answer(UserPublic.of(service.me(read.principal)))
 
 
-@users.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=UserPublic,
-    responses=problems(Conflict, Forbidden, InvalidInput),
-)
+@creates(users, UserPublic, Conflict, Forbidden, InvalidInput)
 async def create_user(body: UserCreate, new: Create, service: Users) -> JSONResponse:
     return new.respond(body, lambda: UserPublic.of(service.create(new.principal, body)))
 

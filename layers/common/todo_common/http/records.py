@@ -10,8 +10,8 @@ A route takes one of these dependencies instead of repeating the caller, the `If
 
 Each dependency declares what it answers itself (`@answers`: the caller's `401`, a stale
 `If-Match`'s `412`, a retry's `409`); a route declares what its service call may raise
-(`responses=problems(...)`). The soft delete and its restore are the same two routes for every
-record: `soft_delete_routes`.
+(`responses=problems(...)`). Every record is created by `POST /things` (`creates`, a `201` with the
+record), and soft-deleted and restored by the same two routes (`soft_delete_routes`).
 
 No `from __future__ import annotations` here: FastAPI reads the annotations of
 `soft_delete_routes`' endpoints, which name its arguments, not module globals.
@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from todo_common.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from todo_common.http.declared import answers, problems
 from todo_common.http.deps import CurrentPrincipal, IdempotencyKey, IfMatch, LambdaCtx
 from todo_common.http.responses import CreatedRecord, create_response, created, with_etag
@@ -102,6 +102,16 @@ async def record_create(
 Read = Annotated[RecordRead, Depends(record_read)]
 Write = Annotated[RecordWrite, Depends(record_write)]
 Create = Annotated[RecordCreate, Depends(record_create)]
+
+
+def creates(
+    router: APIRouter, public: type[BaseModel], *errors: type[DomainError]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`POST /things` on `router`: `201` with the `public` record, and the `errors` its service
+    may raise (the keyed retry's own come from `Create`)."""
+    return router.post(
+        "", status_code=status.HTTP_201_CREATED, response_model=public, responses=problems(*errors)
+    )
 
 
 class PublicRecord(Protocol):

@@ -68,6 +68,7 @@ class ProjectService:
         return Project.from_document(doc)
 
     def get(self, principal: Principal, project_id: str) -> Project:
+        """Every role reads projects; an inactive one only its owner or an ADMIN (else 404)."""
         authorize(Action.PROJECTS_READ, principal)
         return self.visible(principal, project_id)
 

@@ -71,10 +71,6 @@ class UserService:
             raise Unauthorized("The account no longer exists or is inactive")
         return User.from_document(doc)
 
-    def get(self, principal: Principal, user_id: str) -> User:
-        self._authorize(Action.USERS_READ, principal, user_id)
-        return self._visible(principal, user_id)
-
     def list(
         self,
         principal: Principal,
@@ -95,6 +91,11 @@ class UserService:
         query = self._users.list_query(role=role, is_active=is_active, q=q)
         page = self._users.search(query, SortSpec.parse(sort, SORTABLE, "createdAt"), limit, cursor)
         return Slice([User.from_document(doc) for doc in page.items], page.next_cursor)
+
+    def get(self, principal: Principal, user_id: str) -> User:
+        """An ADMIN reads anyone; the others only themselves (403), inactive users only ADMIN."""
+        self._authorize(Action.USERS_READ, principal, user_id)
+        return self._visible(principal, user_id)
 
     # -- writes ------------------------------------------------------------------------------
 
