@@ -54,7 +54,7 @@ async def list_projects(
 
 
 @projects.get("/{project_id}", response_model=ProjectPublic, responses=problems(NotFound))
-async def get_project(project_id: str, read: Read, service: Projects) -> ProjectPublic:
+async def get_project(project_id: str, read: Read, service: Projects) -> ProjectPublic | Response:
     return read.answer(ProjectPublic.of(service.get(read.principal, project_id)))
 
 

@@ -64,7 +64,7 @@ async def list_tasks(
 
 
 @tasks.get("/{task_id}", response_model=TaskPublic, responses=problems(NotFound))
-async def get_task(task_id: str, read: Read, service: Tasks) -> TaskPublic:
+async def get_task(task_id: str, read: Read, service: Tasks) -> TaskPublic | Response:
     return read.answer(TaskPublic.of(service.get(read.principal, task_id)))
 
 

@@ -90,7 +90,7 @@ async def logout(principal: CurrentPrincipal, service: Auth) -> Response:
 
 
 @users.get("/me", response_model=UserPublic)
-async def me(read: Read, service: Users) -> UserPublic:
+async def me(read: Read, service: Users) -> UserPublic | Response:
     return read.answer(UserPublic.of(service.me(read.principal)))
 
 
@@ -116,7 +116,7 @@ async def list_users(
 
 
 @users.get("/{user_id}", response_model=UserPublic, responses=problems(Forbidden, NotFound))
-async def get_user(user_id: str, read: Read, service: Users) -> UserPublic:
+async def get_user(user_id: str, read: Read, service: Users) -> UserPublic | Response:
     return read.answer(UserPublic.of(service.get(read.principal, user_id)))
 
 

@@ -203,6 +203,12 @@ def _probes(method: str, path: str, world: World) -> Iterator[tuple[str, int | N
         headers = {**world.admin, "If-Match": '"999"'}
         yield "a stale If-Match", 412, {**success, "headers": headers, "url": _url(path, ids)}
     yield "the success", _success_status(method, path), {**success, **admin, "url": _url(path, ids)}
+    if 304 in documented:
+        yield "the ETag just read", 304, {**success, "url": _url(path, ids), "headers": CURRENT}
+
+
+# Stands for the `ETag` of the answer just before (the success): the copy the caller holds.
+CURRENT = {"If-None-Match": "the ETag of the success"}
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
@@ -211,8 +217,11 @@ def test_every_answer_is_one_the_document_lists(
 ) -> None:
     """Given an ADMIN, a USER and records to point at, when each probe runs, then its status is
     the expected one and is listed for the operation with its media type and headers."""
+    last = httpx.Response(200)
     for what, expected, kwargs in _probes(method, path, world):
-        response = api.request(method, **kwargs)
+        if kwargs.get("headers") is CURRENT:
+            kwargs["headers"] = {**world.admin, "If-None-Match": last.headers["ETag"]}
+        response = last = api.request(method, **kwargs)
         status = _assert_as_documented(response, method, path)
         if expected is not None:
             assert status == expected, f"{method} {path}, {what}: {status} {response.text[:300]}"
@@ -220,7 +229,8 @@ def test_every_answer_is_one_the_document_lists(
 
 def test_the_probes_cover_every_listed_status_they_can_provoke() -> None:
     """Every operation lists its success; 401 exactly where it is protected; 404 exactly where
-    it takes a path id; 413 exactly where it takes a body."""
+    it takes a path id; 413 exactly where it takes a body; 304 exactly where it reads one
+    record."""
     for method, path in OPERATIONS:
         operation = _operation(method, path)
         documented = {int(s) for s in operation["responses"]}
@@ -228,3 +238,6 @@ def test_the_probes_cover_every_listed_status_they_can_provoke() -> None:
         assert ("{" in path) == (404 in documented), (method, path)
         assert ("requestBody" in operation) == (413 in documented), (method, path)
         assert any(200 <= s < 300 for s in documented), (method, path)
+        success = operation["responses"][str(_success_status(method, path))]
+        one_record = method == "GET" and "ETag" in success.get("headers", {})
+        assert one_record == (304 in documented), (method, path)

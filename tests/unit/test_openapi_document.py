@@ -70,15 +70,34 @@ def _operations() -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def test_every_error_is_problem_json_with_the_shared_schema_and_a_request_id() -> None:
+    """Errors are problems; a success and a `304` (no body) are not."""
     for method, path, operation in _operations():
         for status, response in operation["responses"].items():
             assert "X-Request-Id" in response["headers"], (method, path, status)
-            if status.startswith("2") or (path, status) == ("/health", "503"):
+            if status.startswith(("2", "3")) or (path, status) == ("/health", "503"):
                 continue
             schema = response["content"]["application/problem+json"]["schema"]["$ref"]
             expected = "ValidationProblem" if status == "422" else "Problem"
             assert schema == f"#/components/schemas/{expected}", (method, path, status)
             assert list(response["content"]) == ["application/problem+json"]
+
+
+def test_a_304_repeats_the_etag_and_has_no_body() -> None:
+    not_modified = [
+        (method, path, operation["responses"]["304"])
+        for method, path, operation in _operations()
+        if "304" in operation["responses"]
+    ]
+    assert {path for _, path, _ in not_modified} == {
+        "/users/me",
+        "/users/{user_id}",
+        "/projects/{project_id}",
+        "/tasks/{task_id}",
+    }
+    for method, path, response in not_modified:
+        assert method == "GET", path
+        assert "content" not in response, path
+        assert set(response["headers"]) == {"ETag", "Cache-Control", "X-Request-Id"}, path
 
 
 def test_the_statuses_carry_their_headers() -> None:

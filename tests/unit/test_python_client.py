@@ -372,3 +372,70 @@ def test_a_refused_login_leaves_nothing_open() -> None:
         server.session()
     assert raised.value.status == 401
     assert server.closed
+
+
+def _versioned(record: dict[str, object], held: dict[str, str]) -> Callable[..., httpx.Response]:
+    """A record's GET that answers 304 while the client names its current ETag."""
+
+    def route(request: httpx.Request) -> httpx.Response:
+        tag = f'"{record["version"]}"'
+        if request.headers.get("If-None-Match") == tag:
+            held["asked"] = tag
+            return httpx.Response(304, headers={"ETag": tag})
+        return httpx.Response(200, json=record, headers={"ETag": tag})
+
+    return route
+
+
+def test_a_record_read_again_is_asked_for_with_its_etag_and_a_304_gives_the_kept_copy() -> None:
+    held: dict[str, str] = {}
+    record: dict[str, object] = dict(PROJECT)
+    path = f"/projects/{PROJECT['id']}"
+    server = Server({f"GET {path}": _versioned(record, held)})
+    with server.session() as api:
+        first = api.call(get_project.sync_detailed, project_id=str(PROJECT["id"]))
+        again = api.call(get_project.sync_detailed, project_id=str(PROJECT["id"]))
+        record.update(version=2, name="Renamed")  # changed by someone else
+        changed = api.call(get_project.sync_detailed, project_id=str(PROJECT["id"]))
+
+    assert [r.headers.get("If-None-Match") for r in server.sent(f"GET {path}")] == [
+        None,
+        '"1"',
+        '"1"',
+    ]
+    assert held["asked"] == '"1"'
+    assert again == first
+    assert again.name == "Launch"
+    assert (changed.version, changed.name) == (2, "Renamed")
+
+
+def test_a_write_to_a_record_drops_the_kept_copy() -> None:
+    held: dict[str, str] = {}
+    path = f"/projects/{PROJECT['id']}"
+    server = Server(
+        {
+            f"GET {path}": _versioned(dict(PROJECT), held),
+            f"PATCH {path}": lambda _: httpx.Response(200, json=PROJECT, headers={"ETag": '"1"'}),
+        }
+    )
+    with server.session() as api:
+        api.call(get_project.sync_detailed, project_id=str(PROJECT["id"]))
+        api.call(patch_project.sync_detailed, project_id=str(PROJECT["id"]), body=ProjectPatch())
+        api.call(get_project.sync_detailed, project_id=str(PROJECT["id"]))
+
+    assert [r.headers.get("If-None-Match") for r in server.sent(f"GET {path}")] == [None, None]
+
+
+def test_the_kept_copies_are_bounded() -> None:
+    held: dict[str, str] = {}
+    routes: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
+    ids = [f"{n:024x}" for n in range(3)]
+    for record_id in ids:
+        routes[f"GET /projects/{record_id}"] = _versioned({**PROJECT, "id": record_id}, held)
+    server = Server(routes)
+    with server.session(cache_size=2) as api:
+        for record_id in [*ids, ids[0]]:
+            api.call(get_project.sync_detailed, project_id=record_id)
+
+    # The oldest copy made room for the third: the fourth read of it asks without a tag.
+    assert server.sent(f"GET /projects/{ids[0]}")[-1].headers.get("If-None-Match") is None

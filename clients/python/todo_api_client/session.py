@@ -16,6 +16,9 @@ Written by hand (`make client` regenerates everything else in this package and k
   is returned to the caller as it is. Login and refresh are never resent.
 - Every create (`POST /users`, `/projects`, `/tasks`) carries an `Idempotency-Key` unless the
   caller gave one, so a retried create never creates twice.
+- A record read once is asked for again with `If-None-Match`: the API answers `304` while the
+  session's copy is current, and the session hands back its copy as the `200` it was (a bounded
+  cache of `cache_size` records; a write to a record's path drops its copy).
 - `call` returns the parsed success body of a generated operation or raises `ApiError` with the
   problem; `pages` iterates over every item of a cursor-paginated list.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -125,6 +129,50 @@ class _Flow(httpx.Auth):
             response = yield request
 
 
+class _Held:
+    """A `200` kept for its `ETag`: what a `304` stands for."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.etag = response.headers["ETag"]
+        self.content = response.content  # decoded: the copy must not claim an encoding
+        self.headers = response.headers.copy()
+        for framing in ("Content-Encoding", "Content-Length", "Transfer-Encoding"):
+            self.headers.pop(framing, None)
+
+
+class _RevalidatingClient(httpx.Client):
+    """An `httpx.Client` that keeps each record it read with its `ETag`, asks for it again with
+    `If-None-Match`, and answers a `304` with the copy it kept. `send` is where every request
+    passes, after the auth flow's own resends, so the proxies and the flow stay httpx's."""
+
+    def __init__(self, *, cache_size: int, **options: Any) -> None:
+        super().__init__(**options)
+        self._held: OrderedDict[str, _Held] = OrderedDict()
+        self._held_lock = threading.Lock()
+        self._cache_size = cache_size
+
+    def send(self, request: httpx.Request, **options: Any) -> httpx.Response:
+        key = str(request.url)
+        with self._held_lock:
+            held = self._held.get(key)
+            if request.method != "GET":
+                self._held.pop(key, None)
+        if held is not None and request.method == "GET":
+            request.headers.setdefault("If-None-Match", held.etag)
+        response = super().send(request, **options)
+        if response.status_code == 304 and held is not None:
+            response.close()
+            return httpx.Response(200, headers=held.headers, content=held.content, request=request)
+        if request.method == "GET" and response.status_code == 200 and "ETag" in response.headers:
+            response.read()
+            with self._held_lock:
+                self._held[key] = _Held(response)
+                self._held.move_to_end(key)
+                while len(self._held) > self._cache_size:
+                    self._held.popitem(last=False)
+        return response
+
+
 class Session:
     """A generated `AuthenticatedClient` with a logged-in user's tokens (see the module doc)."""
 
@@ -137,13 +185,18 @@ class Session:
         max_wait: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        cache_size: int = 256,
     ) -> None:
         self._lock = threading.Lock()
         self._refresh_token = ""
         prefix = httpx.URL(base_url).path.rstrip("/")
         self._flow = _Flow(prefix, self._refreshed, retries, max_wait, sleep)
-        self._http = httpx.Client(
-            base_url=base_url, timeout=timeout, auth=self._flow, transport=transport
+        self._http = _RevalidatingClient(
+            cache_size=cache_size,
+            base_url=base_url,
+            timeout=timeout,
+            auth=self._flow,
+            transport=transport,
         )
         self.client = AuthenticatedClient(base_url=base_url, token="")
         self.client.set_httpx_client(self._http)

@@ -54,18 +54,34 @@ def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """A response that is neither the success nor an error (a `304 Not Modified`)."""
+
+    status: int
+    description: str
+    headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Answers:
     """What a dependency adds to every route that uses it."""
 
     errors: tuple[type[DomainError], ...]
     success_headers: tuple[str, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
 
 
-def answers(*errors: type[DomainError], success_headers: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Declare on a dependency the errors it raises (and the headers it adds to a success)."""
+def answers(
+    *errors: type[DomainError],
+    success_headers: tuple[str, ...] = (),
+    outcomes: tuple[Outcome, ...] = (),
+) -> Callable[[F], F]:
+    """Declare on a dependency the errors it raises, the headers it adds to a success and the
+    other responses it may give instead."""
 
     def declare(dependency: F) -> F:
-        dependency.__answers__ = Answers(errors, success_headers)  # type: ignore[attr-defined]
+        declared = Answers(errors, success_headers, outcomes)
+        dependency.__answers__ = declared  # type: ignore[attr-defined]
         return dependency
 
     return declare

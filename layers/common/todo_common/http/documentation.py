@@ -5,7 +5,8 @@ every route alike, what is declared elsewhere and what the framework itself can 
 
 - what the route's dependencies declare with `@answers` (`http/declared.py`), however deep:
   the caller's principal → `401` (with `WWW-Authenticate`) and `503`; `If-Match` → `412`; a keyed
-  create → `409`, `422` and `Idempotent-Replayed` on the success; a service → `503`;
+  create → `409`, `422` and `Idempotent-Replayed` on the success; a service → `503`; a read of
+  one record → `304` (`If-None-Match`), `Cache-Control` on both;
 - what its parameters can fail on: a query parameter or a body → `422`; a body → `400` (not
   UTF-8) and `413`; a path parameter → `404` (a malformed id).
 
@@ -29,7 +30,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from todo_common.errors import InvalidInput, NotFound, PayloadTooLarge
-from todo_common.http.declared import SCHEMAS, answers_of, problem_response
+from todo_common.http.declared import SCHEMAS, Outcome, answers_of, problem_response
 from todo_common.schemas.problems import Problem, ValidationProblem
 
 HEADER_REFS = "#/components/headers/"
@@ -52,6 +53,10 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
     "Location": {"description": "The created resource's path", "schema": {"type": "string"}},
+    "Cache-Control": {
+        "description": "`private, no-cache`: keep it, but ask again with `If-None-Match`",
+        "schema": {"type": "string"},
+    },
     "Idempotent-Replayed": {
         "description": "`true` when this is the stored answer to an earlier request with the "
         "same `Idempotency-Key`",
@@ -72,6 +77,7 @@ class RouteFacts:
 
     statuses: set[int] = field(default_factory=set)
     success_headers: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -133,6 +139,7 @@ def route_facts(route: DocumentedRoute) -> RouteFacts:
         declared = answers_of(dependant.call)
         facts.statuses |= {error.status for error in declared.errors}
         facts.success_headers += declared.success_headers
+        facts.outcomes += declared.outcomes
     # Path parameters and headers are free strings (a malformed id is a 404, a bad If-Match a
     # 412): only a query parameter or a body can fail validation.
     if route.body_field is not None:  # 400: a text body that is not UTF-8 (the local gateway)
@@ -164,6 +171,9 @@ def _describe(operation: dict[str, Any], route: DocumentedRoute, facts: RouteFac
         success_headers.append("ETag")
     success_headers += [h for h in facts.success_headers if h not in success_headers]
     _add_headers(responses.setdefault(success, {"description": "Success"}), success_headers)
+    for outcome in facts.outcomes:
+        entry = responses.setdefault(str(outcome.status), {"description": outcome.description})
+        _add_headers(entry, ["X-Request-Id", *outcome.headers])
     for status in sorted(facts.statuses):
         declared = responses.get(str(status))
         if declared is None or "HTTPValidationError" in str(declared):

@@ -3,7 +3,8 @@
 A route takes one of these dependencies instead of repeating the caller, the `If-Match`, the
 `Idempotency-Key` and the response in its signature:
 
-- `Read`: who asks; `answer(model)` sends the record with its version as the `ETag`;
+- `Read`: who asks; `answer(model)` sends the record with its version as the `ETag`, or `304`
+  with no body when the caller's `If-None-Match` names that version;
 - `Write`: the same, plus the version the caller read (`If-Match`, `None` for none or `*`);
 - `Create`: who asks, the `Idempotency-Key` and the route (`POST /things`); `respond(...)` runs
   the create at most once per key and answers `201` with `Location` and `ETag`.
@@ -21,14 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from todo_common.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from todo_common.http.declared import answers, problems
+from todo_common.http.declared import Outcome, answers, problems
 from todo_common.http.deps import CurrentPrincipal, IdempotencyKey, IfMatch, LambdaCtx
-from todo_common.http.responses import CreatedRecord, create_response, created, with_etag
+from todo_common.http.responses import CreatedRecord, create_response, created, etag, with_etag
 from todo_common.models import Principal
 
 
@@ -44,16 +45,29 @@ V = TypeVar("V", bound=Versioned)
 class RecordRead:
     principal: Principal
     response: Response
+    if_none_match: str | None
+
+    def answer(self, model: V) -> V | Response:
+        """`model` with its version as the `ETag`; `304` and no body when the caller already
+        holds that version (`If-None-Match`)."""
+        tag = etag(model.version)
+        headers = {"ETag": tag, "Cache-Control": REVALIDATE}
+        if self.if_none_match is not None and holds(self.if_none_match, tag):
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        self.response.headers.update(headers)
+        return model
+
+
+@dataclass(frozen=True)
+class RecordWrite:
+    principal: Principal
+    response: Response
+    if_match: int | None
 
     def answer(self, model: V) -> V:
         """`model` as the answer, its version as the response's `ETag`."""
         with_etag(self.response, model.version)
         return model
-
-
-@dataclass(frozen=True)
-class RecordWrite(RecordRead):
-    if_match: int | None
 
 
 @dataclass(frozen=True)
@@ -77,8 +91,36 @@ class RecordCreate:
         )
 
 
-async def record_read(principal: CurrentPrincipal, response: Response) -> RecordRead:
-    return RecordRead(principal, response)
+# A client may keep what it read, but asks again each time (the record changes under it).
+REVALIDATE = "private, no-cache"
+
+
+def holds(if_none_match: str, tag: str) -> bool:
+    """Whether `If-None-Match` names `tag` (weakly, as RFC 9110 §13.1.2 compares), or is `*`.
+    Like every header it is a free string: one that names no version is no match, never a 422
+    (API Gateway bounds a request's headers)."""
+    candidates = [c.strip().removeprefix("W/") for c in if_none_match.split(",")]
+    return "*" in candidates or tag in candidates
+
+
+@answers(
+    success_headers=("Cache-Control",),
+    outcomes=(
+        Outcome(304, "The caller's copy is current (`If-None-Match`)", ("ETag", "Cache-Control")),
+    ),
+)
+async def record_read(
+    principal: CurrentPrincipal,
+    response: Response,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            alias="If-None-Match",
+            description='The `ETag` of the copy the caller holds (`"3"`): `304` while current',
+        ),
+    ] = None,
+) -> RecordRead:
+    return RecordRead(principal, response, if_none_match)
 
 
 async def record_write(
