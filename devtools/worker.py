@@ -20,13 +20,17 @@ from typing import Any
 
 import boto3
 
-from devtools.gateway import REGION, LambdaContext, load_handler
+from devtools.lambda_local import (
+    ACCOUNT_ID,
+    REGION,
+    Handler,
+    LocalContext,
+    context_of,
+    load_handler,
+)
 from devtools.template import FunctionDef, QueueTrigger, ScheduleTrigger, Template
 from todo_common import container
 from todo_common.logs import logger
-
-ACCOUNT_ID = "123456789012"
-Handler = Callable[[dict[str, Any], Any], Any]
 
 
 def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -96,7 +100,7 @@ class QueuePoller:
             return 0, 0
         event = sqs_event(received, self.queue_arn)
         try:
-            result = self.handler(event, LambdaContext(self.fn.logical_id, self.fn.timeout))
+            result = self.handler(event, context_of(self.fn))
         except Exception:  # the whole batch returns to the queue, as in Lambda
             logger.exception("Queue consumer failed", extra={"function": self.fn.logical_id})
             return len(received), len(received)
@@ -136,7 +140,7 @@ class Worker:
 
     def run_schedules_once(self) -> None:
         for schedule, handler, _ in self.schedules:
-            fn_context = LambdaContext(schedule.function, 60)
+            fn_context = LocalContext(schedule.function, 60)
             handler(scheduled_event(f"{schedule.function}-schedule"), fn_context)
 
     def drain(self, max_batches: int = 100) -> int:
@@ -177,7 +181,7 @@ class Worker:
             try:
                 handler(
                     scheduled_event(f"{schedule.function}-schedule"),
-                    LambdaContext(schedule.function, 60),
+                    LocalContext(schedule.function, 60),
                 )
             except Exception:
                 logger.exception("Scheduled function failed", extra={"function": schedule.function})

@@ -19,7 +19,6 @@ from tests.integration.lambda_events import (
     FunctionApi,
     LambdaResponse,
     Request,
-    invoke_in_this_thread,
 )
 from todo_common import container
 from todo_common.models import Role, User
@@ -48,7 +47,7 @@ def all_at_once(api: FunctionApi, requests: list[Request]) -> list[LambdaRespons
 
     def send(request: Request) -> LambdaResponse:
         start.wait()
-        return invoke_in_this_thread(api.handler, request)
+        return api.invoke_in_this_thread(request)
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
         return list(pool.map(send, requests))

@@ -10,7 +10,7 @@ import pytest
 from pymongo.database import Database
 
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.integration.lambda_events import LambdaResponse, UsersApi, invoke_in_this_thread
+from tests.integration.lambda_events import LambdaResponse, UsersApi
 from todo_common.models import Role
 
 pytestmark = pytest.mark.integration
@@ -27,7 +27,7 @@ def create_at_once(api: UsersApi, token: str, bodies: list[dict[str, str]]) -> l
     def send(n: int) -> LambdaResponse:
         # Each thread is a Lambda invocation with an event loop of its own (Mangum needs one).
         start.wait()
-        return invoke_in_this_thread(api.handler, requests[n])
+        return api.invoke_in_this_thread(requests[n])
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
         return list(pool.map(send, range(len(requests))))
