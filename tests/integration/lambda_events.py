@@ -77,53 +77,10 @@ class FunctionApi:
         self.fn = function_at(folder)
         self.handler = load_handler(self.fn)
 
-    @staticmethod
-    def build(
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        json: Any = None,
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        query: Mapping[str, str] | None = None,
-        declare_length: bool = True,
-    ) -> Request:
-        return HttpRequest.of(
-            method,
-            path,
-            token=token,
-            json=json,
-            body=body,
-            headers=headers,
-            query=query,
-            declare_length=declare_length,
-        )
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        json: Any = None,
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        query: Mapping[str, str] | None = None,
-        declare_length: bool = True,
-    ) -> LambdaResponse:
-        return self.invoke(
-            self.build(
-                method,
-                path,
-                token=token,
-                json=json,
-                body=body,
-                headers=headers,
-                query=query,
-                declare_length=declare_length,
-            )
-        )
+    def request(self, method: str, path: str, **parts: Any) -> LambdaResponse:
+        """Invoke with the request of `Request.of(method, path, **parts)`: a token, a json or
+        raw body, headers, a query."""
+        return self.invoke(Request.of(method, path, **parts))
 
     def invoke(self, request: Request) -> LambdaResponse:
         with ThreadPoolExecutor(max_workers=1) as pool:

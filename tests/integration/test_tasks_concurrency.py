@@ -66,14 +66,14 @@ def test_given_two_patches_with_the_same_if_match_when_they_race_then_one_wins_a
         task = make_task(db, project, assignee=assignee, description="original")
         path = f"/tasks/{task.id}"
         requests = [
-            api.build(
+            Request.of(
                 "PATCH",
                 path,
                 token=owner_token,
                 json={"description": f"owner's edit {round_}"},
                 headers={"If-Match": '"1"'},
             ),
-            api.build(
+            Request.of(
                 "PATCH",
                 path,
                 token=assignee_token,
@@ -114,7 +114,7 @@ def test_given_eight_creates_with_one_idempotency_key_when_they_race_then_one_ta
     body = {"projectId": project.id, "description": "Exactly once", "dueDate": "2031-01-01"}
 
     def create() -> Request:
-        return api.build(
+        return Request.of(
             "POST", "/tasks", token=token, json=body, headers={"Idempotency-Key": "race-1"}
         )
 
