@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode
 from devtools.template import FunctionDef, Route, Template, load_template
 from todo_common.local_context import ACCOUNT_ID, REGION, LocalContext
 
+# The layer's, named here too: what runs a handler locally comes from this module.
 __all__ = ["ACCOUNT_ID", "REGION", "LocalContext"]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,6 @@ from devtools.lambda_local import (
     ACCOUNT_ID,
     REGION,
     Handler,
-    LocalContext,
     context_of,
     load_handler,
 )
@@ -122,6 +121,7 @@ class QueuePoller:
 
 class Worker:
     def __init__(self, template: Template, loader: Callable[[FunctionDef], Handler] = load_handler):
+        self.functions = template.functions
         self.pollers: list[QueuePoller] = []
         self.schedules: list[tuple[ScheduleTrigger, Handler, float]] = []
         override = os.environ.get("LOCAL_SCHEDULE_SECONDS")
@@ -140,8 +140,8 @@ class Worker:
 
     def run_schedules_once(self) -> None:
         for schedule, handler, _ in self.schedules:
-            fn_context = LocalContext(schedule.function, 60)
-            handler(scheduled_event(f"{schedule.function}-schedule"), fn_context)
+            context = context_of(self.functions[schedule.function])
+            handler(scheduled_event(f"{schedule.function}-schedule"), context)
 
     def drain(self, max_batches: int = 100) -> int:
         """Deliver until the queues are empty (tests and benchmarks); returns messages seen.
@@ -181,7 +181,7 @@ class Worker:
             try:
                 handler(
                     scheduled_event(f"{schedule.function}-schedule"),
-                    LocalContext(schedule.function, 60),
+                    context_of(self.functions[schedule.function]),
                 )
             except Exception:
                 logger.exception("Scheduled function failed", extra={"function": schedule.function})

@@ -33,11 +33,10 @@ from todo_common import container
 from todo_common.models import User
 from todo_common.security.sessions import SessionStore
 
-__all__ = ["ROOT", "Handler"]
+__all__ = ["ROOT", "Handler"]  # imported from here by the tests, as before
 
 PROBLEM_JSON = "application/problem+json"
 DLQ_NAME = "todo-audit-dlq"
-Request = HttpRequest
 
 
 @dataclass(frozen=True)
@@ -78,15 +77,15 @@ class FunctionApi:
         self.handler = load_handler(self.fn)
 
     def request(self, method: str, path: str, **parts: Any) -> LambdaResponse:
-        """Invoke with the request of `Request.of(method, path, **parts)`: a token, a json or
+        """Invoke with the request of `HttpRequest.of(method, path, **parts)`: a token, a json or
         raw body, headers, a query."""
-        return self.invoke(Request.of(method, path, **parts))
+        return self.invoke(HttpRequest.of(method, path, **parts))
 
-    def invoke(self, request: Request) -> LambdaResponse:
+    def invoke(self, request: HttpRequest) -> LambdaResponse:
         with ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(self.invoke_in_this_thread, request).result()
 
-    def invoke_in_this_thread(self, request: Request) -> LambdaResponse:
+    def invoke_in_this_thread(self, request: HttpRequest) -> LambdaResponse:
         """Invoke from the calling thread, which must not have an event loop of its own in use."""
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)

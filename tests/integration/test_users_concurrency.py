@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from devtools.lambda_local import HttpRequest
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.integration.lambda_events import LambdaResponse, Request, UsersApi
+from tests.integration.lambda_events import LambdaResponse, UsersApi
 from todo_common.models import Role
 
 pytestmark = pytest.mark.integration
@@ -21,7 +22,7 @@ CLIENTS = 20
 
 def create_at_once(api: UsersApi, token: str, bodies: list[dict[str, str]]) -> list[LambdaResponse]:
     """`POST /users` with each body, every one in its own thread, all released at once."""
-    requests = [Request.of("POST", "/users", token=token, json=body) for body in bodies]
+    requests = [HttpRequest.of("POST", "/users", token=token, json=body) for body in bodies]
     start = threading.Barrier(len(requests))
 
     def send(n: int) -> LambdaResponse:
