@@ -21,6 +21,7 @@ from devtools.lambda_local import (
     proxy_response,
 )
 from devtools.worker import scheduled_event, sqs_event
+from todo_common.http.app import _WARM_UP_EVENT as WARM_UP_EVENT
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 # In SAM's sample, but not sent by API Gateway for a request without them, or for an API
@@ -86,6 +87,15 @@ def test_a_request_takes_the_route_of_template_yaml(
 
     assert event["routeKey"] == event["requestContext"]["routeKey"] == route_key
     assert event.get("pathParameters", {}) == params
+
+
+def test_the_snapshot_warm_up_event_of_the_layer_has_the_keys_of_these_events() -> None:
+    """The layer ships without devtools, so it writes its one event itself; it must not drift."""
+    made = HttpRequest.of("GET", "/__snapshot__").event()
+
+    assert set(WARM_UP_EVENT) == set(made)
+    assert set(WARM_UP_EVENT["requestContext"]) == set(made["requestContext"])
+    assert set(WARM_UP_EVENT["requestContext"]["http"]) == set(made["requestContext"]["http"])
 
 
 def test_repeated_headers_and_parameters_are_joined_and_cookies_given_apart() -> None:

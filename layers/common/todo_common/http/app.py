@@ -126,6 +126,7 @@ _WARM_UP_EVENT: dict[str, Any] = {
         "accountId": "000000000000",
         "apiId": "snapshot",
         "domainName": "localhost",
+        "domainPrefix": "localhost",
         "http": {
             "method": "GET",
             "path": "/__snapshot__",
