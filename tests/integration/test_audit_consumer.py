@@ -19,10 +19,7 @@ from pymongo.database import Database
 from devtools.lambda_local import LocalContext, handler_at
 from devtools.worker import sqs_event
 from tests.factories import audit_event, make_user
-from tests.integration.lambda_events import (
-    AuditQueue,
-    Handler,
-)
+from tests.integration.lambda_events import AuditQueue, Handler
 from todo_common.indexes import ensure_indexes
 from todo_common.models import Role
 from todo_common.repositories.audits import AuditRepository

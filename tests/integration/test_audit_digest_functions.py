@@ -19,10 +19,7 @@ from pymongo.database import Database
 from devtools.lambda_local import LocalContext, handler_at
 from devtools.worker import sqs_event
 from tests.factories import audit_event, make_user
-from tests.integration.lambda_events import (
-    ReportsApi,
-    session_token,
-)
+from tests.integration.lambda_events import ReportsApi, session_token
 from todo_common import cli, container
 from todo_common.models import Role, utcnow
 from todo_common.repositories.audits import AuditRepository

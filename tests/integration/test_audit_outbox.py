@@ -18,12 +18,7 @@ from devtools.lambda_local import LocalContext, handler_at
 from devtools.template import load_template
 from devtools.worker import Worker, scheduled_event
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.integration.lambda_events import (
-    ROOT,
-    AuditQueue,
-    FunctionApi,
-    UsersApi,
-)
+from tests.integration.lambda_events import ROOT, AuditQueue, FunctionApi, UsersApi
 from todo_common import container
 from todo_common.models import Role, User
 

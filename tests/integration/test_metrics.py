@@ -17,10 +17,7 @@ from pymongo.database import Database
 from devtools.lambda_local import LocalContext, handler_at
 from devtools.worker import scheduled_event, sqs_event
 from tests.factories import DEFAULT_PASSWORD, audit_event, make_project, make_user
-from tests.integration.lambda_events import (
-    FunctionApi,
-    UsersApi,
-)
+from tests.integration.lambda_events import FunctionApi, UsersApi
 from tests.integration.test_audit_outbox import sqs_unreachable
 from tests.integration.test_dependencies_down import _closed_port, environment
 from tests.observed import EmfLines, LogRecords

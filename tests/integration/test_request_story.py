@@ -19,11 +19,7 @@ from pymongo.database import Database
 from devtools.lambda_local import LocalContext, handler_at
 from devtools.worker import scheduled_event
 from tests.factories import DEFAULT_PASSWORD, make_project, make_user
-from tests.integration.lambda_events import (
-    AuditQueue,
-    FunctionApi,
-    UsersApi,
-)
+from tests.integration.lambda_events import AuditQueue, FunctionApi, UsersApi
 from tests.integration.test_audit_outbox import sqs_unreachable
 from tests.observed import EmfLines, LogRecords
 from todo_common import container

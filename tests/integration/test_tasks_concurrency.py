@@ -16,10 +16,7 @@ from pymongo.database import Database
 
 from devtools.lambda_local import HttpRequest
 from tests.factories import DEFAULT_PASSWORD, make_project, make_task, make_user
-from tests.integration.lambda_events import (
-    FunctionApi,
-    LambdaResponse,
-)
+from tests.integration.lambda_events import FunctionApi, LambdaResponse
 from todo_common import container
 from todo_common.models import Role, User
 
