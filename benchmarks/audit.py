@@ -23,6 +23,8 @@ from typing import Any
 
 from benchmarks.events import ensure_admin, http_event, lambda_context, load_function
 from benchmarks.measure import repeat_ms, row
+from devtools.lambda_local import ACCOUNT_ID, REGION
+from devtools.worker import sqs_event
 from todo_common import container
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
 from todo_common.clients import get_database
@@ -32,27 +34,10 @@ BATCH = 10
 
 
 def _sqs_batch(bodies: list[str]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "bench",
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "0",
-                    "SenderId": "123456789012",
-                    "ApproximateFirstReceiveTimestamp": "0",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:todo-audit",
-                "awsRegion": "us-east-1",
-            }
-            for body in bodies
-        ]
-    }
+    messages = [
+        {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "bench", "Body": body} for body in bodies
+    ]
+    return sqs_event(messages, f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:todo-audit")
 
 
 def consumer_throughput(records: int = 1_000) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 
 from benchmarks.measure import row
 from devtools.artifacts import HostBuild, build_for_host
-from devtools.gateway import REGION
 from devtools.lambda_env import function_environment
+from devtools.lambda_local import HttpRequest
 from devtools.rie import FunctionError, FunctionProcess
 from devtools.template import FunctionDef, Template, load_template
 from devtools.worker import scheduled_event
@@ -46,31 +46,8 @@ def _event(fn: FunctionDef) -> dict[str, Any]:
         return scheduled_event("bench")
     if fn.logical_id == "AuditConsumerFunction":
         return {"Records": []}
-    path = "/__cold_start__"  # unrouted: a 404 from the function itself
-    return {
-        "version": "2.0",
-        "type": "REQUEST",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {"host": "localhost", "authorization": "Bearer x"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "domainName": "localhost",
-            "http": {
-                "method": "GET",
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-            },
-            "requestId": "bench",
-            "routeKey": "$default",
-            "stage": "$default",
-            "routeArn": f"arn:aws:execute-api:{REGION}:123456789012:bench/$default/GET/",
-        },
-        "isBase64Encoded": False,
-    }
+    # Unrouted: the `$default` route, a 404 from the function itself.
+    return HttpRequest.of("GET", "/__cold_start__", token="x").event()
 
 
 def _floor_function(folder: Path, name: str, imports: str) -> FunctionDef:

@@ -120,9 +120,8 @@ def list_pages(runs: int) -> None:
                 f"projectId={project_id}&limit=50&cursor={_deep_cursor(project_id, 100)}",
             ),
         ):
-            event = http_event("GET", "/tasks", headers=auth)
-            event["rawQueryString"] = query
-            event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
+            params = dict(p.split("=", 1) for p in query.split("&"))
+            event = http_event("GET", "/tasks", headers=auth, query=params)
             call = _invoker(handler, event)
             if call()["statusCode"] != 200:
                 raise RuntimeError(f"GET /tasks?{query} failed")

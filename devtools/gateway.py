@@ -11,79 +11,31 @@ function's `401` problem+json with `WWW-Authenticate`.
 from __future__ import annotations
 
 import asyncio
-import base64
-import importlib.util
 import json
 import re
-import sys
-import time
 import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
+from devtools.lambda_local import (
+    Handler,
+    HttpRequest,
+    HttpResult,
+    context_of,
+    http_event,
+    is_text,
+    is_utf8,
+    load_handler,
+    match_route,
+    proxy_response,
+)
 from devtools.template import FunctionDef, Route, Template, load_template
 
-Handler = Callable[[dict[str, Any], Any], Any]
 ASGIReceive = Callable[[], Any]
 ASGISend = Callable[[dict[str, Any]], Any]
-
-API_ID = "local"
-ACCOUNT_ID = "123456789012"
-REGION = "us-east-1"
-_TEXT_TYPES = (
-    "text/",
-    "application/json",
-    "application/problem+json",
-    "application/xml",
-    "application/javascript",
-    "application/x-www-form-urlencoded",
-)
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of the Lambda context object that handlers and Powertools read."""
-
-    function_name: str
-    timeout_seconds: int
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-
-    def __post_init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.function_name}"
-        )
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + self.timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def load_handler(fn: FunctionDef) -> Handler:
-    """Import a function's handler from its CodeUri under a module name of its own."""
-    module_name, _, attribute = fn.handler.rpartition(".")
-    source = fn.code_uri / f"{module_name.replace('.', '/')}.py"
-    spec = importlib.util.spec_from_file_location(f"lambda_{fn.logical_id}", source)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {source} for {fn.logical_id}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    handler: Handler = getattr(module, attribute)
-    return handler
-
-
-def _is_text(content_type: str) -> bool:
-    return content_type.startswith(_TEXT_TYPES) or "json" in content_type
 
 
 class LocalGateway:
@@ -114,15 +66,7 @@ class LocalGateway:
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route of `method path`, else the `$default` route, else None."""
-        for route in self._template.routes:
-            if route.method not in (method, "ANY"):
-                continue
-            found = route.pattern.match(path)
-            if found:
-                return route, found.groupdict()
-        if self._template.default_route is not None:
-            return default_route(self._template.default_route), {}
-        return None
+        return match_route(self._template, method, path)
 
     # -- the request path ---------------------------------------------------------------------
 
@@ -134,7 +78,7 @@ class LocalGateway:
         headers: list[tuple[str, str]],
         body: bytes,
         source_ip: str,
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
+    ) -> HttpResult:
         """Serve one HTTP request the way API Gateway would; returns status, headers, body."""
         matched = self.match(method, path)
         if matched is None:
@@ -142,15 +86,16 @@ class LocalGateway:
                 404, "Not Found", f"No route for {method} {path}", path, headers
             )
         route, path_params = matched
-        if body and _is_text(_content_type(headers)) and not _is_utf8(body):
+        request = HttpRequest(method, path, query, tuple(headers), body, source_ip)
+        if body and is_text(request.header("content-type")) and not is_utf8(body):
             # API Gateway passes text bodies as strings; it does not repair broken bytes.
             return _gateway_problem(
                 400, "Bad Request", "The request body is not valid UTF-8", path, headers
             )
-        event = build_event(route, method, path, query, headers, body, source_ip, path_params)
+        event = http_event(request, route, path_params)
         fn = self._template.functions[route.function]
         try:
-            result = self.handler(route.function)(event, LambdaContext(fn.logical_id, fn.timeout))
+            result = self.handler(route.function)(event, context_of(fn))
         except Exception:  # a crashed function is API Gateway's plain 500
             traceback.print_exc()
             return _gateway_error(500, "Internal Server Error")
@@ -197,107 +142,13 @@ class LocalGateway:
         await send({"type": "http.response.body", "body": body})
 
 
-def default_route(function: str) -> Route:
-    """The `$default` route, which API Gateway sends what no other route matches."""
-    return Route(
-        method="ANY", path="$default", function=function, pattern=re.compile(""), specificity=(0, 0)
-    )
-
-
 def _thread_event_loop() -> None:
     asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-def build_event(
-    route: Route,
-    method: str,
-    path: str,
-    query: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    source_ip: str,
-    path_params: dict[str, str],
-) -> dict[str, Any]:
-    """The API Gateway HTTP API payload 2.0 event for one request."""
-    merged: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        if name == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-            continue
-        merged[name] = f"{merged[name]},{value}" if name in merged else value
-    params: dict[str, str] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        params[name] = f"{params[name]},{value}" if name in params else value
-    content_type = merged.get("content-type", "")
-    binary = bool(body) and not _is_text(content_type)
-    now = datetime.now(UTC)
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route.route_key,
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": merged,
-        "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": API_ID,
-            "domainName": merged.get("host", "localhost"),
-            "domainPrefix": "localhost",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": merged.get("user-agent", ""),
-            },
-            "requestId": uuid.uuid4().hex[:16],
-            "routeKey": route.route_key,
-            "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
-        },
-        "isBase64Encoded": binary,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    if params:
-        event["queryStringParameters"] = params
-    if path_params:
-        event["pathParameters"] = path_params
-    if body:
-        event["body"] = base64.b64encode(body).decode() if binary else body.decode("utf-8")
-    return event
-
-
-def proxy_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
-    """A Lambda proxy result (payload 2.0) as status, headers and body."""
-    if not isinstance(result, dict) or "statusCode" not in result:
-        # Payload 2.0 infers a 200 JSON response from any other return value.
-        return 200, [("content-type", "application/json")], json.dumps(result).encode()
-    headers = [(str(k).lower(), str(v)) for k, v in (result.get("headers") or {}).items()]
-    for name, values in (result.get("multiValueHeaders") or {}).items():
-        headers.extend((str(name).lower(), str(v)) for v in values)
-    headers.extend(("set-cookie", cookie) for cookie in result.get("cookies") or [])
-    raw = result.get("body") or ""
-    body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
-    return int(result["statusCode"]), headers, body
-
-
-def _content_type(headers: list[tuple[str, str]]) -> str:
-    return next((value for name, value in headers if name == "content-type"), "")
-
-
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _gateway_problem(
     status: int, title: str, detail: str, path: str, headers: list[tuple[str, str]]
-) -> tuple[int, list[tuple[str, str]], bytes]:
+) -> HttpResult:
     """A refusal of the gateway itself, as RFC 9457 problem+json like the functions' own, with
     the request's id (SPEC §6: in every error): the one sent, if well-formed, else a new one."""
     sent = next((value for name, value in headers if name.lower() == "x-request-id"), "")
@@ -318,5 +169,5 @@ def _gateway_problem(
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
-def _gateway_error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+def _gateway_error(status: int, message: str) -> HttpResult:
     return status, [("content-type", "application/json")], json.dumps({"message": message}).encode()

@@ -12,32 +12,19 @@ functions/docs/openapi.json, served by the docs function, and checked for drift 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from devtools.template import FunctionDef, Template, load_template
+from devtools.lambda_local import function_module
+from devtools.template import Template, load_template
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "functions" / "docs" / "openapi.json"
 DOCS_FUNCTION = "DocsFunction"
 _PARAM = re.compile(r"\{[^}]+\}")
-
-
-def _app_of(fn: FunctionDef) -> Any:
-    module_name = fn.handler.rpartition(".")[0]
-    spec = importlib.util.spec_from_file_location(
-        f"openapi_{fn.logical_id}", fn.code_uri / f"{module_name}.py"
-    )
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {fn.logical_id}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.app
 
 
 def route_shape(path: str) -> str:
@@ -57,7 +44,7 @@ def merged_document(template: Template) -> dict[str, Any]:
     tags = []
     operation_ids: set[str] = set()  # a generated client's call names: one per operation
     for logical_id in sorted({r.function for r in template.routes} - {DOCS_FUNCTION}):
-        doc = _app_of(template.functions[logical_id]).openapi()
+        doc = function_module(template.functions[logical_id]).app.openapi()
         tag = logical_id.removesuffix("Function")
         tags.append({"name": tag, "description": doc["info"]["title"]})
         for path, operations in doc.get("paths", {}).items():

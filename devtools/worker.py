@@ -20,13 +20,16 @@ from typing import Any
 
 import boto3
 
-from devtools.gateway import REGION, LambdaContext, load_handler
+from devtools.lambda_local import (
+    ACCOUNT_ID,
+    REGION,
+    Handler,
+    context_of,
+    load_handler,
+)
 from devtools.template import FunctionDef, QueueTrigger, ScheduleTrigger, Template
 from todo_common import container
 from todo_common.logs import logger
-
-ACCOUNT_ID = "123456789012"
-Handler = Callable[[dict[str, Any], Any], Any]
 
 
 def sqs_event(messages: Sequence[Mapping[str, Any]], queue_arn: str) -> dict[str, Any]:
@@ -96,7 +99,7 @@ class QueuePoller:
             return 0, 0
         event = sqs_event(received, self.queue_arn)
         try:
-            result = self.handler(event, LambdaContext(self.fn.logical_id, self.fn.timeout))
+            result = self.handler(event, context_of(self.fn))
         except Exception:  # the whole batch returns to the queue, as in Lambda
             logger.exception("Queue consumer failed", extra={"function": self.fn.logical_id})
             return len(received), len(received)
@@ -118,6 +121,7 @@ class QueuePoller:
 
 class Worker:
     def __init__(self, template: Template, loader: Callable[[FunctionDef], Handler] = load_handler):
+        self.functions = template.functions
         self.pollers: list[QueuePoller] = []
         self.schedules: list[tuple[ScheduleTrigger, Handler, float]] = []
         override = os.environ.get("LOCAL_SCHEDULE_SECONDS")
@@ -136,8 +140,8 @@ class Worker:
 
     def run_schedules_once(self) -> None:
         for schedule, handler, _ in self.schedules:
-            fn_context = LambdaContext(schedule.function, 60)
-            handler(scheduled_event(f"{schedule.function}-schedule"), fn_context)
+            context = context_of(self.functions[schedule.function])
+            handler(scheduled_event(f"{schedule.function}-schedule"), context)
 
     def drain(self, max_batches: int = 100) -> int:
         """Deliver until the queues are empty (tests and benchmarks); returns messages seen.
@@ -177,7 +181,7 @@ class Worker:
             try:
                 handler(
                     scheduled_event(f"{schedule.function}-schedule"),
-                    LambdaContext(schedule.function, 60),
+                    context_of(self.functions[schedule.function]),
                 )
             except Exception:
                 logger.exception("Scheduled function failed", extra={"function": schedule.function})

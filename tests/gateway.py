@@ -27,6 +27,7 @@ import pytest
 import redis
 from pymongo.database import Database
 
+from devtools.lambda_local import bearer
 from tests.e2e.support import wait_until_queue_drains
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.servers import emptied_database, emptied_redis, require_servers
@@ -114,10 +115,6 @@ def api(
 ) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=gateway_url, timeout=15) as client:
         yield client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
+from devtools.lambda_local import bearer
 from devtools.openapi import OUTPUT
 from tests.e2e.support import expired_access_token, record_audit
 from tests.factories import DEFAULT_PASSWORD, make_project, make_task, make_user
-from tests.gateway import bearer
 from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.models import Role, utcnow
 

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.gateway import ROOT, bearer, serve_gateway
+from devtools.lambda_local import bearer
+from tests.gateway import ROOT, serve_gateway
 
 __all__ = ["ROOT", "bearer"]  # imported from here by the end-to-end tests
 

@@ -22,12 +22,7 @@ from pymongo.database import Database
 from devtools.gateway import LocalGateway
 from devtools.template import load_template
 from tests.factories import audit_event, make_user
-from tests.integration.lambda_events import (
-    ROOT,
-    LambdaResponse,
-    ReportsApi,
-    session_token,
-)
+from tests.integration.lambda_events import ROOT, LambdaResponse, ReportsApi, session_token
 from todo_common import container
 from todo_common.models import Role, User
 from todo_common.repositories.audits import AuditRepository

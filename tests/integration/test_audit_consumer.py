@@ -16,14 +16,10 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from devtools.lambda_local import LocalContext, handler_at
+from devtools.worker import sqs_event
 from tests.factories import audit_event, make_user
-from tests.integration.lambda_events import (
-    AuditQueue,
-    FakeLambdaContext,
-    Handler,
-    load_function,
-    sqs_event,
-)
+from tests.integration.lambda_events import AuditQueue, Handler
 from todo_common.indexes import ensure_indexes
 from todo_common.models import Role
 from todo_common.repositories.audits import AuditRepository
@@ -37,7 +33,7 @@ MAX_RECEIVE_COUNT = 3  # the audit queue's redrive policy
 
 @pytest.fixture
 def consumer(clean: None) -> Handler:
-    return load_function("audit_consumer")
+    return handler_at("audit_consumer")
 
 
 @pytest.fixture
@@ -56,7 +52,7 @@ def message(body: str) -> dict[str, Any]:
 def consume(consumer: Handler, *bodies: str) -> tuple[list[str], set[str]]:
     """Hand one batch to the consumer; returns its message ids and the ids it reported failed."""
     messages = [message(body) for body in bodies]
-    result = consumer(sqs_event(messages, QUEUE_ARN), FakeLambdaContext("audit_consumer"))
+    result = consumer(sqs_event(messages, QUEUE_ARN), LocalContext("AuditConsumerFunction"))
     assert set(result) == {"batchItemFailures"}
     failed = [item["itemIdentifier"] for item in result["batchItemFailures"]]
     assert len(failed) == len(set(failed))

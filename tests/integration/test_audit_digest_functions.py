@@ -16,15 +16,10 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from devtools.lambda_local import LocalContext, handler_at
+from devtools.worker import sqs_event
 from tests.factories import audit_event, make_user
-from tests.integration.lambda_events import (
-    FakeLambdaContext,
-    ReportsApi,
-    load_function,
-    load_function_entry,
-    session_token,
-    sqs_event,
-)
+from tests.integration.lambda_events import ReportsApi, session_token
 from todo_common import cli, container
 from todo_common.models import Role, utcnow
 from todo_common.repositories.audits import AuditRepository
@@ -56,20 +51,20 @@ def one_second_periods(clean: None, monkeypatch: pytest.MonkeyPatch) -> Iterator
 def test_given_events_through_the_consumer_when_the_digest_function_runs_then_verify_audit_says_intact(  # noqa: E501
     one_second_periods: None, db: Db, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    consumer = load_function("audit_consumer")
-    digest = load_function_entry("audit_consumer", "digest_handler")
+    consumer = handler_at("audit_consumer")
+    digest = handler_at("audit_consumer", "digest_handler")
     events = [audit_event() for _ in range(3)]
     messages = [
         {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "r", "Body": json.dumps(e)}
         for e in events
     ]
-    failures = consumer(sqs_event(messages, QUEUE_ARN), FakeLambdaContext("audit_consumer"))
+    failures = consumer(sqs_event(messages, QUEUE_ARN), LocalContext("AuditConsumerFunction"))
     assert failures == {"batchItemFailures": []}
 
     # The one-second period of the last record closes within a second of real time.
     deadline = time.monotonic() + 15
     while _digested(db) < len(events) and time.monotonic() < deadline:
-        digest({}, FakeLambdaContext("audit_digest"))
+        digest({}, LocalContext("AuditDigestFunction"))
         time.sleep(0.2)
 
     assert _digested(db) == len(events)

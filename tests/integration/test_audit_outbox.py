@@ -14,18 +14,11 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from devtools.lambda_local import LocalContext, handler_at
 from devtools.template import load_template
-from devtools.worker import Worker
+from devtools.worker import Worker, scheduled_event
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.integration.lambda_events import (
-    ROOT,
-    AuditQueue,
-    FakeLambdaContext,
-    FunctionApi,
-    UsersApi,
-    load_function_entry,
-    scheduled_event,
-)
+from tests.integration.lambda_events import ROOT, AuditQueue, FunctionApi, UsersApi
 from todo_common import container
 from todo_common.models import Role, User
 
@@ -62,8 +55,8 @@ def sqs_unreachable() -> Iterator[None]:
 
 def run_relay() -> dict[str, int]:
     """The relay function, invoked as the schedule invokes it."""
-    relay = load_function_entry("audit_consumer", "relay_handler")
-    result: dict[str, int] = relay(scheduled_event(), FakeLambdaContext("audit_relay"))
+    relay = handler_at("audit_consumer", "relay_handler")
+    result: dict[str, int] = relay(scheduled_event("test"), LocalContext("AuditRelayFunction"))
     return result
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
-from devtools.gateway import load_handler
+from devtools.lambda_local import load_handler
 from devtools.template import FunctionDef, load_template
 from devtools.worker import Worker
 from tests.factories import (

@@ -9,19 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.lambda_events import LambdaResponse, UsersApi, invoke, load_function
+from tests.integration.lambda_events import FunctionApi, LambdaResponse
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "functions" / "docs" / "openapi.json"
 
 
-def _get(path: str, route: str | None = None, **headers: str) -> LambdaResponse:
-    request = UsersApi.build("GET", path, headers=headers)
-    request.route = route or path
-    if route:
-        request.path_params = {"name": path.rsplit("/", 1)[-1]}
-    return invoke(load_function("docs"), request)
+def _get(path: str, **headers: str) -> LambdaResponse:
+    return FunctionApi("docs").request("GET", path, headers=headers)
 
 
 def test_given_the_docs_function_when_openapi_json_is_read_then_it_is_the_committed_document() -> (
@@ -55,12 +51,8 @@ def test_given_a_docs_page_when_served_then_its_scripts_come_from_this_api(
 
 
 def test_given_a_browser_that_accepts_gzip_when_an_asset_is_fetched_then_it_is_gzipped() -> None:
-    plain = _get("/docs/assets/swagger-ui-bundle.js", "/docs/assets/{name}")
-    zipped = _get(
-        "/docs/assets/swagger-ui-bundle.js",
-        "/docs/assets/{name}",
-        **{"accept-encoding": "gzip, deflate"},
-    )
+    plain = _get("/docs/assets/swagger-ui-bundle.js")
+    zipped = _get("/docs/assets/swagger-ui-bundle.js", **{"accept-encoding": "gzip, deflate"})
 
     assert plain.status == zipped.status == 200
     assert plain.headers["content-type"].startswith("application/javascript")
@@ -71,7 +63,7 @@ def test_given_a_browser_that_accepts_gzip_when_an_asset_is_fetched_then_it_is_g
 
 @pytest.mark.parametrize("name", ["../app.py", "openapi.json", "nope.js"])
 def test_given_a_name_that_is_no_asset_when_fetched_then_404(name: str) -> None:
-    response = _get(f"/docs/assets/{name}", "/docs/assets/{name}")
+    response = _get(f"/docs/assets/{name}")
 
     assert response.status == 404
     response.problem()

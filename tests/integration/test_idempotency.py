@@ -11,8 +11,9 @@ import redis
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pymongo.database import Database
 
+from devtools.lambda_local import context_of, function_at
 from tests.factories import DEFAULT_PASSWORD, WITHOUT_OUTBOX, make_user, settle_audit_sends
-from tests.integration.lambda_events import FakeLambdaContext, UsersApi
+from tests.integration.lambda_events import UsersApi
 from todo_common import container
 from todo_common.errors import Conflict, DomainError, InvalidInput
 from todo_common.http.responses import created
@@ -53,7 +54,7 @@ def create_user(principal: Principal, body: UserCreate, key: str = KEY) -> Store
         key=key,
         body=body.model_dump(mode="json"),
         create=create,
-        lambda_context=cast("LambdaContext", FakeLambdaContext()),
+        lambda_context=cast("LambdaContext", context_of(function_at("users"))),
     )
 
 

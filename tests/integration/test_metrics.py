@@ -14,16 +14,10 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from devtools.lambda_local import LocalContext, handler_at
+from devtools.worker import scheduled_event, sqs_event
 from tests.factories import DEFAULT_PASSWORD, audit_event, make_project, make_user
-from tests.integration.lambda_events import (
-    FakeLambdaContext,
-    FunctionApi,
-    UsersApi,
-    load_function,
-    load_function_entry,
-    scheduled_event,
-    sqs_event,
-)
+from tests.integration.lambda_events import FunctionApi, UsersApi
 from tests.integration.test_audit_outbox import sqs_unreachable
 from tests.integration.test_dependencies_down import _closed_port, environment
 from tests.observed import EmfLines, LogRecords
@@ -209,7 +203,7 @@ def test_the_first_invocation_of_an_environment_emits_cold_start_and_the_next_do
     users.request("GET", "/no-such-route")
     cold = emf.named("ColdStart")
     assert [p.values for p in cold] == [[1.0]]
-    assert cold[0].dimensions["function_name"] == FakeLambdaContext().function_name
+    assert cold[0].dimensions["function_name"] == "UsersFunction"
 
     users.request("GET", "/no-such-route")
     assert only(emf, "ColdStart") == []
@@ -221,7 +215,7 @@ def test_the_first_invocation_of_an_environment_emits_cold_start_and_the_next_do
 def test_the_consumer_emits_recorded_events_their_lag_and_skipped_duplicates(
     clean: None, emf: EmfLines
 ) -> None:
-    consumer = load_function("audit_consumer")
+    consumer = handler_at("audit_consumer")
     late = audit_event(occurred_at=utcnow() - timedelta(seconds=90))
     fresh = audit_event()
     messages = [
@@ -229,7 +223,9 @@ def test_the_consumer_emits_recorded_events_their_lag_and_skipped_duplicates(
         for n, body in enumerate([late, fresh, late])  # the last one: a redelivery
     ]
 
-    result = consumer(sqs_event(messages, "arn:aws:sqs:us-east-1:1:q"), FakeLambdaContext())
+    result = consumer(
+        sqs_event(messages, "arn:aws:sqs:us-east-1:1:q"), LocalContext("AuditConsumerFunction")
+    )
 
     assert result == {"batchItemFailures": []}
     points = {p.name: p for p in emf.take()}
@@ -250,8 +246,8 @@ def test_the_relay_reports_the_backlog_and_the_age_of_its_oldest_event(
         users.login(user.email, DEFAULT_PASSWORD)
         container.audit_trail().flush()
         emf.take()
-        relay = load_function_entry("audit_consumer", "relay_handler")
-        relay(scheduled_event(), FakeLambdaContext("audit_relay"))
+        relay = handler_at("audit_consumer", "relay_handler")
+        relay(scheduled_event("test"), LocalContext("AuditRelayFunction"))
     points = emf.take()
     by_name = {p.name: p for p in points}
 

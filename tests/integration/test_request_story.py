@@ -16,16 +16,10 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from devtools.lambda_local import LocalContext, handler_at
+from devtools.worker import scheduled_event
 from tests.factories import DEFAULT_PASSWORD, make_project, make_user
-from tests.integration.lambda_events import (
-    AuditQueue,
-    FakeLambdaContext,
-    FunctionApi,
-    UsersApi,
-    load_function,
-    load_function_entry,
-    scheduled_event,
-)
+from tests.integration.lambda_events import AuditQueue, FunctionApi, UsersApi
 from tests.integration.test_audit_outbox import sqs_unreachable
 from tests.observed import EmfLines, LogRecords
 from todo_common import container
@@ -74,7 +68,7 @@ def test_a_request_its_audit_event_and_the_consumer_share_one_correlation_id(
     # Given a task created with an X-Request-Id
     _, task = create_task(db, request_id)
     # When its audit event goes through SQS to the consumer
-    delivery = queue.deliver(load_function("audit_consumer"))
+    delivery = queue.deliver(handler_at("audit_consumer"))
     assert delivery.failed_ids == set()
 
     # Then one query on the request id finds the request and the recording of its event
@@ -103,9 +97,9 @@ def test_an_event_that_waited_for_sqs_is_relayed_and_recorded_under_its_request_
         create_task(db, request_id)
         container.audit_trail().flush()
     # When the relay runs once SQS is back, and the consumer gets the event
-    relay = load_function_entry("audit_consumer", "relay_handler")
-    relay(scheduled_event(), FakeLambdaContext("audit_relay"))
-    queue.deliver(load_function("audit_consumer"))
+    relay = handler_at("audit_consumer", "relay_handler")
+    relay(scheduled_event("test"), LocalContext("AuditRelayFunction"))
+    queue.deliver(handler_at("audit_consumer"))
 
     # Then the story has the failed send (the sender thread, which may log before the request's
     # own line), the relay and the recording

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,8 +16,9 @@ import pytest
 import snapshot_restore_py  # type: ignore[import-untyped]
 from pymongo.database import Database
 
+from devtools.lambda_local import function_at, function_module, handler_at
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.integration.lambda_events import UsersApi, load_function
+from tests.integration.lambda_events import UsersApi
 from todo_common import clients, container, snapstart
 from todo_common.models import Role
 from todo_common.security import passwords
@@ -44,7 +44,7 @@ def _on_own_loop(hook: Callable[[], None]) -> None:
 
 
 def test_the_hooks_are_registered_with_the_runtime_library() -> None:
-    load_function("users")
+    handler_at("users")
     before = [entry[0] for entry in snapshot_restore_py.get_before_snapshot()]
     after = [entry[0] for entry in snapshot_restore_py.get_after_restore()]
     assert snapstart.before_snapshot in before
@@ -89,8 +89,7 @@ def test_given_a_built_function_when_snapshotted_and_restored_then_it_answers_on
 
 
 def _module_of(function: str) -> Any:
-    load_function(function)
-    return sys.modules[f"lambda_function_under_test_{function}"]
+    return function_module(function_at(function))
 
 
 def test_given_the_docs_function_when_snapshotted_then_the_openapi_document_is_in_memory(

@@ -14,13 +14,9 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
+from devtools.lambda_local import HttpRequest
 from tests.factories import DEFAULT_PASSWORD, make_project, make_task, make_user
-from tests.integration.lambda_events import (
-    FunctionApi,
-    LambdaResponse,
-    Request,
-    invoke_in_this_thread,
-)
+from tests.integration.lambda_events import FunctionApi, LambdaResponse
 from todo_common import container
 from todo_common.models import Role, User
 
@@ -42,13 +38,13 @@ def token_of(user: User) -> str:
     return container.auth_service().login(user.email, DEFAULT_PASSWORD, "127.0.0.1").access_token
 
 
-def all_at_once(api: FunctionApi, requests: list[Request]) -> list[LambdaResponse]:
+def all_at_once(api: FunctionApi, requests: list[HttpRequest]) -> list[LambdaResponse]:
     """Invoke the handler with every request at the same instant, one thread each."""
     start = threading.Barrier(len(requests))
 
-    def send(request: Request) -> LambdaResponse:
+    def send(request: HttpRequest) -> LambdaResponse:
         start.wait()
-        return invoke_in_this_thread(api.handler, request)
+        return api.invoke_in_this_thread(request)
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
         return list(pool.map(send, requests))
@@ -67,14 +63,14 @@ def test_given_two_patches_with_the_same_if_match_when_they_race_then_one_wins_a
         task = make_task(db, project, assignee=assignee, description="original")
         path = f"/tasks/{task.id}"
         requests = [
-            api.build(
+            HttpRequest.of(
                 "PATCH",
                 path,
                 token=owner_token,
                 json={"description": f"owner's edit {round_}"},
                 headers={"If-Match": '"1"'},
             ),
-            api.build(
+            HttpRequest.of(
                 "PATCH",
                 path,
                 token=assignee_token,
@@ -114,8 +110,8 @@ def test_given_eight_creates_with_one_idempotency_key_when_they_race_then_one_ta
     token = token_of(owner)
     body = {"projectId": project.id, "description": "Exactly once", "dueDate": "2031-01-01"}
 
-    def create() -> Request:
-        return api.build(
+    def create() -> HttpRequest:
+        return HttpRequest.of(
             "POST", "/tasks", token=token, json=body, headers={"Idempotency-Key": "race-1"}
         )
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from devtools.lambda_local import HttpRequest
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.integration.lambda_events import LambdaResponse, UsersApi, invoke_in_this_thread
+from tests.integration.lambda_events import LambdaResponse, UsersApi
 from todo_common.models import Role
 
 pytestmark = pytest.mark.integration
@@ -21,13 +22,13 @@ CLIENTS = 20
 
 def create_at_once(api: UsersApi, token: str, bodies: list[dict[str, str]]) -> list[LambdaResponse]:
     """`POST /users` with each body, every one in its own thread, all released at once."""
-    requests = [api.build("POST", "/users", token=token, json=body) for body in bodies]
+    requests = [HttpRequest.of("POST", "/users", token=token, json=body) for body in bodies]
     start = threading.Barrier(len(requests))
 
     def send(n: int) -> LambdaResponse:
         # Each thread is a Lambda invocation with an event loop of its own (Mangum needs one).
         start.wait()
-        return invoke_in_this_thread(api.handler, requests[n])
+        return api.invoke_in_this_thread(requests[n])
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
         return list(pool.map(send, range(len(requests))))

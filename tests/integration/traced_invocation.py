@@ -10,19 +10,19 @@ from __future__ import annotations
 import json
 import sys
 
-from tests.integration.lambda_events import FakeLambdaContext, UsersApi, load_function
+from devtools.lambda_local import HttpRequest, context_of, function_at, load_handler
 from todo_common import container, tracing
 
 
 def main(email: str, password: str, request_id: str) -> int:
-    handler = load_function("users")
-    request = UsersApi.build(
+    users = function_at("users")
+    request = HttpRequest.of(
         "POST",
         "/auth/login",
         json={"email": email, "password": password},
         headers={"X-Request-Id": request_id},
     )
-    result = handler(request.event(), FakeLambdaContext("users"))
+    result = load_handler(users)(request.event(), context_of(users))
     container.audit_trail().flush()
     report = {
         "status": result["statusCode"],

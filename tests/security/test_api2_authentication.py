@@ -22,6 +22,7 @@ import redis
 from bson import ObjectId
 from pymongo.database import Database
 
+from devtools.lambda_local import bearer
 from devtools.template import load_template
 from tests.e2e.support import (
     assert_problem,
@@ -31,7 +32,7 @@ from tests.e2e.support import (
     users_state,
 )
 from tests.factories import DEFAULT_PASSWORD, make_user
-from tests.gateway import ROOT, bearer
+from tests.gateway import ROOT
 from tests.security.conftest import Cast
 from todo_common.clients import get_database
 from todo_common.models import Role, User

@@ -30,11 +30,9 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("function", ["users", "projects", "tasks", "reports"])
 def test_an_api_function_loads_and_encodes_without_importing_pydantic_v1(function: str) -> None:
     ran = _run(f"""
-        import importlib.util, sys
-        spec = importlib.util.spec_from_file_location("app", "functions/{function}/app.py")
-        module = sys.modules["app"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        assert module.app.routes
+        import sys
+        from devtools.lambda_local import function_at, function_module
+        assert function_module(function_at("{function}")).app.routes
         from fastapi.encoders import jsonable_encoder
         assert jsonable_encoder(object.__new__(type("Opaque", (), {{}}))) == {{}}
         print(sorted(name for name in sys.modules if name.startswith("pydantic.v1")))

@@ -16,6 +16,7 @@ from todo_common import instrument, snapstart
 from todo_common.http.health import router as health_router
 from todo_common.http.middleware import RequestContextMiddleware
 from todo_common.http.problems import register_problem_handlers
+from todo_common.local_context import LocalContext
 from todo_common.logs import logger
 from todo_common.settings import get_settings
 
@@ -109,7 +110,7 @@ def lambda_handler(app: FastAPI, *, warm_up: snapstart.Step | None = None) -> La
     def before_snapshot() -> None:
         if warm_up is not None:
             warm_up()
-        warm_up_request(_WARM_UP_EVENT, _SnapshotContext())  # type: ignore[arg-type]
+        warm_up_request(_WARM_UP_EVENT, _snapshot_context())  # type: ignore[arg-type]
 
     snapstart.register(before=before_snapshot)
     return handler
@@ -125,6 +126,7 @@ _WARM_UP_EVENT: dict[str, Any] = {
         "accountId": "000000000000",
         "apiId": "snapshot",
         "domainName": "localhost",
+        "domainPrefix": "localhost",
         "http": {
             "method": "GET",
             "path": "/__snapshot__",
@@ -142,16 +144,12 @@ _WARM_UP_EVENT: dict[str, Any] = {
 }
 
 
-class _SnapshotContext:
-    """The context attributes Powertools and Mangum read, for the warm-up request."""
-
-    function_name = "snapshot-warm-up"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:snapshot-warm-up"
-    memory_limit_in_mb = 128
-    aws_request_id = "snapshot-warm-up"
-    log_group_name = log_stream_name = "snapshot-warm-up"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 60_000
+def _snapshot_context() -> LocalContext:
+    """The context of the warm-up request, which no runtime invocation carries."""
+    return LocalContext(
+        "snapshot-warm-up",
+        memory_limit_in_mb=128,
+        account_id="000000000000",
+        aws_request_id="snapshot-warm-up",
+        log_stream_name="snapshot-warm-up",
+    )
