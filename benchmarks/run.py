@@ -10,6 +10,9 @@ Runs under `scripts/servers.py run --profile test`, against whatever servers the
 3. Login latency at the configured bcrypt cost (SECURITY_BCRYPT_ROUNDS, 12 by default).
 4. The audit pipeline: consumer throughput, publishing overhead, and how many records per second
    the digest function seals and the verifier (`verify-audit`) checks.
+5. Tasks: warm `GET /tasks/{id}`, and list pages in a small and a huge project.
+6. Indexes: each collection's index count, and what one task write costs with the old design's
+   indexes against the current ones (benchmarks/indexes.py).
 """
 
 from __future__ import annotations
@@ -91,13 +94,14 @@ def main() -> int:
     cold_starts(runs=int(os.environ.get("BENCH_COLD_RUNS", "7")))
     warm_me()
     login_latency()
-    from benchmarks import audit, tasks
+    from benchmarks import audit, indexes, tasks
 
     audit.consumer_throughput()
     audit.publish_overhead()
     audit.trail_verification()
     tasks.warm_get_task(runs=500)
     tasks.list_pages(runs=int(os.environ.get("BENCH_PAGE_RUNS", "3")))
+    indexes.index_costs()
     return 0
 
 

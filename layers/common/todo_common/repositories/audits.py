@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from itertools import combinations
 from typing import Any, ClassVar
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -16,24 +15,12 @@ from todo_common.database_server import DatabaseServer
 from todo_common.models import Slice, utcnow
 from todo_common.repositories.base import Doc, MongoRepository
 from todo_common.repositories.pagination import SortSpec
+from todo_common.repositories.shapes import list_indexes
 
 EQUALITY_FILTERS = ("actorId", "action", "entity", "entityId")
+# No filter, or any one of them, leads; the others are checked on the index keys (shapes.py).
+LIST_LEADS = ((), *((field,) for field in EQUALITY_FILTERS))
 NEWEST_FIRST = SortSpec("createdAt", descending=True)
-
-
-def _list_indexes() -> list[IndexModel]:
-    """One ESR index per subset of the equality filters; `from`/`to` range over the sort field."""
-    models = []
-    for size in range(len(EQUALITY_FILTERS) + 1):
-        for eq in combinations(EQUALITY_FILTERS, size):
-            keys = [*eq, "createdAt", "_id"]
-            models.append(
-                IndexModel(
-                    [(k, ASCENDING) for k in eq] + [("createdAt", DESCENDING), ("_id", DESCENDING)],
-                    name="audits_" + "_".join(keys),
-                )
-            )
-    return models
 
 
 def trail_time(record: Doc) -> datetime | None:
@@ -50,7 +37,10 @@ class AuditRepository(MongoRepository):
     entity_name = "Audit record"
     indexes: ClassVar[list[IndexModel]] = [
         IndexModel([("eventId", ASCENDING)], name="audits_eventId_unique", unique=True),
-        *_list_indexes(),
+        # newest first; `from`/`to` range over the sort field itself
+        *list_indexes(
+            "audits", LIST_LEADS, [NEWEST_FIRST.field], EQUALITY_FILTERS, descending=True
+        ),
         # The digest function and the verifier read the trail period by period.
         IndexModel(
             [("recordedAt", ASCENDING), ("updatedAt", ASCENDING)],

@@ -10,9 +10,10 @@ from pymongo import IndexModel
 from todo_common.models import Slice
 from todo_common.repositories.base import Doc, MongoRepository, object_id
 from todo_common.repositories.pagination import SortSpec
-from todo_common.repositories.shapes import esr_indexes
+from todo_common.repositories.shapes import list_indexes
 
-EQUALITY_FILTERS = ("ownerId",)  # `isActive` is always part of a list query
+EQUALITY_FILTERS = ("isActive", "ownerId")  # `isActive` is always part of a list query
+LIST_LEADS = (("isActive", "ownerId"), ("isActive",))
 SORT_FIELDS: dict[str, str] = {
     "createdAt": "createdAt",
     "updatedAt": "updatedAt",
@@ -23,9 +24,9 @@ SORT_FIELDS: dict[str, str] = {
 class ProjectRepository(MongoRepository):
     collection_name = "projects"
     entity_name = "Project"
-    # One ESR index per (equality filters, sort); `q` is a range on nameKey after it.
-    indexes: ClassVar[list[IndexModel]] = esr_indexes(
-        "projects", EQUALITY_FILTERS, SORT_FIELDS.values(), "nameKey"
+    # One per (lead, sort) (shapes.py); `q` is a range on nameKey after the sort.
+    indexes: ClassVar[list[IndexModel]] = list_indexes(
+        "projects", LIST_LEADS, SORT_FIELDS.values(), EQUALITY_FILTERS, "nameKey"
     )
 
     @staticmethod

@@ -10,9 +10,17 @@ from pymongo import ASCENDING, IndexModel
 from todo_common.models import Slice, TaskStatus, utcnow
 from todo_common.repositories.base import Doc, MongoRepository
 from todo_common.repositories.pagination import SortSpec
-from todo_common.repositories.shapes import esr_indexes
+from todo_common.repositories.shapes import list_indexes
 
-EQUALITY_FILTERS = ("projectId", "assignedTo", "status")  # `isActive` is always in the query
+EQUALITY_FILTERS = ("isActive", "projectId", "assignedTo", "status")
+# What lists are scoped by, then the few-valued fields every list query constrains: `isActive`,
+# and `status` (all of them when the client names none), so one index serves both.
+LIST_LEADS = (
+    ("projectId", "isActive", "status"),
+    ("assignedTo", "isActive", "status"),
+    ("isActive", "status"),
+)
+EVERY_STATUS = [s.value for s in TaskStatus]
 # `dueSort` is dueDate with "no due date" as the far future, so sorting and paging by due date
 # never compares against null (null sorts and compares apart from dates in MongoDB).
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -32,13 +40,11 @@ class TaskRepository(MongoRepository):
     collection_name = "tasks"
     entity_name = "Task"
     indexes: ClassVar[list[IndexModel]] = [
-        # One ESR index per (equality filters, sort); `dueBefore` is a range on dueSort after it.
-        *esr_indexes("tasks", EQUALITY_FILTERS, SORT_FIELDS.values(), "dueSort"),
-        # the cascade of a project delete/restore, and unassigning a deleted user's open tasks
+        # One per (lead, sort), the other filters after the sort; `dueBefore` ranges on dueSort.
+        # The assignee's lead also bounds unassigning a deleted user's open tasks.
+        *list_indexes("tasks", LIST_LEADS, SORT_FIELDS.values(), EQUALITY_FILTERS, "dueSort"),
+        # the cascade of a project delete/restore
         IndexModel([("cascadeId", ASCENDING)], name="tasks_cascadeId"),
-        IndexModel(
-            [("assignedTo", ASCENDING), ("status", ASCENDING)], name="tasks_assignedTo_status"
-        ),
     ]
 
     @staticmethod
@@ -55,8 +61,7 @@ class TaskRepository(MongoRepository):
             query["projectId"] = project_id
         if assigned_to is not None:
             query["assignedTo"] = assigned_to
-        if status is not None:
-            query["status"] = status.value
+        query["status"] = status.value if status is not None else {"$in": EVERY_STATUS}
         if due_before is not None:
             query["dueSort"] = {"$lt": due_before}
         return query

@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import re
-from itertools import combinations
 from typing import Any, ClassVar
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel
 
 from todo_common.models import Role, Slice
 from todo_common.repositories.base import Doc, MongoRepository
 from todo_common.repositories.pagination import SortSpec
+from todo_common.repositories.shapes import list_indexes
 
 # API sort names -> stored fields
 SORT_FIELDS = {"createdAt": "createdAt", "updatedAt": "updatedAt", "username": "usernameKey"}
 EQUALITY_FILTERS = ("isActive", "role")
-
-
-def _list_indexes() -> list[IndexModel]:
-    """An ESR index per (equality filters, sort): the filters, the sort and `_id`, `searchKeys`."""
-    models = []
-    for size in range(len(EQUALITY_FILTERS) + 1):
-        for eq in combinations(EQUALITY_FILTERS, size):
-            for sort in SORT_FIELDS.values():
-                keys = [*eq, sort, "_id", "searchKeys"]
-                models.append(
-                    IndexModel(
-                        [(k, ASCENDING) for k in eq]
-                        + [(sort, DESCENDING), ("_id", DESCENDING), ("searchKeys", ASCENDING)],
-                        name="users_" + "_".join(keys),
-                    )
-                )
-    return models
+# Both are few-valued, and a list query not filtering on one asks for all its values: one lead
+# serves every filter combination (shapes.py).
+LIST_LEADS = (EQUALITY_FILTERS,)
+EVERY_ROLE = [r.value for r in Role]
 
 
 class UserRepository(MongoRepository):
@@ -41,7 +28,15 @@ class UserRepository(MongoRepository):
     indexes: ClassVar[list[IndexModel]] = [
         IndexModel([("email", ASCENDING)], name="users_email_unique", unique=True),
         IndexModel([("usernameKey", ASCENDING)], name="users_username_unique", unique=True),
-        *_list_indexes(),
+        # One per sort: the filters, the sort and `_id`, then `searchKeys` that `q` ranges over.
+        *list_indexes(
+            "users",
+            LIST_LEADS,
+            SORT_FIELDS.values(),
+            EQUALITY_FILTERS,
+            "searchKeys",
+            descending=True,
+        ),
     ]
 
     def get_by_email(self, email: str) -> Doc | None:
@@ -52,12 +47,12 @@ class UserRepository(MongoRepository):
 
     @staticmethod
     def list_query(*, role: Role | None, is_active: bool | None, q: str | None) -> dict[str, Any]:
-        """The directory's filter: equality on `role`/`isActive`, a prefix range on `searchKeys`."""
-        query: dict[str, Any] = {}
-        if role is not None:
-            query["role"] = role.value
-        if is_active is not None:
-            query["isActive"] = is_active
+        """The directory's filter: equality on `role`/`isActive` (every value of one not given, so
+        one index serves all), a prefix range on `searchKeys`."""
+        query: dict[str, Any] = {
+            "role": role.value if role is not None else {"$in": EVERY_ROLE},
+            "isActive": is_active if is_active is not None else {"$in": [True, False]},
+        }
         if q:
             query["searchKeys"] = {"$regex": "^" + re.escape(q.lower())}
         return query
