@@ -455,7 +455,7 @@ class AuditQueue:
 # --- tokens without a login (whose audit event would land among the records a test counts) ---
 
 from todo_common import container  # noqa: E402
-from todo_common.models import User  # noqa: E402
+from todo_common.records import User  # noqa: E402
 from todo_common.security.sessions import SessionStore  # noqa: E402
 
 

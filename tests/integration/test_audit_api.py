@@ -29,7 +29,8 @@ from tests.integration.lambda_events import (
     session_token,
 )
 from todo_common import container
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 from todo_common.repositories.audits import AuditRepository
 
 pytestmark = pytest.mark.integration

@@ -25,7 +25,7 @@ from tests.integration.lambda_events import (
     sqs_event,
 )
 from todo_common.indexes import ensure_indexes
-from todo_common.models import Role
+from todo_common.principal import Role
 from todo_common.repositories.audits import AuditRepository
 
 pytestmark = pytest.mark.integration

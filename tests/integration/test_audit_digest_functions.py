@@ -26,7 +26,8 @@ from tests.integration.lambda_events import (
     sqs_event,
 )
 from todo_common import cli, container
-from todo_common.models import Role, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
 from todo_common.repositories.audits import AuditRepository
 from todo_common.settings import get_settings
 

@@ -27,7 +27,8 @@ from tests.integration.lambda_events import (
     scheduled_event,
 )
 from todo_common import container
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.integration
 

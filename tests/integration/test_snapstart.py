@@ -20,7 +20,7 @@ from pymongo.database import Database
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.integration.lambda_events import UsersApi, load_function
 from todo_common import clients, container, snapstart
-from todo_common.models import Role
+from todo_common.principal import Role
 from todo_common.security import passwords
 
 pytestmark = pytest.mark.integration

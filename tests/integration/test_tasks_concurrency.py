@@ -22,7 +22,8 @@ from tests.integration.lambda_events import (
     invoke_in_this_thread,
 )
 from todo_common import container
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.integration
 

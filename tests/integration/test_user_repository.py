@@ -13,7 +13,7 @@ from tests.factories import make_user
 from todo_common import container
 from todo_common.errors import Conflict, NotFound, PreconditionFailed
 from todo_common.indexes import ensure_indexes
-from todo_common.models import utcnow
+from todo_common.instants import utcnow
 from todo_common.repositories.users import UserRepository, user_search_keys
 from todo_common.security.passwords import hash_password
 

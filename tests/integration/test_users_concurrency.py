@@ -11,7 +11,7 @@ from pymongo.database import Database
 
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.integration.lambda_events import LambdaResponse, UsersApi, invoke_in_this_thread
-from todo_common.models import Role
+from todo_common.principal import Role
 
 pytestmark = pytest.mark.integration
 

@@ -6,9 +6,10 @@ import pymongo
 from pymongo.database import Database
 
 from todo_common.database_server import MongoDBServer
+from todo_common.documents import Doc
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
-from todo_common.repositories.base import Doc, MongoRepository
+from todo_common.repositories.base import MongoRepository
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository

@@ -17,7 +17,7 @@ from fastapi.security import OAuth2PasswordBearer
 from todo_common import container, tracing
 from todo_common.errors import FieldError, InvalidInput, PreconditionFailed, Unauthorized
 from todo_common.logs import logger
-from todo_common.models import Principal
+from todo_common.principal import Principal
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 T = TypeVar("T")

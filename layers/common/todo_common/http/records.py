@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from todo_common.http.deps import CurrentPrincipal, IdempotencyKey, IfMatch, LambdaCtx
 from todo_common.http.responses import CreatedRecord, create_response, created, with_etag
-from todo_common.models import Principal
+from todo_common.principal import Principal
 
 
 class Versioned(Protocol):

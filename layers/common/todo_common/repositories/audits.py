@@ -13,9 +13,10 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from todo_common.database_server import DatabaseServer
-from todo_common.models import Slice, utcnow
-from todo_common.repositories.base import Doc, MongoRepository
-from todo_common.repositories.pagination import SortSpec
+from todo_common.documents import Doc
+from todo_common.instants import utcnow
+from todo_common.repositories.base import MongoRepository
+from todo_common.repositories.pagination import Slice, SortSpec
 
 EQUALITY_FILTERS = ("actorId", "action", "entity", "entityId")
 NEWEST_FIRST = SortSpec("createdAt", descending=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from bson import ObjectId
 from pymongo import IndexModel, ReturnDocument
@@ -11,11 +11,10 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from todo_common.database_server import DatabaseServer
+from todo_common.documents import Doc
 from todo_common.errors import Conflict, NotFound, PreconditionFailed
-from todo_common.models import Slice, utcnow
-from todo_common.repositories.pagination import SortSpec, cursor_filter, encode_cursor
-
-Doc = dict[str, Any]
+from todo_common.instants import utcnow
+from todo_common.repositories.pagination import Slice, SortSpec, cursor_filter, encode_cursor
 
 # The outbox: audit events written in the same document update as the change they describe,
 # keyed by eventId, with a count the relay can find by index.

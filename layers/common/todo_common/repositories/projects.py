@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 from pymongo import IndexModel
 
-from todo_common.models import Slice
-from todo_common.repositories.base import Doc, MongoRepository, object_id
-from todo_common.repositories.pagination import SortSpec
+from todo_common.documents import Doc
+from todo_common.repositories.base import MongoRepository, object_id
+from todo_common.repositories.pagination import Slice, SortSpec
 from todo_common.repositories.shapes import esr_indexes
 
 EQUALITY_FILTERS = ("ownerId",)  # `isActive` is always part of a list query

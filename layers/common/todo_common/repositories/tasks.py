@@ -7,9 +7,11 @@ from typing import Any, ClassVar
 
 from pymongo import ASCENDING, IndexModel
 
-from todo_common.models import Slice, TaskStatus, utcnow
-from todo_common.repositories.base import Doc, MongoRepository
-from todo_common.repositories.pagination import SortSpec
+from todo_common.documents import Doc
+from todo_common.instants import utcnow
+from todo_common.records import TaskStatus
+from todo_common.repositories.base import MongoRepository
+from todo_common.repositories.pagination import Slice, SortSpec
 from todo_common.repositories.shapes import esr_indexes
 
 EQUALITY_FILTERS = ("projectId", "assignedTo", "status")  # `isActive` is always in the query

@@ -8,9 +8,10 @@ from typing import Any, ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from todo_common.models import Role, Slice
-from todo_common.repositories.base import Doc, MongoRepository
-from todo_common.repositories.pagination import SortSpec
+from todo_common.documents import Doc
+from todo_common.principal import Role
+from todo_common.repositories.base import MongoRepository
+from todo_common.repositories.pagination import Slice, SortSpec
 
 # API sort names -> stored fields
 SORT_FIELDS = {"createdAt": "createdAt", "updatedAt": "updatedAt", "username": "usernameKey"}

@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from todo_common.audit.verify import AuditVerifier, Verification
 from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
-from todo_common.models import Audit, AuditDigest, Principal, Slice, instant_text, utcnow
+from todo_common.instants import instant_text, utcnow
+from todo_common.principal import Principal
 from todo_common.rbac import Action, authorize
+from todo_common.records import Audit, AuditDigest
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
+from todo_common.repositories.pagination import Slice
 
 # What one request verifies: KMS checks one signature per digest (168 for a week of hourly
 # periods, a few seconds), and the answer must come within the reports function's 10 s timeout.
