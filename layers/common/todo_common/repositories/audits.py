@@ -16,7 +16,7 @@ from todo_common.database_server import DatabaseServer
 from todo_common.documents import Doc
 from todo_common.instants import utcnow
 from todo_common.repositories.base import MongoRepository
-from todo_common.repositories.pagination import Slice, SortSpec
+from todo_common.repositories.pagination import SortSpec
 
 EQUALITY_FILTERS = ("actorId", "action", "entity", "entityId")
 NEWEST_FIRST = SortSpec("createdAt", descending=True)
@@ -49,6 +49,7 @@ class AuditRepository(MongoRepository):
 
     collection_name = "audits"
     entity_name = "Audit record"
+    sort_fields: ClassVar[dict[str, str]] = {"createdAt": "createdAt"}  # newest first
     indexes: ClassVar[list[IndexModel]] = [
         IndexModel([("eventId", ASCENDING)], name="audits_eventId_unique", unique=True),
         *_list_indexes(),
@@ -111,9 +112,6 @@ class AuditRepository(MongoRepository):
         if bounds:
             query["createdAt"] = bounds
         return query
-
-    def search(self, query: dict[str, Any], limit: int, cursor: str | None) -> Slice[Doc]:
-        return self.page(query, NEWEST_FIRST, limit, cursor)
 
     @staticmethod
     def trail_query(start: datetime, end: datetime) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from pymongo import IndexModel
 
 from todo_common.documents import Doc
 from todo_common.repositories.base import MongoRepository, object_id
-from todo_common.repositories.pagination import Slice, SortSpec
 from todo_common.repositories.shapes import esr_indexes
 
 EQUALITY_FILTERS = ("ownerId",)  # `isActive` is always part of a list query
@@ -23,6 +22,7 @@ SORT_FIELDS: dict[str, str] = {
 class ProjectRepository(MongoRepository):
     collection_name = "projects"
     entity_name = "Project"
+    sort_fields: ClassVar[dict[str, str]] = SORT_FIELDS
     # One ESR index per (equality filters, sort); `q` is a range on nameKey after it.
     indexes: ClassVar[list[IndexModel]] = esr_indexes(
         "projects", EQUALITY_FILTERS, SORT_FIELDS.values(), "nameKey"
@@ -36,11 +36,6 @@ class ProjectRepository(MongoRepository):
         if q:
             query["nameKey"] = {"$regex": "^" + re.escape(q.lower())}
         return query
-
-    def search(
-        self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None
-    ) -> Slice[Doc]:
-        return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
 
     def clear_cascade(self, project_id: str) -> None:
         """Forget which delete took the tasks down (bookkeeping: not a change, no new version)."""

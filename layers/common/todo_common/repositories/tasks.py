@@ -11,7 +11,6 @@ from todo_common.documents import Doc
 from todo_common.instants import utcnow
 from todo_common.records import TaskStatus
 from todo_common.repositories.base import MongoRepository
-from todo_common.repositories.pagination import Slice, SortSpec
 from todo_common.repositories.shapes import esr_indexes
 
 EQUALITY_FILTERS = ("projectId", "assignedTo", "status")  # `isActive` is always in the query
@@ -33,6 +32,7 @@ def due_fields(due_date: datetime | None) -> Doc:
 class TaskRepository(MongoRepository):
     collection_name = "tasks"
     entity_name = "Task"
+    sort_fields: ClassVar[dict[str, str]] = SORT_FIELDS
     indexes: ClassVar[list[IndexModel]] = [
         # One ESR index per (equality filters, sort); `dueBefore` is a range on dueSort after it.
         *esr_indexes("tasks", EQUALITY_FILTERS, SORT_FIELDS.values(), "dueSort"),
@@ -62,11 +62,6 @@ class TaskRepository(MongoRepository):
         if due_before is not None:
             query["dueSort"] = {"$lt": due_before}
         return query
-
-    def search(
-        self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None
-    ) -> Slice[Doc]:
-        return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
 
     def deactivate_for_project(self, project_id: str, cascade_id: str) -> int:
         """Soft-delete the project's active tasks, tagging them with the delete that took them."""
