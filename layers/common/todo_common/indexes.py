@@ -5,7 +5,6 @@ from __future__ import annotations
 import pymongo
 from pymongo.database import Database
 
-from todo_common.database_server import MongoDBServer
 from todo_common.documents import Doc
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
@@ -47,6 +46,4 @@ def _ensure_indexes(db: Database[Doc]) -> dict[str, list[str]]:
         if missing:
             collection.create_indexes(missing)
         declared[repo.collection_name] = [m.document["name"] for m in repo.indexes]
-    # Records older than a field an index serves get it here, on the same explicit command.
-    UserRepository(db, MongoDBServer()).backfill_search_keys()  # plain updates: no guard needed
     return declared
