@@ -28,7 +28,7 @@ from devtools.worker import sqs_event
 from todo_common import container
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
 from todo_common.clients import get_database
-from todo_common.models import Principal, Role
+from todo_common.principal import Principal, Role
 
 BATCH = 10
 
@@ -176,7 +176,7 @@ def trail_verification(records: int = 5_000, hours: int = 24) -> None:
     from todo_common.audit.digests import DigestSchedule, DigestService
     from todo_common.audit.verify import AuditVerifier
     from todo_common.clients import get_mongo_client
-    from todo_common.models import utcnow
+    from todo_common.instants import utcnow
     from todo_common.repositories.audit_digests import AuditDigestRepository
     from todo_common.repositories.audits import AuditRepository
 

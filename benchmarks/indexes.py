@@ -29,9 +29,10 @@ from pymongo.collection import Collection
 
 from benchmarks.measure import row
 from todo_common.clients import get_database
+from todo_common.documents import Doc
 from todo_common.indexes import REPOSITORIES
-from todo_common.models import TaskStatus, utcnow
-from todo_common.repositories.base import Doc
+from todo_common.instants import utcnow
+from todo_common.records import TaskStatus
 from todo_common.repositories.tasks import TaskRepository, due_fields
 
 SEED = int(os.environ.get("BENCH_INDEX_SEED_TASKS", "1000"))

@@ -20,7 +20,8 @@ from benchmarks.events import ensure_admin, http_event, lambda_context, load_fun
 from benchmarks.measure import repeat_ms, row
 from todo_common import container
 from todo_common.clients import get_database, get_redis
-from todo_common.models import TaskStatus, utcnow
+from todo_common.instants import utcnow
+from todo_common.records import TaskStatus
 from todo_common.repositories.base import object_id
 from todo_common.repositories.pagination import SortSpec, encode_cursor
 from todo_common.repositories.tasks import due_fields

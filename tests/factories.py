@@ -13,7 +13,9 @@ from bson import ObjectId
 from pymongo.database import Database
 
 from todo_common import container
-from todo_common.models import Project, Role, Task, TaskStatus, User, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
+from todo_common.records import Project, Task, TaskStatus, User
 from todo_common.repositories.projects import ProjectRepository, project_search_keys
 from todo_common.repositories.tasks import TaskRepository, due_fields
 from todo_common.repositories.users import UserRepository, user_fields

@@ -31,7 +31,8 @@ from devtools.lambda_local import bearer
 from tests.e2e.support import wait_until_queue_drains
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.servers import emptied_database, emptied_redis, require_servers
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient

@@ -23,8 +23,8 @@ from todo_common import container, instrument
 from todo_common.audit.consumer import record_message
 from todo_common.audit.publisher import AuditPublisher
 from todo_common.audit.relay import relay_pending
+from todo_common.instants import utcnow
 from todo_common.logs import logger
-from todo_common.models import utcnow
 from todo_common.repositories.audits import AuditRepository
 from todo_common.settings import get_settings
 

@@ -16,7 +16,7 @@ from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
 from todo_common.http.records import Create, Read, Write, creates, soft_delete_routes
-from todo_common.models import TaskStatus
+from todo_common.records import TaskStatus
 from todo_common.schemas.base import ObjectIdOrMe, ObjectIdStr, Page
 from todo_common.schemas.tasks import DueDate, TaskCreate, TaskPatch, TaskPublic, TaskReplace
 from todo_common.services.tasks import TaskService

@@ -24,7 +24,7 @@ from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import ClientIp, CurrentPrincipal, PageParams, service
 from todo_common.http.records import Create, Read, Write, creates, soft_delete_routes
-from todo_common.models import Role
+from todo_common.principal import Role
 from todo_common.schemas.base import Page
 from todo_common.schemas.users import (
     LoginEmail,

@@ -26,7 +26,8 @@ from devtools.openapi import OUTPUT
 from tests.e2e.support import expired_access_token, record_audit
 from tests.factories import DEFAULT_PASSWORD, make_project, make_task, make_user
 from todo_common.audit.events import AuditAction, AuditEntity
-from todo_common.models import Role, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
 
 pytestmark = [pytest.mark.e2e]
 

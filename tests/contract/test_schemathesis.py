@@ -19,7 +19,7 @@ from pymongo.database import Database
 
 from devtools.openapi import OUTPUT
 from tests.factories import DEFAULT_PASSWORD, make_project, make_task, make_user
-from todo_common.models import Role
+from todo_common.principal import Role
 
 pytestmark = [pytest.mark.e2e]
 

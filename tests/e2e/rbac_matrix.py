@@ -28,8 +28,9 @@ from _pytest.mark import ParameterSet
 from pymongo.database import Database
 
 from tests.e2e.support import assert_problem
-from todo_common.models import Role, User
+from todo_common.principal import Role
 from todo_common.rbac import POLICY, Action, Grant, Relation, Resource, allows
+from todo_common.records import User
 
 UserWithToken = Callable[..., tuple[User, dict[str, str]]]
 

@@ -18,7 +18,9 @@ from devtools.template import load_template
 from tests.e2e.conftest import ROOT
 from tests.e2e.support import assert_problem, record_audit
 from todo_common.audit.events import AuditAction, AuditEntity, Change
-from todo_common.models import Role, User, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.e2e
 

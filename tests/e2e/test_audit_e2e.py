@@ -36,7 +36,9 @@ from tests.e2e.support import (
 )
 from tests.factories import DEFAULT_PASSWORD, make_user
 from todo_common.audit.events import AuditAction, AuditEntity, AuditEvent
-from todo_common.models import Role, User, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
+from todo_common.records import User
 from todo_common.repositories.audits import AuditOutboxRepository
 from todo_common.schemas.reports import AUDIT_CSV_COLUMNS, AuditPublic
 

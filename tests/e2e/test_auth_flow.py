@@ -23,7 +23,8 @@ from tests.e2e.support import (
     unverified_claims,
 )
 from tests.factories import DEFAULT_PASSWORD, make_user
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 from todo_common.settings import get_settings
 
 pytestmark = pytest.mark.e2e

@@ -27,7 +27,8 @@ from tests.e2e.support import (
 from tests.factories import DEFAULT_PASSWORD, make_user
 from todo_common.errors import PayloadTooLarge
 from todo_common.http.problems import TYPE_BASE
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,8 @@ import pytest
 from pymongo.database import Database
 
 from tests.factories import make_project, make_task
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.e2e
 

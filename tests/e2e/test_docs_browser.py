@@ -36,7 +36,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.factories import make_user
-from todo_common.models import Role
+from todo_common.principal import Role
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,8 @@ from pymongo.database import Database
 
 from tests.e2e.support import assert_problem, projects_and_tasks, stored_task
 from tests.factories import make_project, make_task, make_user
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.e2e
 

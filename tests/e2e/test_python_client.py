@@ -38,7 +38,7 @@ from todo_api_client.models import (
     UserCreate,
 )
 from todo_api_client.session import ApiError, Session
-from todo_common.models import Role as StoredRole
+from todo_common.principal import Role as StoredRole
 
 pytestmark = pytest.mark.e2e
 

@@ -28,8 +28,9 @@ from tests.e2e.rbac_matrix import (
 from tests.e2e.rbac_matrix import Call as GenericCall
 from tests.e2e.support import users_state
 from tests.factories import make_user
-from todo_common.models import Role, User
+from todo_common.principal import Role
 from todo_common.rbac import Action
+from todo_common.records import User
 
 pytestmark = pytest.mark.e2e
 

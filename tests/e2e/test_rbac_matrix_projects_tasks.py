@@ -32,8 +32,9 @@ from tests.e2e.rbac_matrix import (
 from tests.e2e.rbac_matrix import Call as GenericCall
 from tests.e2e.support import projects_and_tasks
 from tests.factories import make_project, make_task, make_user
-from todo_common.models import Project, Role, Task, User
+from todo_common.principal import Role
 from todo_common.rbac import Action, Grant, Resource
+from todo_common.records import Project, Task, User
 
 pytestmark = pytest.mark.e2e
 

@@ -29,8 +29,10 @@ from tests.e2e.rbac_matrix import (
 from tests.e2e.support import projects_and_tasks, record_audit, users_state
 from tests.factories import make_project, make_user
 from todo_common.audit.events import AuditAction, AuditEntity
-from todo_common.models import Project, Role, User, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
 from todo_common.rbac import Action
+from todo_common.records import Project, User
 
 pytestmark = pytest.mark.e2e
 

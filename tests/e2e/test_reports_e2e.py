@@ -18,7 +18,9 @@ from pymongo.database import Database
 from tests.e2e.support import assert_problem, record_audit
 from tests.factories import make_project, make_task, make_user
 from todo_common.audit.events import AuditAction, AuditEntity
-from todo_common.models import Project, Role, Task, TaskStatus, User, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
+from todo_common.records import Project, Task, TaskStatus, User
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,8 @@ from pymongo.database import Database
 
 from tests.e2e.conftest import bearer
 from tests.factories import make_user
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.e2e
 

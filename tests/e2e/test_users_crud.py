@@ -16,7 +16,8 @@ from pymongo.database import Database
 from tests.e2e.conftest import bearer
 from tests.e2e.support import assert_problem, stored_user, users_state
 from tests.factories import DEFAULT_PASSWORD, make_user
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.e2e
 

@@ -21,7 +21,8 @@ from tests.e2e.support import assert_problem
 from tests.factories import DEFAULT_PASSWORD, make_project
 from tests.faults.conftest import LocalServer
 from todo_common import container
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,8 @@ from pymongo.database import Database
 from tests.e2e.support import assert_audits_stay, wait_for_audits
 from tests.factories import make_project
 from tests.faults.conftest import LocalServer
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient

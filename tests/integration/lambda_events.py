@@ -30,7 +30,7 @@ from devtools.lambda_local import (
 )
 from devtools.worker import sqs_event
 from todo_common import container
-from todo_common.models import User
+from todo_common.records import User
 from todo_common.security.sessions import SessionStore
 
 __all__ = ["ROOT", "Handler"]  # imported from here by the tests, as before

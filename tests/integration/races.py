@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from todo_common.repositories.base import Doc, MongoRepository
+from todo_common.documents import Doc
+from todo_common.repositories.base import MongoRepository
 
 
 def write_right_after_the_first_read(

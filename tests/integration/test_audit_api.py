@@ -24,7 +24,8 @@ from devtools.template import load_template
 from tests.factories import audit_event, make_user
 from tests.integration.lambda_events import ROOT, LambdaResponse, ReportsApi, session_token
 from todo_common import container
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 from todo_common.repositories.audits import AuditRepository
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,7 @@ from devtools.worker import sqs_event
 from tests.factories import audit_event, make_user
 from tests.integration.lambda_events import AuditQueue, Handler
 from todo_common.indexes import ensure_indexes
-from todo_common.models import Role
+from todo_common.principal import Role
 from todo_common.repositories.audits import AuditRepository
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,8 @@ from devtools.worker import sqs_event
 from tests.factories import audit_event, make_user
 from tests.integration.lambda_events import ReportsApi, session_token
 from todo_common import cli, container
-from todo_common.models import Role, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
 from todo_common.repositories.audits import AuditRepository
 from todo_common.settings import get_settings
 

@@ -20,7 +20,8 @@ from devtools.worker import Worker, scheduled_event
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.integration.lambda_events import ROOT, AuditQueue, FunctionApi, UsersApi
 from todo_common import container
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.integration
 

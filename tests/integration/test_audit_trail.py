@@ -36,7 +36,8 @@ from tests.integration.lambda_events import (
     UsersApi,
     session_token,
 )
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.integration
 

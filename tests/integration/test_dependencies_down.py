@@ -18,7 +18,7 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.integration.lambda_events import LambdaResponse, UsersApi
 from todo_common import container
 from todo_common.clients import get_mongo_client, get_redis
-from todo_common.models import User
+from todo_common.records import User
 from todo_common.settings import get_settings
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,8 @@ from todo_common import container
 from todo_common.errors import Conflict, DomainError, InvalidInput
 from todo_common.http.responses import created
 from todo_common.idempotency import StoredResponse
-from todo_common.models import Principal, Role, User
+from todo_common.principal import Principal, Role
+from todo_common.records import User
 from todo_common.schemas.users import UserCreate, UserPublic
 
 pytestmark = pytest.mark.integration

@@ -22,7 +22,8 @@ from tests.integration.test_audit_outbox import sqs_unreachable
 from tests.integration.test_dependencies_down import _closed_port, environment
 from tests.observed import EmfLines, LogRecords
 from todo_common import container, metrics
-from todo_common.models import Role, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,8 @@ from tests.factories import make_user
 from tests.integration.lambda_events import UsersApi
 from todo_common import container
 from todo_common.errors import InvalidInput
-from todo_common.models import Principal, Role, User
+from todo_common.principal import Principal, Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.integration
 

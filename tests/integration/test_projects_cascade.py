@@ -15,7 +15,8 @@ from pymongo.database import Database
 from tests.factories import make_project, make_task, make_user, settle_audit_sends
 from todo_common import container
 from todo_common.errors import Conflict
-from todo_common.models import Principal, Project, Role, Task, User
+from todo_common.principal import Principal, Role
+from todo_common.records import Project, Task, User
 from todo_common.schemas.users import UserPatch
 
 pytestmark = pytest.mark.integration

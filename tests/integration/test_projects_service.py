@@ -17,7 +17,8 @@ from tests.factories import WITHOUT_OUTBOX, make_project, make_user
 from tests.integration.races import write_right_after_the_first_read
 from todo_common import container
 from todo_common.errors import DomainError, Forbidden, InvalidInput, NotFound, PreconditionFailed
-from todo_common.models import Principal, Project, Role, User
+from todo_common.principal import Principal, Role
+from todo_common.records import Project, User
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.schemas.projects import ProjectCreate, ProjectPatch, ProjectReplace
 from todo_common.services.projects import ProjectService

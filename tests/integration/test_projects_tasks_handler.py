@@ -27,7 +27,8 @@ from tests.factories import (
 )
 from tests.integration.lambda_events import FunctionApi, LambdaResponse
 from todo_common import container
-from todo_common.models import Project, Role, Task, User
+from todo_common.principal import Role
+from todo_common.records import Project, Task, User
 
 pytestmark = pytest.mark.integration
 

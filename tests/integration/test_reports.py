@@ -23,7 +23,9 @@ from tests.factories import (
 )
 from tests.integration.lambda_events import LambdaResponse, ReportsApi, session_token
 from todo_common import container
-from todo_common.models import Project, Role, User, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
+from todo_common.records import Project, User
 from todo_common.repositories.audits import AuditRepository
 
 pytestmark = pytest.mark.integration

@@ -23,7 +23,7 @@ from tests.integration.lambda_events import AuditQueue, FunctionApi, UsersApi
 from tests.integration.test_audit_outbox import sqs_unreachable
 from tests.observed import EmfLines, LogRecords
 from todo_common import container
-from todo_common.models import Role
+from todo_common.principal import Role
 
 pytestmark = pytest.mark.integration
 

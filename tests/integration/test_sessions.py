@@ -11,7 +11,7 @@ from pymongo.database import Database
 from tests.factories import DEFAULT_PASSWORD, make_user
 from todo_common import container
 from todo_common.errors import Unauthorized
-from todo_common.models import Role
+from todo_common.principal import Role
 from todo_common.security.sessions import Rotation, Session, SessionStore
 from todo_common.security.tokens import TokenType
 

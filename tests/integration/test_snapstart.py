@@ -20,7 +20,7 @@ from devtools.lambda_local import function_at, function_module, handler_at
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.integration.lambda_events import UsersApi
 from todo_common import clients, container, snapstart
-from todo_common.models import Role
+from todo_common.principal import Role
 from todo_common.security import passwords
 
 pytestmark = pytest.mark.integration

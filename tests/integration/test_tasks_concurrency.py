@@ -18,7 +18,8 @@ from devtools.lambda_local import HttpRequest
 from tests.factories import DEFAULT_PASSWORD, make_project, make_task, make_user
 from tests.integration.lambda_events import FunctionApi, LambdaResponse
 from todo_common import container
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,8 @@ from pymongo.database import Database
 from tests.factories import make_project, make_task, make_tasks, make_user, shuffled_task_specs
 from tests.servers import emptied_database
 from todo_common import container
-from todo_common.models import Principal, Project, Role, Task, User
+from todo_common.principal import Principal, Role
+from todo_common.records import Project, Task, User
 from todo_common.repositories.tasks import NO_DUE_DATE
 
 pytestmark = pytest.mark.integration

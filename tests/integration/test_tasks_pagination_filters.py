@@ -17,7 +17,8 @@ from tests.factories import make_project, make_tasks, make_user, shuffled_task_s
 from tests.servers import emptied_database
 from todo_common import container
 from todo_common.errors import Forbidden
-from todo_common.models import Principal, Project, Role, Task, TaskStatus, User
+from todo_common.principal import Principal, Role
+from todo_common.records import Project, Task, TaskStatus, User
 from todo_common.repositories.tasks import NO_DUE_DATE
 
 pytestmark = pytest.mark.integration

@@ -25,7 +25,8 @@ from todo_common.errors import (
     NotFound,
     PreconditionFailed,
 )
-from todo_common.models import Principal, Project, Role, Task, User
+from todo_common.principal import Principal, Role
+from todo_common.records import Project, Task, User
 from todo_common.repositories.tasks import NO_DUE_DATE, TaskRepository
 from todo_common.schemas.tasks import TaskCreate, TaskPatch, TaskReplace
 from todo_common.services.tasks import TaskService

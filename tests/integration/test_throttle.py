@@ -12,7 +12,7 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.integration.lambda_events import UsersApi
 from todo_common import container
 from todo_common.errors import TooManyRequests, Unauthorized
-from todo_common.models import User
+from todo_common.records import User
 from todo_common.services.auth import AuthService
 from todo_common.settings import get_settings
 

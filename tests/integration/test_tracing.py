@@ -23,7 +23,7 @@ from tests.factories import DEFAULT_PASSWORD, make_project, make_user
 from tests.integration.lambda_events import FunctionApi, UsersApi
 from todo_common import container, tracing
 from todo_common.clients import get_mongo_client, get_redis
-from todo_common.models import Role
+from todo_common.principal import Role
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,7 @@ from pymongo.database import Database
 from tests.factories import make_user
 from todo_common import container
 from todo_common.errors import Conflict, NotFound, PreconditionFailed
-from todo_common.indexes import ensure_indexes
-from todo_common.models import utcnow
+from todo_common.instants import utcnow
 from todo_common.repositories.users import UserRepository, user_search_keys
 from todo_common.security.passwords import hash_password
 
@@ -189,22 +188,3 @@ def test_a_missing_or_malformed_id_is_not_found(db: Db, user_id: str) -> None:
     assert stored is not None
     assert stored["version"] == 1
     assert stored["fullName"] == user.full_name
-
-
-def test_records_written_before_search_keys_existed_are_found_by_q_after_the_index_command(
-    db: Db,
-) -> None:
-    # Given a user stored by an earlier release, without `searchKeys`
-    fields = _fields("oldtimer", "oldtimer@example.com")
-    del fields["searchKeys"]
-    UserRepository(db, container.server()).insert(fields)
-    query = UserRepository.list_query(role=None, is_active=None, q="oldt")
-    assert UserRepository(db, container.server()).collection.count_documents(query) == 0
-
-    # When the index command runs (`make dev`, the CLI, a deploy's migration step)
-    ensure_indexes(db)
-
-    # Then q finds it by username, email or full name prefix
-    for q in ("oldt", "oldtimer@", "full old"):
-        query = UserRepository.list_query(role=None, is_active=None, q=q)
-        assert UserRepository(db, container.server()).collection.count_documents(query) == 1, q

@@ -12,7 +12,7 @@ from pymongo.database import Database
 from devtools.lambda_local import HttpRequest
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.integration.lambda_events import LambdaResponse, UsersApi
-from todo_common.models import Role
+from todo_common.principal import Role
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,8 @@ from pymongo.database import Database
 
 from tests.factories import DEFAULT_PASSWORD, WITHOUT_OUTBOX, make_user
 from tests.integration.lambda_events import LambdaResponse, UsersApi
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 from todo_common.settings import get_settings
 
 pytestmark = pytest.mark.integration

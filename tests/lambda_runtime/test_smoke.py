@@ -28,7 +28,7 @@ from tests.e2e.support import wait_for_audits
 from tests.factories import DEFAULT_PASSWORD, make_user
 from todo_common.audit.events import AuditAction, AuditEntity, AuditEvent
 from todo_common.clients import get_database, get_redis
-from todo_common.models import Role
+from todo_common.principal import Role
 
 pytestmark = pytest.mark.lambda_runtime
 

@@ -16,7 +16,8 @@ from pymongo.database import Database
 
 from tests.factories import make_project, make_task
 from tests.gateway import serve_gateway
-from todo_common.models import Project, Role, Task, User
+from todo_common.principal import Role
+from todo_common.records import Project, Task, User
 
 
 @pytest.fixture(scope="package")

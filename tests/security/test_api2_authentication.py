@@ -35,7 +35,8 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.gateway import ROOT
 from tests.security.conftest import Cast
 from todo_common.clients import get_database
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 from todo_common.schemas.users import UserCreate
 from todo_common.security.passwords import hash_password
 from todo_common.settings import get_settings

@@ -19,7 +19,7 @@ from pymongo.database import Database
 from tests.e2e.support import assert_problem, count_audits, projects_and_tasks
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.security.conftest import Cast
-from todo_common.models import User
+from todo_common.records import User
 from todo_common.settings import get_settings
 
 MIB = 1024 * 1024

@@ -19,7 +19,7 @@ from pymongo.database import Database
 
 from tests.e2e.support import assert_problem
 from tests.security.conftest import Cast
-from todo_common.models import Role
+from todo_common.principal import Role
 
 RACERS = 6
 

@@ -26,7 +26,8 @@ from tests.e2e.support import (
 )
 from tests.factories import DEFAULT_PASSWORD, make_project
 from tests.security.conftest import Cast
-from todo_common.models import Role, User
+from todo_common.principal import Role
+from todo_common.records import User
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 OPERATORS: list[Any] = [{"$gt": ""}, {"$ne": None}, {"$regex": ".*"}, ["$gt", ""]]

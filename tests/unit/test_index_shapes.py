@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from pymongo import IndexModel
 
-from todo_common.models import Role, TaskStatus
+from todo_common.principal import Role
+from todo_common.records import TaskStatus
 from todo_common.repositories.audits import NEWEST_FIRST, AuditRepository
 from todo_common.repositories.base import MongoRepository
 from todo_common.repositories.projects import SORT_FIELDS as PROJECT_SORTS

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from todo_common.errors import Forbidden
-from todo_common.models import Principal, Role
+from todo_common.principal import Principal, Role
 from todo_common.rbac import (
     ADMIN_ONLY_FIELDS,
     POLICY,

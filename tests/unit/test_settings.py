@@ -19,7 +19,7 @@ from pymongo import uri_parser
 from todo_common.http import app as app_module
 from todo_common.http.app import create_app
 from todo_common.http.deps import CurrentPrincipal
-from todo_common.models import Principal
+from todo_common.principal import Principal
 from todo_common.settings import Settings
 
 PREFIXES = ("APP_", "SECURITY_", "DATABASE_", "LOG_", "REDIS_", "AUDIT_")

@@ -8,7 +8,8 @@ import pytest
 from bson import ObjectId
 
 from todo_common.audit.events import updated
-from todo_common.models import Project, Role, Task, TaskStatus, User
+from todo_common.principal import Role
+from todo_common.records import Project, Task, TaskStatus, User
 from todo_common.schemas.projects import ProjectPublic
 from todo_common.schemas.tasks import TaskPublic
 from todo_common.schemas.users import UserPublic

@@ -27,7 +27,8 @@ from todo_common import container
 from todo_common.clients import get_database
 from todo_common.errors import DomainError
 from todo_common.indexes import ensure_indexes
-from todo_common.models import Role, utcnow
+from todo_common.instants import utcnow
+from todo_common.principal import Role
 from todo_common.repositories.users import user_fields
 from todo_common.schemas.audit_trail import AuditVerificationPublic
 from todo_common.schemas.users import UserCreate

@@ -14,16 +14,15 @@ from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
 from todo_common import tracing
+from todo_common.documents import Doc
 from todo_common.settings import get_settings
 
 if TYPE_CHECKING:  # imported by get_redis: the audit consumer and relay never load redis
     import redis
 
-Document = dict[str, object]
-
 
 @lru_cache(maxsize=1)
-def get_mongo_client() -> MongoClient[Document]:
+def get_mongo_client() -> MongoClient[Doc]:
     settings = get_settings()
     db, operation_ms = settings.database, settings.timeouts.mongo_operation_ms
     return MongoClient(
@@ -50,7 +49,7 @@ def _mongo_listeners() -> list[monitoring.CommandListener]:
     return [MongoCommandTracer()]
 
 
-def get_database() -> Database[Document]:
+def get_database() -> Database[Doc]:
     return get_mongo_client()[get_settings().database.name]
 
 

@@ -17,10 +17,10 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-from todo_common.database_server import MongoDBServer
+from todo_common.documents import Doc
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
-from todo_common.repositories.base import Doc, MongoRepository
+from todo_common.repositories.base import MongoRepository
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
@@ -54,8 +54,6 @@ def _ensure_indexes(db: Database[Doc]) -> dict[str, list[str]]:
         existing = collection.index_information() if repo.collection_name in collections else {}
         _reconcile(collection, repo.indexes, existing)
         declared[repo.collection_name] = [m.document["name"] for m in repo.indexes]
-    # Records older than a field an index serves get it here, on the same explicit command.
-    UserRepository(db, MongoDBServer()).backfill_search_keys()  # plain updates: no guard needed
     return declared
 
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Final
 
 from todo_common.errors import Forbidden
-from todo_common.models import Principal, Role
+from todo_common.principal import Principal, Role
 
 
 class Action(StrEnum):

@@ -24,7 +24,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from todo_common.models import instant_text
+from todo_common.instants import instant_text
 
 
 def _plain(value: Any) -> Any:

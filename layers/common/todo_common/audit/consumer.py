@@ -8,9 +8,9 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from todo_common import metrics
 from todo_common.audit.events import AuditEvent
+from todo_common.instants import utcnow
 from todo_common.logs import correlated, logger
 from todo_common.metrics import Dependency, Metric
-from todo_common.models import utcnow
 from todo_common.repositories.audits import AuditRepository
 
 

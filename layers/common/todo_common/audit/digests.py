@@ -21,10 +21,10 @@ from typing import Any
 
 from todo_common.audit.canonical import digest_hash, record_hash, records_hash
 from todo_common.audit.signing import ALGORITHM, DigestSigner
-from todo_common.models import instant_text
+from todo_common.documents import Doc
+from todo_common.instants import instant_text
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository, trail_time
-from todo_common.repositories.base import Doc
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

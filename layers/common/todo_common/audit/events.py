@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.alias_generators import to_camel
 
 from todo_common import context
-from todo_common.models import Principal, instant_text, utcnow
+from todo_common.instants import instant_text, utcnow
+from todo_common.principal import Principal
 
 
 class AuditAction(StrEnum):

@@ -16,9 +16,9 @@ from typing import Any
 from todo_common import metrics
 from todo_common.audit.events import AuditEvent
 from todo_common.audit.publisher import AuditPublisher
+from todo_common.instants import utcnow
 from todo_common.logs import correlated, logger
 from todo_common.metrics import Metric
-from todo_common.models import utcnow
 from todo_common.repositories.audits import AuditOutboxRepository
 from todo_common.repositories.base import OUTBOX, MongoRepository
 

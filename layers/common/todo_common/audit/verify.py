@@ -25,10 +25,10 @@ from enum import StrEnum
 from todo_common.audit.canonical import digest_hash, record_hash, records_hash
 from todo_common.audit.digests import EPOCH, DigestSchedule, by_period
 from todo_common.audit.signing import DigestSigner, KeyUnavailable
-from todo_common.models import instant_text
+from todo_common.documents import Doc
+from todo_common.instants import instant_text
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
-from todo_common.repositories.base import Doc
 
 BATCH = 168  # digests per records query: a week of hourly periods
 MAX_FINDINGS = 1000

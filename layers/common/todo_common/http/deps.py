@@ -24,7 +24,7 @@ from todo_common.errors import (
 )
 from todo_common.http.declared import answers
 from todo_common.logs import logger
-from todo_common.models import Principal
+from todo_common.principal import Principal
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 T = TypeVar("T")

@@ -30,7 +30,7 @@ from todo_common.errors import Conflict, DomainError, Forbidden, InvalidInput, N
 from todo_common.http.declared import Outcome, answers, problems
 from todo_common.http.deps import CurrentPrincipal, IdempotencyKey, IfMatch, LambdaCtx
 from todo_common.http.responses import CreatedRecord, create_response, created, etag, with_etag
-from todo_common.models import Principal
+from todo_common.principal import Principal
 
 
 class Versioned(Protocol):

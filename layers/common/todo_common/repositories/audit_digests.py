@@ -14,8 +14,8 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from todo_common.models import instant_text
-from todo_common.repositories.base import Doc
+from todo_common.documents import Doc
+from todo_common.instants import instant_text
 
 
 class AuditDigestRepository:

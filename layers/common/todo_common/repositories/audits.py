@@ -12,8 +12,9 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from todo_common.database_server import DatabaseServer
-from todo_common.models import Slice, utcnow
-from todo_common.repositories.base import Doc, MongoRepository
+from todo_common.documents import Doc
+from todo_common.instants import utcnow
+from todo_common.repositories.base import MongoRepository
 from todo_common.repositories.pagination import SortSpec
 from todo_common.repositories.shapes import list_indexes
 
@@ -35,6 +36,7 @@ class AuditRepository(MongoRepository):
 
     collection_name = "audits"
     entity_name = "Audit record"
+    sort_fields: ClassVar[dict[str, str]] = {"createdAt": "createdAt"}  # newest first
     indexes: ClassVar[list[IndexModel]] = [
         IndexModel([("eventId", ASCENDING)], name="audits_eventId_unique", unique=True),
         # newest first; `from`/`to` range over the sort field itself
@@ -100,9 +102,6 @@ class AuditRepository(MongoRepository):
         if bounds:
             query["createdAt"] = bounds
         return query
-
-    def search(self, query: dict[str, Any], limit: int, cursor: str | None) -> Slice[Doc]:
-        return self.page(query, NEWEST_FIRST, limit, cursor)
 
     @staticmethod
     def trail_query(start: datetime, end: datetime) -> dict[str, Any]:

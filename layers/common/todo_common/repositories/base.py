@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from bson import ObjectId
 from pymongo import IndexModel, ReturnDocument
@@ -11,11 +11,10 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from todo_common.database_server import DatabaseServer
+from todo_common.documents import Doc
 from todo_common.errors import Conflict, NotFound, PreconditionFailed
-from todo_common.models import Slice, utcnow
-from todo_common.repositories.pagination import SortSpec, cursor_filter, encode_cursor
-
-Doc = dict[str, Any]
+from todo_common.instants import utcnow
+from todo_common.repositories.pagination import Slice, SortSpec, cursor_filter, encode_cursor
 
 # The outbox: audit events written in the same document update as the change they describe,
 # keyed by eventId, with a count the relay can find by index.
@@ -33,6 +32,8 @@ class MongoRepository:
     entity_name: ClassVar[str] = "Resource"
     # unique stored field -> the name a client knows it by, for the 409 message
     unique_fields: ClassVar[dict[str, str]] = {}
+    # API sort name -> the stored field a list sorts by (a lower-cased copy for a name)
+    sort_fields: ClassVar[dict[str, str]] = {}
     indexes: ClassVar[list[IndexModel]] = []
 
     def __init__(self, db: Database[Doc], server: DatabaseServer) -> None:
@@ -120,6 +121,12 @@ class MongoRepository:
     def pending_outbox(self, limit: int) -> list[Doc]:
         """Records whose outbox still holds events (for the relay)."""
         return list(self.collection.find({OUTBOX_COUNT: {"$gt": 0}}, {OUTBOX: 1}).limit(limit))
+
+    def search(self, query: Doc, sort: SortSpec, limit: int, cursor: str | None) -> Slice[Doc]:
+        """One page of the records matching `query`, in `sort` order (by its API sort name)."""
+        return self.page(
+            query, SortSpec(self.sort_fields[sort.field], sort.descending), limit, cursor
+        )
 
     def page(self, filters: Doc, sort: SortSpec, limit: int, cursor: str | None) -> Slice[Doc]:
         query = dict(filters)

@@ -11,7 +11,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -20,6 +20,16 @@ from todo_common.errors import FieldError, InvalidInput
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Slice(Generic[T]):
+    """One page of a list: its items and the cursor of the next page (None at the end)."""
+
+    items: list[T]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True)

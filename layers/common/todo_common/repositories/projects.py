@@ -7,9 +7,8 @@ from typing import Any, ClassVar
 
 from pymongo import IndexModel
 
-from todo_common.models import Slice
-from todo_common.repositories.base import Doc, MongoRepository, object_id
-from todo_common.repositories.pagination import SortSpec
+from todo_common.documents import Doc
+from todo_common.repositories.base import MongoRepository, object_id
 from todo_common.repositories.shapes import list_indexes
 
 EQUALITY_FILTERS = ("isActive", "ownerId")  # `isActive` is always part of a list query
@@ -24,6 +23,7 @@ SORT_FIELDS: dict[str, str] = {
 class ProjectRepository(MongoRepository):
     collection_name = "projects"
     entity_name = "Project"
+    sort_fields: ClassVar[dict[str, str]] = SORT_FIELDS
     # One per (lead, sort) (shapes.py); `q` is a range on nameKey after the sort.
     indexes: ClassVar[list[IndexModel]] = list_indexes(
         "projects", LIST_LEADS, SORT_FIELDS.values(), EQUALITY_FILTERS, "nameKey"
@@ -37,11 +37,6 @@ class ProjectRepository(MongoRepository):
         if q:
             query["nameKey"] = {"$regex": "^" + re.escape(q.lower())}
         return query
-
-    def search(
-        self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None
-    ) -> Slice[Doc]:
-        return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
 
     def clear_cascade(self, project_id: str) -> None:
         """Forget which delete took the tasks down (bookkeeping: not a change, no new version)."""

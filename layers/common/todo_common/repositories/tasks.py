@@ -7,9 +7,10 @@ from typing import Any, ClassVar
 
 from pymongo import ASCENDING, IndexModel
 
-from todo_common.models import Slice, TaskStatus, utcnow
-from todo_common.repositories.base import Doc, MongoRepository
-from todo_common.repositories.pagination import SortSpec
+from todo_common.documents import Doc
+from todo_common.instants import utcnow
+from todo_common.records import TaskStatus
+from todo_common.repositories.base import MongoRepository
 from todo_common.repositories.shapes import list_indexes
 
 EQUALITY_FILTERS = ("isActive", "projectId", "assignedTo", "status")
@@ -39,6 +40,7 @@ def due_fields(due_date: datetime | None) -> Doc:
 class TaskRepository(MongoRepository):
     collection_name = "tasks"
     entity_name = "Task"
+    sort_fields: ClassVar[dict[str, str]] = SORT_FIELDS
     indexes: ClassVar[list[IndexModel]] = [
         # One per (lead, sort), the other filters after the sort; `dueBefore` ranges on dueSort.
         # The assignee's lead also bounds unassigning a deleted user's open tasks.
@@ -65,11 +67,6 @@ class TaskRepository(MongoRepository):
         if due_before is not None:
             query["dueSort"] = {"$lt": due_before}
         return query
-
-    def search(
-        self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None
-    ) -> Slice[Doc]:
-        return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
 
     def deactivate_for_project(self, project_id: str, cascade_id: str) -> int:
         """Soft-delete the project's active tasks, tagging them with the delete that took them."""

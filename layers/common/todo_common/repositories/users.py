@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 from pymongo import ASCENDING, IndexModel
 
-from todo_common.models import Role, Slice
-from todo_common.repositories.base import Doc, MongoRepository
-from todo_common.repositories.pagination import SortSpec
+from todo_common.documents import Doc
+from todo_common.principal import Role
+from todo_common.repositories.base import MongoRepository
 from todo_common.repositories.shapes import list_indexes
 
 # API sort names -> stored fields
@@ -25,6 +25,7 @@ class UserRepository(MongoRepository):
     collection_name = "users"
     entity_name = "User"
     unique_fields: ClassVar[dict[str, str]] = {"email": "email", "usernameKey": "username"}
+    sort_fields: ClassVar[dict[str, str]] = SORT_FIELDS
     indexes: ClassVar[list[IndexModel]] = [
         IndexModel([("email", ASCENDING)], name="users_email_unique", unique=True),
         IndexModel([("usernameKey", ASCENDING)], name="users_username_unique", unique=True),
@@ -56,21 +57,6 @@ class UserRepository(MongoRepository):
         if q:
             query["searchKeys"] = {"$regex": "^" + re.escape(q.lower())}
         return query
-
-    def search(
-        self, query: dict[str, Any], sort: SortSpec, limit: int, cursor: str | None
-    ) -> Slice[Doc]:
-        return self.page(query, SortSpec(SORT_FIELDS[sort.field], sort.descending), limit, cursor)
-
-    def backfill_search_keys(self) -> int:
-        """Give `searchKeys` to records written before it existed; returns how many changed."""
-        changed = 0
-        for doc in self.collection.find({"searchKeys": {"$exists": False}}):
-            keys = user_search_keys(doc["username"], doc["email"], doc["fullName"])
-            changed += self.collection.update_one(
-                {"_id": doc["_id"], "searchKeys": {"$exists": False}}, {"$set": keys}
-            ).modified_count
-        return changed
 
 
 def user_search_keys(username: str, email: str, full_name: str) -> Doc:

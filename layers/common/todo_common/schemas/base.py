@@ -20,11 +20,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from todo_common.models import instant_text
+from todo_common.instants import instant_text, to_milliseconds
 from todo_common.security.passwords import password_problem
 
 if TYPE_CHECKING:
-    from todo_common.models import Slice
+    from todo_common.repositories.pagination import Slice
 
 # One rule for ids everywhere (paths, filters, bodies): 24 hex digits, either case, answered and
 # stored lower-case (what `str(ObjectId)` gives). A path id that is not one is a 404 (see
@@ -118,7 +118,7 @@ def as_utc(value: datetime) -> datetime:
         raise ValueError(
             "date is outside the range this API can store (years 1 to 9999, UTC)"
         ) from exc
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return to_milliseconds(value)
 
 
 _ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}|$)")

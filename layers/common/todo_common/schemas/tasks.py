@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import StringConstraints
 
-from todo_common.models import TaskStatus
+from todo_common.records import TaskStatus
 from todo_common.schemas.base import (
     ApiModel,
     Instant,

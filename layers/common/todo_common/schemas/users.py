@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from pydantic.networks import validate_email
 
-from todo_common.models import Role
+from todo_common.principal import Role
 from todo_common.schemas.base import ApiModel, Instant, PatchModel, PublicModel, check_password
 from todo_common.security.passwords import MAX_PASSWORD_BYTES
 

@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from todo_common.audit.verify import AuditVerifier, Verification
 from todo_common.errors import FieldError, InvalidInput, NotFound
-from todo_common.models import Audit, AuditDigest, Principal, Slice, instant_text, utcnow
+from todo_common.instants import instant_text, utcnow
+from todo_common.principal import Principal
 from todo_common.rbac import Action, authorize
+from todo_common.records import Audit, AuditDigest
 from todo_common.repositories.audit_digests import AuditDigestRepository
-from todo_common.repositories.audits import AuditRepository
+from todo_common.repositories.audits import NEWEST_FIRST, AuditRepository
+from todo_common.repositories.pagination import Slice
 
 # What one request verifies: KMS checks one signature per digest (168 for a week of hourly
 # periods, a few seconds), and the answer must come within the reports function's 10 s timeout.
@@ -53,7 +56,7 @@ class AuditService:
         query = self._audits.list_query(
             actor_id=actor_id, action=action, entity=entity, entity_id=entity_id, from_=from_, to=to
         )
-        page = self._audits.search(query, limit, cursor)
+        page = self._audits.search(query, NEWEST_FIRST, limit, cursor)
         return Slice([Audit.from_document(doc) for doc in page.items], page.next_cursor)
 
     def get(self, principal: Principal, audit_id: str) -> Audit:

@@ -8,11 +8,12 @@ import hmac
 from todo_common import metrics
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
 from todo_common.audit.trail import AuditTrail
+from todo_common.documents import Doc
 from todo_common.errors import Unauthorized
 from todo_common.logs import logger
 from todo_common.metrics import Metric
-from todo_common.models import Principal, Role, User
-from todo_common.repositories.base import Doc
+from todo_common.principal import Principal, Role
+from todo_common.records import User
 from todo_common.repositories.users import UserRepository
 from todo_common.security.passwords import dummy_hash, verify_password
 from todo_common.security.sessions import Rotation, SessionStore

@@ -15,7 +15,7 @@ from todo_common.errors import (
     InvalidInput,
     NotFound,
 )
-from todo_common.models import Principal, Project, Role, Slice, User
+from todo_common.principal import Principal, Role
 from todo_common.rbac import (
     Action,
     Grant,
@@ -25,7 +25,8 @@ from todo_common.rbac import (
     owner_relation,
     sees_inactive,
 )
-from todo_common.repositories.pagination import SortSpec
+from todo_common.records import Project, User
+from todo_common.repositories.pagination import Slice, SortSpec
 from todo_common.repositories.projects import ProjectRepository, project_search_keys
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository

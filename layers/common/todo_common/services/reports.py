@@ -7,19 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from todo_common.errors import FieldError, InvalidInput, NotFound
-from todo_common.models import (
+from todo_common.instants import utcnow
+from todo_common.principal import Principal
+from todo_common.rbac import Action, Resource, authorize, owner_relation, sees_inactive
+from todo_common.records import Project, TaskStatus
+from todo_common.report_values import (
     Activity,
     ActivityCount,
-    Principal,
-    Project,
     ProjectSummary,
     ProjectWorkload,
     StatusCounts,
-    TaskStatus,
     UserWorkload,
-    utcnow,
 )
-from todo_common.rbac import Action, Resource, authorize, owner_relation, sees_inactive
 from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import object_id
 from todo_common.repositories.projects import ProjectRepository

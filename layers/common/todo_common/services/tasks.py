@@ -18,8 +18,9 @@ from todo_common.errors import (
     InvalidInput,
     NotFound,
 )
+from todo_common.instants import utcnow
 from todo_common.metrics import Metric
-from todo_common.models import Principal, Project, Role, Slice, Task, TaskStatus, User, utcnow
+from todo_common.principal import Principal, Role
 from todo_common.rbac import (
     Action,
     Resource,
@@ -29,7 +30,8 @@ from todo_common.rbac import (
     sees_inactive,
     task_relations,
 )
-from todo_common.repositories.pagination import SortSpec
+from todo_common.records import Project, Task, TaskStatus, User
+from todo_common.repositories.pagination import Slice, SortSpec
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository, due_fields
 from todo_common.repositories.users import UserRepository

@@ -19,7 +19,7 @@ from todo_common.errors import (
     Unauthorized,
 )
 from todo_common.locks import Locks
-from todo_common.models import Principal, Role, Slice, User
+from todo_common.principal import Principal, Role
 from todo_common.rbac import (
     ADMIN_ONLY_FIELDS,
     Action,
@@ -30,8 +30,9 @@ from todo_common.rbac import (
     owner_relation,
     sees_inactive,
 )
+from todo_common.records import User
 from todo_common.repositories.base import object_id
-from todo_common.repositories.pagination import SortSpec
+from todo_common.repositories.pagination import Slice, SortSpec
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository, user_fields, user_search_keys
 from todo_common.schemas.users import UserCreate, UserPatch

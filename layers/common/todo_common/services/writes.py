@@ -8,9 +8,10 @@ from typing import TypeVar
 
 from todo_common.audit.events import AuditAction, AuditEntity, created, new_event, updated
 from todo_common.audit.trail import AuditTrail
+from todo_common.documents import Doc, StoredModel
 from todo_common.errors import PreconditionFailed
-from todo_common.models import Principal, StoredModel
-from todo_common.repositories.base import Doc, MongoRepository
+from todo_common.principal import Principal
+from todo_common.repositories.base import MongoRepository
 
 T = TypeVar("T")
 ATTEMPTS = 3

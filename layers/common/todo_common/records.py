@@ -1,0 +1,110 @@
+"""The records the API stores (users, projects, tasks, the audit trail and its digests), as
+services work with them, independent of storage and of the HTTP shapes.
+
+Each is a frozen dataclass whose fields are its stored fields (`documents.py` maps them to and
+from MongoDB). The API's schemas map these objects to the wire; adding a field to a record
+touches its record here and its schemas, nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+from todo_common.documents import Doc, Record, StoredModel
+from todo_common.principal import Role
+
+
+class TaskStatus(StrEnum):
+    PENDING = "PENDING"  # open, nobody assigned
+    ASSIGNED = "ASSIGNED"  # open, assigned
+    COMPLETED = "COMPLETED"
+
+
+@dataclass(frozen=True)
+class User(Record):
+    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+
+    username: str
+    email: str
+    full_name: str
+    password_hash: str
+    role: Role
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class Project(Record):
+    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"cascade_id"})
+
+    name: str
+    description: str
+    owner_id: str
+    is_active: bool
+    cascade_id: str | None = None  # the delete that took this project's tasks down
+
+
+@dataclass(frozen=True)
+class Task(Record):
+    project_id: str
+    description: str
+    assigned_to: str | None
+    status: TaskStatus
+    due_date: datetime | None
+    completed_at: datetime | None
+    created_by: str
+    is_active: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not TaskStatus.COMPLETED
+
+
+@dataclass(frozen=True)
+class Audit(StoredModel):
+    """One record of the audit trail (written once by the consumer, never changed)."""
+
+    id: str
+    event_id: str
+    actor_id: str | None
+    actor_role: str | None
+    action: str
+    entity: str
+    entity_id: str
+    detail: str
+    request_id: str | None
+    created_at: datetime  # when it happened
+    updated_at: datetime  # when it was recorded (older records: no recordedAt)
+    changes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    event_id: str
+    record_hash: str
+
+
+@dataclass(frozen=True)
+class AuditDigest(StoredModel):
+    """The signed digest of one closed period of the audit trail."""
+
+    period_start: datetime
+    period_end: datetime
+    count: int
+    records_hash: str
+    previous_digest_hash: str | None
+    digest_hash: str
+    signature: str
+    key_id: str
+    signing_algorithm: str
+    records: list[DigestEntry] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def from_document(cls, doc: Doc) -> Self:
+        digest = super().from_document(doc)
+        entries = [DigestEntry(e["eventId"], e["recordHash"]) for e in doc.get("records") or []]
+        return dataclasses.replace(digest, records=entries)
