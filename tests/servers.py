@@ -59,3 +59,23 @@ def emptied_redis() -> redis.Redis:
     client = get_redis()
     client.flushdb()
     return client
+
+
+def new_digest_bucket() -> str:
+    """A fresh bucket for the digest store, locked as `scripts/servers.py` makes it: objects in
+    a locked bucket cannot be deleted, so each test that writes digests gets its own."""
+    import uuid
+
+    from todo_common.audit.store import s3_client
+
+    name = f"todo-audit-digests-{uuid.uuid4().hex[:16]}"
+    s3 = s3_client()
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=name,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
+        },
+    )
+    return name

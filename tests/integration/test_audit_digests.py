@@ -1,5 +1,6 @@
-"""The tamper-evident audit trail (SPEC §7): signed, chained digests, and a verifier that names
-what changed, against the real local servers (FerretDB, and moto's KMS for the signatures).
+"""The tamper-evident audit trail (SPEC §7): signed, chained digests in a write-once store, and a
+verifier that names what changed, against the real local servers (FerretDB, and moto's KMS for
+the signatures and its S3, with Object Lock, for the store).
 
 A trail of four hourly periods is written through the consumer's own code (`record_message`)
 with an injected clock, so each record lands in a chosen period; the digest function is run
@@ -24,6 +25,7 @@ from todo_common import container
 from todo_common.audit.canonical import digest_hash, record_hash
 from todo_common.audit.consumer import record_message
 from todo_common.audit.digests import DigestSchedule, DigestService
+from todo_common.audit.store import S3DigestStore
 from todo_common.audit.verify import AuditVerifier, Finding, FindingKind, Verification
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
@@ -37,6 +39,9 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the start of the first period
 # Minutes into each hour at which records are stored; hour 2 stays empty.
 PLAN = {0: (10, 20, 30), 1: (5, 50), 2: (), 3: (0, 59)}
 CLOSED = T0 + 4 * HOUR + MARGIN  # "now" once the four periods are over, plus the margin
+# The trail is written in the past and sealed now: its digests are all "late" on S3's clock,
+# which only the tests of lateness look at.
+PATIENT = timedelta(days=3650)
 
 
 class Clock:
@@ -52,6 +57,7 @@ class Trail:
     db: Db
     audits: AuditRepository
     digests: AuditDigestRepository
+    store: S3DigestStore
     service: DigestService
     verifier: AuditVerifier
     event_ids: dict[int, list[str]] = field(default_factory=dict)  # by hour
@@ -69,17 +75,19 @@ def _schedule() -> DigestSchedule:
     return DigestSchedule(HOUR, MARGIN)
 
 
-def _trail(db: Db) -> Trail:
+def _trail(db: Db, bucket: str) -> Trail:
     clock = Clock(T0)
     audits = AuditRepository(db, container.server(), clock=clock)
-    digests = AuditDigestRepository(db)
+    digests = AuditDigestRepository(db, container.server())
+    store = S3DigestStore(bucket)
     signer = container.digest_signer()
     trail = Trail(
         db,
         audits,
         digests,
-        DigestService(audits, digests, signer, _schedule()),
-        AuditVerifier(audits, digests, signer, _schedule()),
+        store,
+        DigestService(audits, digests, store, signer, _schedule()),
+        AuditVerifier(audits, digests, store, signer, _schedule(), PATIENT),
     )
     for hour, minutes in PLAN.items():
         trail.event_ids[hour] = []
@@ -92,9 +100,9 @@ def _trail(db: Db) -> Trail:
 
 
 @pytest.fixture
-def trail(clean: None, db: Db) -> Trail:
+def trail(digest_bucket: str, db: Db) -> Trail:
     """Four closed, digested periods: 3 records, 2, none, 2."""
-    trail = _trail(db)
+    trail = _trail(db, digest_bucket)
     run = trail.service.close_periods(CLOSED)
     assert (run.digests, run.records) == (4, 7)
     return trail
@@ -130,9 +138,9 @@ def test_given_closed_periods_then_each_has_one_signed_chained_digest_empty_ones
 
 
 def test_given_a_period_not_over_by_the_margin_then_it_is_not_digested_yet(
-    clean: None, db: Db
+    digest_bucket: str, db: Db
 ) -> None:
-    trail = _trail(db)
+    trail = _trail(db, digest_bucket)
 
     run = trail.service.close_periods(T0 + 4 * HOUR + MARGIN - timedelta(milliseconds=1))
 
@@ -150,13 +158,14 @@ def test_given_the_digest_function_runs_again_then_it_writes_nothing_new(trail: 
 
 
 def test_given_two_digest_functions_at_once_then_each_period_has_one_digest(
-    clean: None, db: Db
+    digest_bucket: str, db: Db
 ) -> None:
-    trail = _trail(db)
+    trail = _trail(db, digest_bucket)
     services = [
         DigestService(
             AuditRepository(db, container.server()),
-            AuditDigestRepository(db),
+            AuditDigestRepository(db, container.server()),
+            S3DigestStore(digest_bucket),
             container.digest_signer(),
             _schedule(),
         )
@@ -178,6 +187,11 @@ def test_given_two_digest_functions_at_once_then_each_period_has_one_digest(
     starts = [d["periodStart"] for d in db.audit_digests.find()]
     assert sorted(starts) == [T0 + h * HOUR for h in range(4)]
     assert sum(written) == 4
+    versions = trail.store._s3().list_object_versions(Bucket=digest_bucket)
+    assert sorted(v["Key"] for v in versions["Versions"]) == [
+        trail.store.key(T0 + h * HOUR) for h in range(4)
+    ]  # one object per period, one version each
+    assert "DeleteMarkers" not in versions
     result = trail.verify()
     assert result.intact, kinds(result)
 
@@ -406,9 +420,9 @@ def test_given_a_forged_digest_for_a_gap_then_its_signature_is_invalid(trail: Tr
 
 
 def test_given_no_digest_function_ever_ran_then_the_closed_periods_are_missing(
-    clean: None, db: Db
+    digest_bucket: str, db: Db
 ) -> None:
-    trail = _trail(db)
+    trail = _trail(db, digest_bucket)
 
     result = trail.verify(CLOSED + HOUR)
 

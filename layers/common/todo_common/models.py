@@ -222,7 +222,7 @@ class Audit(StoredModel):
     detail: str
     request_id: str | None
     created_at: datetime  # when it happened
-    updated_at: datetime  # when it was recorded (older records: no recordedAt)
+    updated_at: datetime  # when it was recorded
     changes: dict[str, Any] = dataclasses.field(default_factory=dict)
     recorded_at: datetime | None = None
 
