@@ -10,6 +10,7 @@ access could, and checks that the verifier reports exactly that, naming the reco
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import threading
@@ -21,6 +22,7 @@ import pytest
 from pymongo.database import Database
 
 from tests.factories import audit_event
+from tests.servers import new_digest_bucket
 from todo_common import container
 from todo_common.audit.canonical import digest_hash, record_hash
 from todo_common.audit.consumer import record_message
@@ -292,96 +294,102 @@ def test_given_a_record_inserted_before_the_first_period_then_it_is_named(trail:
     assert finding.event_id == "backdated"
 
 
-# --- digests changed, removed, swapped -------------------------------------------------------
+# --- the attack: a database writer rewrites history and lets it be re-signed (issue 18) --------
 
 
-def test_given_a_digest_field_changed_then_that_digest_is_reported_altered(trail: Trail) -> None:
-    trail.db.audit_digests.update_one({"periodStart": T0 + HOUR}, {"$set": {"count": 1}})
-
-    finding = only(trail.verify(), FindingKind.DIGEST_ALTERED)
-
-    assert (finding.period_start, finding.period_end) == (T0 + HOUR, T0 + 2 * HOUR)
-
-
-def test_given_a_digest_rewritten_to_cover_an_edit_then_its_signature_and_the_next_link_fail(
+def test_given_a_record_edited_and_the_database_digests_deleted_from_its_period_on_when_the_digest_function_runs_then_verify_names_the_record(  # noqa: E501
     trail: Trail,
 ) -> None:
-    """Edit a record, then recompute its period's digest consistently: only the key can sign."""
+    target = trail.event_ids[1][1]
+    trail.db.audits.update_one({"eventId": target}, {"$set": {"actorRole": "ADMIN"}})
+    trail.db.audit_digests.delete_many({"periodStart": {"$gte": T0 + HOUR}})
+
+    run = trail.service.close_periods(CLOSED + HOUR)  # the next schedule, an hour on
+
+    assert run.digests == 1  # only the hour that has just closed: nothing is signed again
+    result = trail.verify(CLOSED + HOUR)
+    modified = only(result, FindingKind.RECORD_MODIFIED)
+    assert (modified.event_id, modified.period_start) == (target, T0 + HOUR)
+    missing = {
+        f.period_start for f in result.findings if f.kind is FindingKind.DATABASE_DIGEST_MISSING
+    }
+    assert missing == {T0 + HOUR, T0 + 2 * HOUR}  # the newest was copied back by the run
+
+
+def test_given_every_database_digest_deleted_when_the_digest_function_runs_then_it_signs_nothing_again_and_verify_reports_it(  # noqa: E501
+    trail: Trail,
+) -> None:
+    trail.db.audit_digests.delete_many({})
+
+    run = trail.service.close_periods(CLOSED)
+
+    assert run.digests == 0
+    result = trail.verify()
+    missing = {
+        f.period_start for f in result.findings if f.kind is FindingKind.DATABASE_DIGEST_MISSING
+    }
+    assert missing == {T0, T0 + HOUR, T0 + 2 * HOUR}
+    assert {f.kind for f in result.findings} == {FindingKind.DATABASE_DIGEST_MISSING}
+
+
+def test_given_every_database_digest_deleted_without_a_run_then_each_is_reported(
+    trail: Trail,
+) -> None:
+    trail.db.audit_digests.delete_many({})
+
+    result = trail.verify()
+
+    assert kinds(result) == [
+        (FindingKind.DATABASE_DIGEST_MISSING, T0 + h * HOUR, None) for h in range(4)
+    ]
+    assert (result.digests, result.records) == (4, 7)  # the records still checked, on the store
+
+
+# --- digests changed in the database only: the store says what they were ----------------------
+
+
+def test_given_a_digest_field_changed_in_the_database_then_it_differs_from_the_store(
+    trail: Trail,
+) -> None:
+    trail.db.audit_digests.update_one({"periodStart": T0 + HOUR}, {"$set": {"count": 1}})
+
+    finding = only(trail.verify(), FindingKind.DATABASE_DIGEST_DIFFERS)
+
+    assert (finding.period_start, finding.period_end) == (T0 + HOUR, T0 + 2 * HOUR)
+    assert len(trail.verify().findings) == 1
+
+
+def test_given_a_digest_rewritten_in_the_database_to_cover_an_edit_then_the_edit_and_the_copy_are_named(  # noqa: E501
+    trail: Trail,
+) -> None:
+    """Edit a record, then recompute its period's digest consistently in the database."""
     target = trail.event_ids[0][0]
     trail.db.audits.update_one({"eventId": target}, {"$set": {"actorRole": "ADMIN"}})
-    rebuilt = trail.service.build(T0, T0 + HOUR, None)  # same hashes as an honest digest...
-    rebuilt["signature"] = trail.digest(0)["signature"]  # ...but the old signature
+    rebuilt = trail.service.build(T0, T0 + HOUR, None)  # signed with the key, even
     trail.db.audit_digests.replace_one({"periodStart": T0}, rebuilt)
 
     result = trail.verify()
 
     assert set(kinds(result)) == {
-        (FindingKind.SIGNATURE_INVALID, T0, None),
-        (FindingKind.CHAIN_BROKEN, T0 + HOUR, None),
+        (FindingKind.RECORD_MODIFIED, T0, target),
+        (FindingKind.DATABASE_DIGEST_DIFFERS, T0, None),
     }
 
 
-def test_given_a_digest_deleted_then_its_period_is_reported_missing(trail: Trail) -> None:
-    trail.db.audit_digests.delete_one({"periodStart": T0 + HOUR})
-
-    finding = only(trail.verify(), FindingKind.DIGEST_MISSING)
-
-    assert (finding.period_start, finding.period_end) == (T0 + HOUR, T0 + 2 * HOUR)
-    assert finding.count == 2  # the records that period held now have no digest
-    assert len(trail.verify().findings) == 1
-
-
-def test_given_an_empty_periods_digest_deleted_then_the_gap_still_shows(trail: Trail) -> None:
-    trail.db.audit_digests.delete_one({"periodStart": T0 + 2 * HOUR})
-
-    finding = only(trail.verify(), FindingKind.DIGEST_MISSING)
-
-    assert (finding.period_start, finding.count) == (T0 + 2 * HOUR, 0)
-
-
-def test_given_the_first_digest_deleted_then_the_chain_shows_the_head_is_gone(
+def test_given_a_digest_inserted_in_the_database_for_a_period_the_store_lacks_then_it_is_named(
     trail: Trail,
 ) -> None:
-    trail.db.audit_digests.delete_one({"periodStart": T0})
+    forged = trail.service.build(T0 - HOUR, T0, None)
+    trail.db.audit_digests.insert_one(forged)
 
-    finding = only(trail.verify(), FindingKind.DIGEST_MISSING)
+    finding = only(trail.verify(), FindingKind.DATABASE_DIGEST_NOT_IN_STORE)
 
-    assert finding.period_end == T0 + HOUR
-
-
-def test_given_the_newest_digest_deleted_then_it_is_missing_once_overdue(trail: Trail) -> None:
-    trail.db.audit_digests.delete_one({"periodStart": T0 + 3 * HOUR})
-
-    soon = trail.verify(CLOSED)  # the digest function may simply not have run yet
-    later = trail.verify(CLOSED + HOUR)  # it runs every few minutes: this one is overdue
-
-    assert soon.intact, kinds(soon)
-    assert soon.pending_records == 2
-    finding = only(later, FindingKind.DIGEST_MISSING)
-    assert (finding.period_start, finding.count) == (T0 + 3 * HOUR, 2)
+    assert finding.period_start == T0 - HOUR
 
 
-def test_given_two_digests_swapped_then_both_periods_are_reported(trail: Trail) -> None:
-    """Each digest's content moved to the other's period (their periods stay in place)."""
-    first, second = trail.digest(0), trail.digest(1)
-    keep = ("_id", "periodStart", "periodEnd")
-    trail.db.audit_digests.replace_one(
-        {"_id": first["_id"]},
-        {**{k: v for k, v in second.items() if k not in keep}} | {k: first[k] for k in keep},
-    )
-    trail.db.audit_digests.replace_one(
-        {"_id": second["_id"]},
-        {**{k: v for k, v in first.items() if k not in keep}} | {k: second[k] for k in keep},
-    )
-
-    result = trail.verify()
-
-    altered = {f.period_start for f in result.findings if f.kind is FindingKind.DIGEST_ALTERED}
-    assert altered == {T0, T0 + HOUR}
-
-
-def test_given_two_digests_periods_exchanged_then_both_are_reported_altered(trail: Trail) -> None:
-    """The two documents trade places in the sequence (their periods exchanged)."""
+def test_given_two_digests_periods_exchanged_in_the_database_then_both_differ(
+    trail: Trail,
+) -> None:
     first, second = trail.digest(0), trail.digest(1)
     parking = T0 - 10 * HOUR  # the unique index allows one digest per periodStart at a time
     trail.db.audit_digests.update_one({"_id": first["_id"]}, {"$set": {"periodStart": parking}})
@@ -396,27 +404,146 @@ def test_given_two_digests_periods_exchanged_then_both_are_reported_altered(trai
 
     result = trail.verify()
 
-    altered = {f.period_start for f in result.findings if f.kind is FindingKind.DIGEST_ALTERED}
-    assert altered == {T0, T0 + HOUR}
+    assert set(kinds(result)) == {
+        (FindingKind.DATABASE_DIGEST_DIFFERS, T0, None),
+        (FindingKind.DATABASE_DIGEST_DIFFERS, T0 + HOUR, None),
+    }
 
 
-def test_given_a_forged_digest_for_a_gap_then_its_signature_is_invalid(trail: Trail) -> None:
-    """Delete a digest and put a consistent one of the attacker's making in its place."""
-    original = trail.digest(2)
-    forged = dict(original)
-    forged["digestHash"] = digest_hash(
-        period_start=original["periodStart"],
-        period_end=original["periodEnd"],
-        count=original["count"],
-        records_hash_=original["recordsHash"],
-        previous_digest_hash=original["previousDigestHash"],
+# --- the store: write-once --------------------------------------------------------------------
+
+
+def test_given_a_stored_digest_when_its_version_is_deleted_then_the_lock_refuses(
+    trail: Trail,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    s3, key = trail.store._s3(), trail.store.key(T0)
+    version = s3.head_object(Bucket=trail.store.bucket, Key=key)["VersionId"]
+
+    with pytest.raises(ClientError) as refused:
+        s3.delete_object(Bucket=trail.store.bucket, Key=key, VersionId=version)
+
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert trail.verify().intact
+
+
+def test_given_a_stored_digest_when_written_again_conditionally_then_s3_refuses(
+    trail: Trail,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as refused:
+        trail.store._s3().put_object(
+            Bucket=trail.store.bucket, Key=trail.store.key(T0), Body=b"{}", IfNoneMatch="*"
+        )
+
+    assert refused.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert not trail.store.put(trail.digest(0))  # and the store's own put says the period is taken
+
+
+def test_given_a_version_and_a_delete_marker_put_over_stored_digests_then_the_first_versions_still_hold_and_it_is_reported(  # noqa: E501
+    trail: Trail,
+) -> None:
+    """What S3 allows without the bucket policy (which refuses both to everyone in AWS)."""
+    target = trail.event_ids[0][0]
+    trail.db.audits.update_one({"eventId": target}, {"$set": {"detail": "EDITED"}})
+    s3, bucket = trail.store._s3(), trail.store.bucket
+    forged = trail.service.build(T0, T0 + HOUR, None)  # over the edited record
+    s3.put_object(Bucket=bucket, Key=trail.store.key(T0), Body=json.dumps(forged, default=str))
+    s3.delete_object(Bucket=bucket, Key=trail.store.key(T0 + HOUR))  # a delete marker
+
+    result = trail.verify()
+
+    assert [f.kind for f in result.findings].count(FindingKind.STORE_OBJECT_REPLACED) == 2
+    assert (FindingKind.RECORD_MODIFIED, T0, target) in kinds(result)
+    assert trail.service.close_periods(CLOSED).digests == 0  # nothing signed again
+
+
+# --- the store's chain itself, as a compromised digest function could have written it ----------
+
+
+def _forged_store(trail: Trail, bucket: str, edit: Any) -> Trail:
+    """The trail's digests copied into a fresh bucket, `edit` applied to the list first."""
+    digests = [dict(trail.digest(h)) for h in range(4)]
+    for digest in digests:
+        digest.pop("_id")
+    store = S3DigestStore(bucket)
+    for digest in edit(digests):
+        assert store.put(digest)
+    verifier = AuditVerifier(
+        trail.audits, trail.digests, store, container.digest_signer(), _schedule(), PATIENT
     )
-    forged["signature"] = trail.digest(1)["signature"]
-    trail.db.audit_digests.replace_one({"_id": original["_id"]}, forged)
+    return dataclasses.replace(trail, store=store, verifier=verifier)
 
-    finding = only(trail.verify(), FindingKind.SIGNATURE_INVALID)
 
-    assert finding.period_start == T0 + 2 * HOUR
+def test_given_a_store_digest_with_a_changed_field_then_it_is_altered(trail: Trail) -> None:
+    def edit(digests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        digests[1]["count"] = 1
+        return digests
+
+    result = _forged_store(trail, new_digest_bucket(), edit).verify()
+
+    altered = [f for f in result.findings if f.kind is FindingKind.DIGEST_ALTERED]
+    assert [f.period_start for f in altered] == [T0 + HOUR]
+
+
+def test_given_a_store_with_a_period_missing_then_the_gap_is_reported(trail: Trail) -> None:
+    result = _forged_store(trail, new_digest_bucket(), lambda d: d[:1] + d[2:]).verify()
+
+    finding = [f for f in result.findings if f.kind is FindingKind.DIGEST_MISSING]
+    assert [(f.period_start, f.count) for f in finding] == [(T0 + HOUR, 2)]
+
+
+def test_given_a_store_digest_signed_by_no_key_then_its_signature_is_invalid(trail: Trail) -> None:
+    def edit(digests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        digests[2]["signature"] = digests[1]["signature"]
+        return digests
+
+    result = _forged_store(trail, new_digest_bucket(), edit).verify()
+
+    invalid = [f for f in result.findings if f.kind is FindingKind.SIGNATURE_INVALID]
+    assert [f.period_start for f in invalid] == [T0 + 2 * HOUR]
+
+
+# --- closed in time, or late ------------------------------------------------------------------
+
+
+def test_given_periods_sealed_hours_after_they_ended_then_each_late_one_names_both_times(
+    trail: Trail,
+) -> None:
+    """The trail's periods ended days before S3 stored their digests (today, on its clock)."""
+    strict = dataclasses.replace(trail.verifier, late_tolerance=timedelta(minutes=15))
+
+    result = strict.verify(CLOSED, None, None)
+
+    late = [f for f in result.findings if f.kind is FindingKind.DIGEST_LATE]
+    assert [f.period_start for f in late] == [T0 + h * HOUR for h in range(4)]
+    assert "was stored at " in late[0].detail
+    assert "later than 2026-11-30T10:20:00.000Z" in late[0].detail  # end + 5 min + 15 min
+
+
+def test_given_a_period_sealed_within_the_margin_and_tolerance_then_it_is_not_late(
+    digest_bucket: str, db: Db
+) -> None:
+    """A period that ends now, on the real clock, sealed at once."""
+    second = timedelta(seconds=1)
+    audits = AuditRepository(db, container.server())
+    store = S3DigestStore(digest_bucket)
+    schedule = DigestSchedule(second, timedelta(0))
+    digests = AuditDigestRepository(db, container.server())
+    service = DigestService(audits, digests, store, container.digest_signer(), schedule)
+    verifier = AuditVerifier(
+        audits, digests, store, container.digest_signer(), schedule, timedelta(seconds=5)
+    )
+    assert record_message(json.dumps(audit_event()), audits)
+    now = datetime.now(UTC)
+    while service.close_periods(datetime.now(UTC)).digests == 0:
+        assert datetime.now(UTC) < now + 3 * second
+
+    result = verifier.verify(datetime.now(UTC), None, None)
+
+    assert result.intact, kinds(result)
 
 
 def test_given_no_digest_function_ever_ran_then_the_closed_periods_are_missing(
