@@ -466,13 +466,13 @@ def create_digest_bucket(env: Mapping[str, str]) -> None:
     try:
         s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)  # versioning too
     except client_error as error:
-        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+        taken = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
+        if error.response["Error"]["Code"] not in taken:
             raise
-        return
-    retention = {"Mode": "COMPLIANCE", "Days": DIGEST_BUCKET_RETENTION_DAYS}
+        return  # kept as it is: its objects are locked anyway
+    rule = {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": DIGEST_BUCKET_RETENTION_DAYS}}
     s3.put_object_lock_configuration(
-        Bucket=bucket,
-        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": retention}},
+        Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": rule}
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from todo_common.audit.store import s3_client
 from todo_common.clients import get_database, get_redis
 from todo_common.settings import get_settings
 
@@ -64,10 +66,6 @@ def emptied_redis() -> redis.Redis:
 def new_digest_bucket() -> str:
     """A fresh bucket for the digest store, locked as `scripts/servers.py` makes it: objects in
     a locked bucket cannot be deleted, so each test that writes digests gets its own."""
-    import uuid
-
-    from todo_common.audit.store import s3_client
-
     name = f"todo-audit-digests-{uuid.uuid4().hex[:16]}"
     s3 = s3_client()
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)

@@ -189,9 +189,7 @@ def test_given_a_tampered_trail_then_the_auditor_cli_exits_non_zero_and_names_it
 
 
 @pytest.fixture
-def digested(
-    digest_bucket: str, db: Db, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[list[str]]:
+def digested(digest_bucket: str, db: Db, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Two hourly periods with two records each, digested; returns the eventIds."""
     # Sealed today, weeks after the periods ended: not the lateness these tests are about.
     monkeypatch.setenv("AUDIT_DIGEST_LATE_TOLERANCE_SECONDS", str(3650 * 86400))

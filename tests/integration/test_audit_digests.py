@@ -19,12 +19,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from pymongo.database import Database
 
 from tests.factories import audit_event
 from tests.servers import new_digest_bucket
 from todo_common import container
-from todo_common.audit.canonical import digest_hash, record_hash
+from todo_common.audit.canonical import record_hash
 from todo_common.audit.consumer import record_message
 from todo_common.audit.digests import DigestSchedule, DigestService
 from todo_common.audit.store import S3DigestStore
@@ -416,8 +417,6 @@ def test_given_two_digests_periods_exchanged_in_the_database_then_both_differ(
 def test_given_a_stored_digest_when_its_version_is_deleted_then_the_lock_refuses(
     trail: Trail,
 ) -> None:
-    from botocore.exceptions import ClientError
-
     s3, key = trail.store._s3(), trail.store.key(T0)
     version = s3.head_object(Bucket=trail.store.bucket, Key=key)["VersionId"]
 
@@ -431,8 +430,6 @@ def test_given_a_stored_digest_when_its_version_is_deleted_then_the_lock_refuses
 def test_given_a_stored_digest_when_written_again_conditionally_then_s3_refuses(
     trail: Trail,
 ) -> None:
-    from botocore.exceptions import ClientError
-
     with pytest.raises(ClientError) as refused:
         trail.store._s3().put_object(
             Bucket=trail.store.bucket, Key=trail.store.key(T0), Body=b"{}", IfNoneMatch="*"

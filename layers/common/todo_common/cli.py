@@ -101,9 +101,9 @@ def verify_audit(
     public_key: str | None = None,
 ) -> int:
     store = S3DigestStore(bucket) if bucket else container.digest_store()
-    signatures: DigestSigner = (
-        PublicKeyVerifier(Path(public_key).read_bytes()) if public_key else container.digest_signer()
-    )
+    signatures: DigestSigner = container.digest_signer()
+    if public_key:
+        signatures = PublicKeyVerifier(Path(public_key).read_bytes())
     # An operator's command over the whole trail: no deadline but Ctrl-C (the requests'
     # dependency budget would cut a long read short).
     with pymongo.timeout(None):
