@@ -227,7 +227,9 @@ def trail_verification(records: int = 5_000, hours: int = 24) -> None:
         sealed = time.perf_counter() - start
         start = time.perf_counter()
         # Sealed in one run, hours after the first periods ended: lateness is not measured here.
-        verifier = AuditVerifier(audits, digests, store, signer, schedule, timedelta(hours=hours + 2))
+        verifier = AuditVerifier(
+            audits, digests, store, signer, schedule, timedelta(hours=hours + 2)
+        )
         result = verifier.verify(utcnow(), None, None)
         checked = time.perf_counter() - start
     if not result.intact or result.records != records:
