@@ -41,6 +41,10 @@ def require_servers() -> None:
         problems.append(
             "AWS_ENDPOINT_URL_KMS or AUDIT_DIGEST_KEY_ID is not set (the local KMS signing key)"
         )
+    if not os.environ.get("AWS_ENDPOINT_URL_S3") or not settings.audit.digest_bucket:
+        problems.append(
+            "AWS_ENDPOINT_URL_S3 or AUDIT_DIGEST_BUCKET is not set (the local digest store)"
+        )
     if problems:
         pytest.fail(
             "Local servers are not reachable; run the suite with `make test`, which starts "
