@@ -424,6 +424,10 @@ def test_given_a_stored_digest_when_its_version_is_deleted_then_the_lock_refuses
         s3.delete_object(Bucket=trail.store.bucket, Key=key, VersionId=version)
 
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    batch = s3.delete_objects(
+        Bucket=trail.store.bucket, Delete={"Objects": [{"Key": key, "VersionId": version}]}
+    )
+    assert [e["Code"] for e in batch.get("Errors", [])] == ["AccessDenied"]
     assert trail.verify().intact
 
 
@@ -455,6 +459,60 @@ def test_given_a_version_and_a_delete_marker_put_over_stored_digests_then_the_fi
     assert [f.kind for f in result.findings].count(FindingKind.STORE_OBJECT_REPLACED) == 2
     assert (FindingKind.RECORD_MODIFIED, T0, target) in kinds(result)
     assert trail.service.close_periods(CLOSED).digests == 0  # nothing signed again
+
+
+def test_given_a_delete_marker_over_a_period_when_the_store_puts_it_again_then_its_own_check_refuses(  # noqa: E501
+    trail: Trail,
+) -> None:
+    """S3's conditional put looks at the current version only: behind a delete marker it would
+    accept a second digest of the period. The store's check of every version refuses it."""
+    s3, bucket, key = trail.store._s3(), trail.store.bucket, trail.store.key(T0 + 3 * HOUR)
+    s3.delete_object(Bucket=bucket, Key=key)
+    probe = trail.store.key(T0 - HOUR)  # S3 alone, on another key behind a marker: accepted
+    s3.put_object(Bucket=bucket, Key=probe, Body=b"{}")
+    s3.delete_object(Bucket=bucket, Key=probe)
+    s3.put_object(Bucket=bucket, Key=probe, Body=b"{}", IfNoneMatch="*")
+
+    assert not trail.store.put(trail.digest(3))
+
+
+def test_given_a_locked_version_unlocked_as_moto_allows_and_deleted_then_the_verifier_reports_the_gap(  # noqa: E501
+    trail: Trail,
+) -> None:
+    """moto 5.2.5 lets `PutObjectRetention` shorten a compliance lock (AWS refuses it), after
+    which the version can be deleted: were one ever gone, the store's chain shows the hole and
+    nothing fills it again."""
+    s3, bucket, key = trail.store._s3(), trail.store.bucket, trail.store.key(T0 + HOUR)
+    version = s3.head_object(Bucket=bucket, Key=key)["VersionId"]
+    s3.put_object_retention(
+        Bucket=bucket,
+        Key=key,
+        VersionId=version,
+        Retention={"Mode": "COMPLIANCE", "RetainUntilDate": datetime(2020, 1, 1, tzinfo=UTC)},
+    )
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key, "VersionId": version}]})
+
+    result = trail.verify()
+
+    gap = only(result, FindingKind.DIGEST_MISSING)
+    assert (gap.period_start, gap.count) == (T0 + HOUR, 2)
+    assert (FindingKind.DATABASE_DIGEST_NOT_IN_STORE, T0 + HOUR, None) in kinds(result)
+    assert trail.service.close_periods(CLOSED).digests == 0
+
+
+def test_given_a_database_digest_far_ahead_of_the_store_then_the_head_still_comes_from_the_store(
+    trail: Trail,
+) -> None:
+    """The database's newest digest only says where to start listing; a lie costs a full list."""
+    trail.db.audit_digests.insert_one(trail.service.build(T0 + 100 * HOUR, T0 + 101 * HOUR, None))
+
+    run = trail.service.close_periods(CLOSED + HOUR)
+
+    assert run.digests == 1
+    assert trail.store.get(T0 + 4 * HOUR) is not None
+    assert (
+        trail.store.get(T0 + 4 * HOUR).body["previousDigestHash"] == trail.digest(3)["digestHash"]
+    )  # type: ignore[union-attr]
 
 
 # --- the store's chain itself, as a compromised digest function could have written it ----------

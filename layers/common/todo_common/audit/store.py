@@ -9,9 +9,9 @@ marker is reported (`overwritten`). The bucket policy refuses both to everyone b
 function, and refuses it any put that is not conditional.
 
 Locally the same code runs against moto's S3 (`scripts/servers.py` creates the bucket). moto
-5.2.5 enforces the lock on `DeleteObject` of a version and `IfNoneMatch` on `PutObject`, but not
-on the batch `DeleteObjects` nor on shortening a compliance retention (tests/integration/
-test_audit_store.py shows each), so nothing here relies on more than those two.
+5.2.5 enforces the lock on deleting a version (`DeleteObject`, `DeleteObjects`) and `IfNoneMatch`
+on `PutObject`, but lets a compliance retention be shortened (docs/decisions.md;
+tests/integration/test_audit_digests.py): nothing here relies on more than the first two.
 """
 
 from __future__ import annotations
