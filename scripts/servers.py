@@ -368,7 +368,10 @@ class Sqs(Server):
         if self.persist_kms:
             state = self.datadir / "moto" / "kms-keys.json"
             launcher = ROOT / "devtools" / "moto_server.py"
-            return [sys.executable, str(launcher), "--kms-state", str(state), *address]
+            # The digest store too: the dev database's copies of the digests outlive a restart.
+            store = ["--s3-state", str(self.datadir / "moto" / "digests.jsonl")]
+            store += ["--s3-bucket", DIGEST_BUCKET]
+            return [sys.executable, str(launcher), "--kms-state", str(state), *store, *address]
         return [sys.executable, "-m", "moto.server", *address]
 
     def ready(self) -> bool:

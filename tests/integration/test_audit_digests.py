@@ -509,10 +509,10 @@ def test_given_a_database_digest_far_ahead_of_the_store_then_the_head_still_come
     run = trail.service.close_periods(CLOSED + HOUR)
 
     assert run.digests == 1
-    assert trail.store.get(T0 + 4 * HOUR) is not None
-    assert (
-        trail.store.get(T0 + 4 * HOUR).body["previousDigestHash"] == trail.digest(3)["digestHash"]
-    )  # type: ignore[union-attr]
+    sealed = trail.store.get(T0 + 4 * HOUR)
+    assert sealed is not None
+    assert sealed.body is not None
+    assert sealed.body["previousDigestHash"] == trail.digest(3)["digestHash"]
 
 
 # --- the store's chain itself, as a compromised digest function could have written it ----------
