@@ -28,8 +28,9 @@ from todo_common import container
 from todo_common.audit.canonical import record_hash
 from todo_common.audit.consumer import record_message
 from todo_common.audit.digests import DigestSchedule, DigestService
+from todo_common.audit.findings import Finding, FindingKind, Verification
 from todo_common.audit.store import S3DigestStore
-from todo_common.audit.verify import AuditVerifier, Finding, FindingKind, Verification
+from todo_common.audit.verify import AuditVerifier
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from todo_common.audit.canonical import digest_hash, record_hash, records_hash
+from todo_common.audit.copies import check_copies, check_uncopied
 from todo_common.audit.digests import EPOCH, DigestSchedule, by_period
+from todo_common.audit.findings import Finding, FindingKind, Verification, has_period, period_text
 from todo_common.audit.signing import DigestSigner, KeyUnavailable
 from todo_common.audit.store import S3DigestStore, StoredDigest
 from todo_common.models import instant_text
@@ -36,83 +37,13 @@ from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import Doc
 
 BATCH = 168  # digests per records query: a week of hourly periods
-MAX_FINDINGS = 1000
 MAX_NAMED = 100  # eventIds named in one finding
 CLOCK_SKEW = timedelta(minutes=1)
-# What a digest holds: a database copy must equal the store's object in each of these.
-DIGEST_FIELDS = (
-    "periodStart",
-    "periodEnd",
-    "count",
-    "records",
-    "recordsHash",
-    "previousDigestHash",
-    "digestHash",
-    "signature",
-    "keyId",
-    "signingAlgorithm",
-)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
-
-
-class FindingKind(StrEnum):
-    RECORD_MODIFIED = "RECORD_MODIFIED"
-    RECORD_DELETED = "RECORD_DELETED"
-    RECORD_INSERTED = "RECORD_INSERTED"
-    DIGEST_ALTERED = "DIGEST_ALTERED"
-    DIGEST_MISSING = "DIGEST_MISSING"
-    CHAIN_BROKEN = "CHAIN_BROKEN"
-    SIGNATURE_INVALID = "SIGNATURE_INVALID"
-    DIGEST_LATE = "DIGEST_LATE"
-    STORE_OBJECT_REPLACED = "STORE_OBJECT_REPLACED"
-    DATABASE_DIGEST_DIFFERS = "DATABASE_DIGEST_DIFFERS"
-    DATABASE_DIGEST_NOT_IN_STORE = "DATABASE_DIGEST_NOT_IN_STORE"
-    DATABASE_DIGEST_MISSING = "DATABASE_DIGEST_MISSING"
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: FindingKind
-    detail: str
-    period_start: datetime | None = None
-    period_end: datetime | None = None
-    event_id: str | None = None
-    count: int | None = None
-    event_ids: tuple[str, ...] = ()
-
-
-@dataclass
-class Verification:
-    from_: datetime | None
-    to: datetime
-    digests: int = 0
-    records: int = 0
-    pending_records: int = 0
-    findings: list[Finding] = field(default_factory=list)
-    truncated: bool = False
-
-    @property
-    def intact(self) -> bool:
-        return not self.findings and not self.truncated
-
-    def add(self, finding: Finding) -> None:
-        if len(self.findings) >= MAX_FINDINGS:
-            self.truncated = True
-        else:
-            self.findings.append(finding)
-
-
-def _has_period(digest: Doc) -> bool:
-    start, end = digest.get("periodStart"), digest.get("periodEnd")
-    return isinstance(start, datetime) and isinstance(end, datetime) and start < end
 
 
 def _minutes(span: timedelta) -> str:
     return f"{span.total_seconds() / 60:g} min"
-
-
-def _period(digest: Doc) -> str:
-    return f"{instant_text(digest['periodStart'])}..{instant_text(digest['periodEnd'])}"
 
 
 @dataclass(eq=False)
@@ -146,9 +77,9 @@ class AuditVerifier:
                 previous = digest
                 in_store.add(digest["periodStart"])
             self._check_records(result, trusted)
-            self._check_copies(result, [digest for _, digest in batch])
+            check_copies(result, self._digests, [digest for _, digest in batch])
             result.digests += len(batch)
-        self._check_uncopied(result, from_, end, in_store)
+        check_uncopied(result, self._digests, from_, end, in_store)
         self._check_outside(result, now, from_, end, first, previous)
         return result
 
@@ -173,7 +104,7 @@ class AuditVerifier:
                             f"the first version ({stored.version_id}) is the one checked",
                         )
                     )
-                if stored.body is not None and _has_period(stored.body):
+                if stored.body is not None and has_period(stored.body):
                     whole.append((stored, stored.body))
                 else:
                     result.add(
@@ -199,7 +130,7 @@ class AuditVerifier:
     def _check_digest(self, result: Verification, digest: Doc, previous: Doc | None) -> bool:
         """The digest's own hashes, its signature and its link; True when it can be trusted."""
         start, end = digest["periodStart"], digest["periodEnd"]
-        period = _period(digest)
+        period = period_text(digest)
         entries = digest.get("records") or []
         trusted = True
         gap = previous is not None and previous["periodEnd"] < start
@@ -299,7 +230,8 @@ class AuditVerifier:
                 result.add(
                     Finding(
                         FindingKind.RECORD_INSERTED,
-                        f"Record {event_id} is not in the digest of {_period(digest)}: inserted",
+                        f"Record {event_id} is not in the digest of {period_text(digest)}: "
+                        "inserted",
                         start,
                         end,
                         event_id=event_id,
@@ -309,7 +241,7 @@ class AuditVerifier:
                 result.add(
                     Finding(
                         FindingKind.RECORD_MODIFIED,
-                        f"Record {event_id} of {_period(digest)} was modified",
+                        f"Record {event_id} of {period_text(digest)} was modified",
                         start,
                         end,
                         event_id=event_id,
@@ -321,7 +253,7 @@ class AuditVerifier:
             result.add(
                 Finding(
                     FindingKind.RECORD_DELETED,
-                    f"{len(missing)} record(s) of {_period(digest)} were deleted",
+                    f"{len(missing)} record(s) of {period_text(digest)} were deleted",
                     start,
                     end,
                     count=len(missing),
@@ -336,7 +268,8 @@ class AuditVerifier:
         result.add(
             Finding(
                 FindingKind.DIGEST_LATE,
-                f"The digest of {_period(digest)} was stored at {instant_text(stored.stored_at)}, "
+                f"The digest of {period_text(digest)} was stored at "
+                f"{instant_text(stored.stored_at)}, "
                 f"later than {instant_text(due + self.late_tolerance)} (its period's end, the "
                 f"{_minutes(self._schedule.margin)} margin and the {_minutes(self.late_tolerance)}"
                 " tolerance): its records could be changed before they were sealed",
@@ -344,54 +277,6 @@ class AuditVerifier:
                 digest["periodEnd"],
             )
         )
-
-    def _check_copies(self, result: Verification, digests: list[Doc]) -> None:
-        """The database's copies of these store digests: each present and equal."""
-        last = digests[-1]["periodStart"] + timedelta(milliseconds=1)
-        copies = {
-            c["periodStart"]: c
-            for c in self._digests.starting_between(digests[0]["periodStart"], last)
-        }
-        for digest in digests:
-            copy = copies.get(digest["periodStart"])
-            if copy is None:
-                result.add(
-                    Finding(
-                        FindingKind.DATABASE_DIGEST_MISSING,
-                        f"The database has no copy of the store's digest of {_period(digest)}: "
-                        "deleted",
-                        digest["periodStart"],
-                        digest["periodEnd"],
-                    )
-                )
-            elif any(copy.get(name) != digest.get(name) for name in DIGEST_FIELDS):
-                result.add(
-                    Finding(
-                        FindingKind.DATABASE_DIGEST_DIFFERS,
-                        f"The database's digest of {_period(digest)} differs from the store's: "
-                        "altered",
-                        digest["periodStart"],
-                        digest["periodEnd"],
-                    )
-                )
-
-    def _check_uncopied(
-        self, result: Verification, from_: datetime | None, end: datetime, in_store: set[datetime]
-    ) -> None:
-        """Database digests of periods the store has no digest of."""
-        for copy in self._digests.starting_between(from_, end):
-            start = copy.get("periodStart")
-            if start in in_store:
-                continue
-            period = _period(copy) if _has_period(copy) else str(copy.get("_id"))
-            result.add(
-                Finding(
-                    FindingKind.DATABASE_DIGEST_NOT_IN_STORE,
-                    f"The database's digest of {period} is not in the store: inserted",
-                    start if isinstance(start, datetime) else None,
-                    copy.get("periodEnd") if _has_period(copy) else None,
-                )
-            )
 
     def _check_outside(
         self,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from todo_common.audit.verify import AuditVerifier, Verification
+from todo_common.audit.findings import Verification
+from todo_common.audit.verify import AuditVerifier
 from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
 from todo_common.models import Audit, AuditDigest, Principal, Slice, utcnow
 from todo_common.rbac import Action, authorize
