@@ -126,7 +126,7 @@ def restore_objects(path: Path, bucket_name: str) -> int:
             bucket = backend.create_bucket(bucket_name, record["region"])
             bucket.object_lock_enabled = True  # as CreateBucket's ObjectLockEnabledForBucket
             bucket.versioning_status = "Enabled"
-            backend.put_object_lock_configuration(bucket_name, True, "COMPLIANCE", days=1)
+            backend.put_object_lock_configuration(bucket_name, True, "COMPLIANCE", days=1, years=0)
         key = backend.put_object(
             bucket_name,
             record["key"],

@@ -130,10 +130,16 @@ def test_given_digests_in_the_dev_store_when_moto_restarts_then_they_are_kept_lo
     with local_moto(tmp_path / "kms-keys.json", port, "s3", store) as s3:
         after = s3.head_object(Bucket=bucket, Key="digests/a.json")
         body = s3.get_object(Bucket=bucket, Key="digests/a.json")["Body"].read()
-        with pytest.raises(ClientError):  # still write-once
+        with pytest.raises(ClientError) as taken:  # still write-once
             s3.put_object(Bucket=bucket, Key="digests/a.json", Body=b"{}", IfNoneMatch="*")
-        with pytest.raises(ClientError):  # still locked
+        with pytest.raises(ClientError) as locked:  # still locked
             s3.delete_object(Bucket=bucket, Key="digests/a.json", VersionId=after["VersionId"])
+        s3.put_object(Bucket=bucket, Key="digests/b.json", Body=b"{}", IfNoneMatch="*")
+        added = s3.head_object(Bucket=bucket, Key="digests/b.json")
+
+    assert taken.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert locked.value.response["Error"]["Code"] == "AccessDenied"
+    assert added["ObjectLockMode"] == "COMPLIANCE"  # the bucket's default lock, restored too
 
     assert body == b'{"a": 1}'
     assert after["LastModified"] == before["LastModified"]
