@@ -136,6 +136,17 @@ def test_given_an_untouched_trail_then_the_auditor_cli_says_intact(
     assert "Audit trail intact: 2 digest(s), 4 record(s)" in capsys.readouterr().out
 
 
+def test_given_an_unknown_bucket_or_no_key_file_then_the_auditor_cli_gives_no_verdict(
+    auditor: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unknown_store = [*auditor[:2], "s3://no-such-digest-bucket", *auditor[3:]]
+    no_key = [*auditor[:4], str(tmp_path / "missing.pem"), *auditor[5:]]
+
+    assert cli.main(unknown_store) == 2
+    assert cli.main(no_key) == 2
+    assert capsys.readouterr().err.count("error: ") == 2
+
+
 def _edit_record(db: Db, ids: list[str]) -> None:
     db.audits.update_one({"eventId": ids[0]}, {"$set": {"detail": "EDITED"}})
 
@@ -293,6 +304,22 @@ def test_given_a_bad_range_then_verify_answers_422(
     response = ReportsApi().request("GET", "/audits/verify", token=token, query=query)
 
     assert response.status == 422, response.body
+
+
+def test_given_the_digest_store_unreachable_then_verify_answers_503_naming_it(
+    clean: None, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = session_token(make_user(db, role=Role.ADMIN))
+    monkeypatch.setenv("AUDIT_DIGEST_BUCKET", "no-such-digest-bucket")
+    get_settings.cache_clear()
+    container.reset()
+
+    response = ReportsApi().request("GET", "/audits/verify", token=token)
+
+    assert response.status == 503, response.body
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "digest store" in response.json()["detail"]
+    assert response.headers["retry-after"]
 
 
 def test_given_a_bad_cursor_then_listing_digests_answers_422(clean: None, db: Db) -> None:

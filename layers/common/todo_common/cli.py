@@ -6,7 +6,8 @@ python -m todo_common.cli create-admin --email a@b.c [--username admin] [--full-
 python -m todo_common.cli ensure-admin --email a@b.c --password ...   # only if no ADMIN exists
 python -m todo_common.cli verify-audit [--store s3://BUCKET] [--public-key digest-key.pem]
     [--from 2026-12-01T00:00:00Z] [--to ...] [--json]
-    (exit status 0 when the audit trail is intact, 1 when something was found). With both
+    (exit status 0 when the audit trail is intact, 1 when something was found, 2 when it could
+    not be checked: the store unreachable, the key file unreadable). With both
     --store and --public-key it needs only read access to the database and the bucket: no API,
     no KMS (docs/deploy.md, "How an auditor verifies").
 python -m todo_common.cli digest-audit      # sign the periods that are over now (as scheduled)
@@ -29,7 +30,7 @@ from pydantic import ValidationError
 
 from todo_common import container
 from todo_common.audit.signing import DigestSigner, PublicKeyVerifier, public_key_pem
-from todo_common.audit.store import S3DigestStore
+from todo_common.audit.store import S3DigestStore, StoreUnavailable
 from todo_common.clients import get_database
 from todo_common.errors import DomainError
 from todo_common.indexes import ensure_indexes
@@ -102,12 +103,16 @@ def verify_audit(
 ) -> int:
     store = S3DigestStore(bucket) if bucket else container.digest_store()
     signatures: DigestSigner = container.digest_signer()
-    if public_key:
-        signatures = PublicKeyVerifier(Path(public_key).read_bytes())
-    # An operator's command over the whole trail: no deadline but Ctrl-C (the requests'
-    # dependency budget would cut a long read short).
-    with pymongo.timeout(None):
-        result = container.verifier_with(store, signatures).verify(utcnow(), from_, to)
+    try:
+        if public_key:
+            signatures = PublicKeyVerifier(Path(public_key).read_bytes())
+        # An operator's command over the whole trail: no deadline but Ctrl-C (the requests'
+        # dependency budget would cut a long read short).
+        with pymongo.timeout(None):
+            result = container.verifier_with(store, signatures).verify(utcnow(), from_, to)
+    except (OSError, ValueError, StoreUnavailable) as exc:  # no verdict: neither 0 nor 1
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if as_json:
         body = AuditVerificationPublic.of(result).model_dump(mode="json", by_alias=True)
         print(json.dumps(body, indent=2))

@@ -6,8 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from todo_common.audit.findings import Verification
+from todo_common.audit.store import StoreUnavailable
 from todo_common.audit.verify import AuditVerifier
-from todo_common.errors import FieldError, Forbidden, InvalidInput, NotFound, raises
+from todo_common.errors import (
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    raises,
+)
 from todo_common.models import Audit, AuditDigest, Principal, Slice, utcnow
 from todo_common.rbac import Action, authorize
 from todo_common.repositories.audit_digests import AuditDigestRepository
@@ -79,7 +87,10 @@ class AuditService:
                 "verify at most 7 days per request (the CLI's verify-audit has no limit)",
                 [FieldError(("query", "from"), "more than 7 days before `to`")],
             )
-        return self._verifier.verify(now, start, end)
+        try:
+            return self._verifier.verify(now, start, end)
+        except StoreUnavailable as exc:  # the verdict needs the store: none without it
+            raise ServiceUnavailable("The digest store (S3)") from exc
 
     @raises(Forbidden, InvalidInput)
     def digests(self, principal: Principal, limit: int, cursor: str | None) -> Slice[AuditDigest]:
