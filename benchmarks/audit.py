@@ -167,13 +167,14 @@ def _forget_settings() -> None:
 
 def trail_verification(records: int = 5_000, hours: int = 24) -> None:
     """Records per second the digest function seals and the verifier checks (hashes, chain,
-    one KMS signature check per digest), on a trail of `hours` hourly periods in a database of
-    its own."""
+    one KMS signature check per digest, the database's copies against the store), on a trail of
+    `hours` hourly periods in a database and a write-once bucket of their own."""
     from datetime import timedelta
 
     import pymongo
 
     from todo_common.audit.digests import DigestSchedule, DigestService
+    from todo_common.audit.store import S3DigestStore, s3_client
     from todo_common.audit.verify import AuditVerifier
     from todo_common.clients import get_mongo_client
     from todo_common.instants import utcnow
@@ -200,14 +201,21 @@ def trail_verification(records: int = 5_000, hours: int = 24) -> None:
             detail="UPDATE_TASK",
         )
         audits.record(event.wire())
-    digests = AuditDigestRepository(db)
+    digests = AuditDigestRepository(db, container.server())
+    bucket = f"{name.replace('_', '-')}-{time.time_ns()}"  # locked objects stay: a new one each run
+    s3_client().create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    store = S3DigestStore(bucket)
     signer = container.digest_signer()
     with pymongo.timeout(None):  # as the digest function and `verify-audit` run: no budget
         start = time.perf_counter()
-        run = DigestService(audits, digests, signer, schedule).close_periods(now)
+        run = DigestService(audits, digests, store, signer, schedule).close_periods(now)
         sealed = time.perf_counter() - start
         start = time.perf_counter()
-        result = AuditVerifier(audits, digests, signer, schedule).verify(utcnow(), None, None)
+        # Sealed in one run, hours after the first periods ended: lateness is not measured here.
+        verifier = AuditVerifier(
+            audits, digests, store, signer, schedule, timedelta(hours=hours + 2)
+        )
+        result = verifier.verify(utcnow(), None, None)
         checked = time.perf_counter() - start
     if not result.intact or result.records != records:
         raise RuntimeError(f"the benchmark trail did not verify: {result.findings[:3]}")

@@ -5,11 +5,13 @@
     python scripts/servers.py env --profile dev|test|bench
     python scripts/servers.py run --profile dev|test|bench -- CMD [ARGS...]
 
-Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS and KMS endpoint (moto).
+Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS, KMS and S3 endpoint
+(moto: one server, one port, every service).
 `run` installs what is missing, starts the servers, waits until each answers, creates the
-audit queues and the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests), runs
-CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
-AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID (and dummy AWS
+audit queues, the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests) and the
+digest store (an S3 bucket with Object Lock, todo-audit-digests), runs CMD with DATABASE_URI,
+DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT, AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL,
+AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID, AWS_ENDPOINT_URL_S3, AUDIT_DIGEST_BUCKET (and dummy AWS
 credentials) in its environment, stops everything it started and exits with CMD's exit code.
 The process id of each server it started is in LOCAL_MONGO_PID, LOCAL_REDIS_PID and
 LOCAL_SQS_PID (the fault tests stop and resume them). moto keeps its state in memory; for dev,
@@ -67,6 +69,8 @@ PORTS = {
 QUEUE, DLQ = "todo-audit", "todo-audit-dlq"
 DIGEST_KEY_ALIAS = "alias/todo-audit-digests"
 DIGEST_KEY_DESCRIPTION = "Signs audit digests (local)"
+DIGEST_BUCKET = "todo-audit-digests"  # the write-once digest store (moto's S3), one per profile
+DIGEST_BUCKET_RETENTION_DAYS = 1  # as template.yaml's dev stage
 MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
 START_TIMEOUT = 30.0
 STOP_GRACE = 5.0
@@ -364,7 +368,10 @@ class Sqs(Server):
         if self.persist_kms:
             state = self.datadir / "moto" / "kms-keys.json"
             launcher = ROOT / "devtools" / "moto_server.py"
-            return [sys.executable, str(launcher), "--kms-state", str(state), *address]
+            # The digest store too: the dev database's copies of the digests outlive a restart.
+            store = ["--s3-state", str(self.datadir / "moto" / "digests.jsonl")]
+            store += ["--s3-bucket", DIGEST_BUCKET]
+            return [sys.executable, str(launcher), "--kms-state", str(state), *store, *address]
         return [sys.executable, "-m", "moto.server", *address]
 
     def ready(self) -> bool:
@@ -426,6 +433,48 @@ def needs_digest_key(env: Mapping[str, str], servers: list[Server]) -> bool:
     return bool(env.get("AWS_ENDPOINT_URL_KMS")) and not env.get("AUDIT_DIGEST_KEY_ID")
 
 
+# --- the audit digest store (issue 18): an S3 bucket with Object Lock, on our own moto -------
+
+
+def needs_digest_bucket(env: Mapping[str, str], servers: list[Server]) -> bool:
+    """Our own moto always needs it; an S3 endpoint of its own only without AUDIT_DIGEST_BUCKET."""
+    if any(isinstance(server, Sqs) for server in servers):
+        return not env.get("AWS_ENDPOINT_URL_S3")
+    return bool(env.get("AWS_ENDPOINT_URL_S3")) and not env.get("AUDIT_DIGEST_BUCKET")
+
+
+def digest_bucket_exports(env: Mapping[str, str], added: Mapping[str, str]) -> dict[str, str]:
+    """AUDIT_DIGEST_BUCKET, and moto's endpoint as AWS_ENDPOINT_URL_S3 unless one is set."""
+    exports = {"AUDIT_DIGEST_BUCKET": DIGEST_BUCKET}
+    if not env.get("AWS_ENDPOINT_URL_S3"):
+        exports["AWS_ENDPOINT_URL_S3"] = added.get("AWS_ENDPOINT_URL_SQS") or env.get(
+            "AWS_ENDPOINT_URL_SQS", ""
+        )
+    return exports
+
+
+def create_digest_bucket(env: Mapping[str, str]) -> None:
+    """The digest store as template.yaml's AuditDigestBucket: versioned, Object Lock in
+    compliance mode (idempotent: a bucket that exists is kept)."""
+    boto3: Any = importlib.import_module("boto3")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL_S3"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    bucket = env["AUDIT_DIGEST_BUCKET"]
+    # Not CreateBucket's error: in us-east-1 (moto's too) creating one's own bucket again succeeds.
+    if any(b["Name"] == bucket for b in s3.list_buckets().get("Buckets", [])):
+        return  # kept as it is (for dev, with the objects moto_server.py put back)
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)  # versioning too
+    rule = {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": DIGEST_BUCKET_RETENTION_DAYS}}
+    s3.put_object_lock_configuration(
+        Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": rule}
+    )
+
+
 def needs_queues(env: Mapping[str, str], servers: list[Server]) -> bool:
     """Our own moto always needs them; an external endpoint only without AUDIT_QUEUE_URL."""
     return any(isinstance(server, Sqs) for server in servers) or not env.get("AUDIT_QUEUE_URL")
@@ -450,6 +499,8 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
         added["AUDIT_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{QUEUE}"
     if needs_digest_key(env, servers):
         added["AUDIT_DIGEST_KEY_ID"] = DIGEST_KEY_ALIAS
+    if needs_digest_bucket(env, servers):
+        added.update(digest_bucket_exports(env, added))
     return added
 
 
@@ -619,6 +670,7 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
         shutil.rmtree(datadir, ignore_errors=True)
     make_queues = needs_queues(env, servers)
     make_key = needs_digest_key(env, servers)
+    make_bucket = needs_digest_bucket(env, servers)
     env.update(exports_for(profile, env, servers))
     supervisor = Supervisor(servers)
     previous = {signum: signal.signal(signum, supervisor.on_signal) for signum in FORWARDED}
@@ -629,6 +681,8 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
             env["AUDIT_QUEUE_URL"] = create_queues(env)
         if make_key:
             create_digest_key(env)
+        if make_bucket:
+            create_digest_bucket(env)
         return supervisor.run(argv, env)
     except Interrupted as interrupted:
         say(f"interrupted by {interrupted}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from todo_common.audit.store import s3_client
 from todo_common.clients import get_database, get_redis
 from todo_common.settings import get_settings
 
@@ -39,6 +41,10 @@ def require_servers() -> None:
         problems.append(
             "AWS_ENDPOINT_URL_KMS or AUDIT_DIGEST_KEY_ID is not set (the local KMS signing key)"
         )
+    if not os.environ.get("AWS_ENDPOINT_URL_S3") or not settings.audit.digest_bucket:
+        problems.append(
+            "AWS_ENDPOINT_URL_S3 or AUDIT_DIGEST_BUCKET is not set (the local digest store)"
+        )
     if problems:
         pytest.fail(
             "Local servers are not reachable; run the suite with `make test`, which starts "
@@ -59,3 +65,19 @@ def emptied_redis() -> redis.Redis:
     client = get_redis()
     client.flushdb()
     return client
+
+
+def new_digest_bucket() -> str:
+    """A fresh bucket for the digest store, locked as `scripts/servers.py` makes it: objects in
+    a locked bucket cannot be deleted, so each test that writes digests gets its own."""
+    name = f"todo-audit-digests-{uuid.uuid4().hex[:16]}"
+    s3 = s3_client()
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=name,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
+        },
+    )
+    return name

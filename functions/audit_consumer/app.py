@@ -1,5 +1,4 @@
-"""The audit consumer (SQS batches, partial failures reported), the outbox relay (scheduled) and
-the digest function (scheduled: signs each closed period of the trail).
+"""The audit consumer (SQS batches, partial failures reported) and the outbox relay (scheduled).
 
 Not a Mangum app: SQS and schedule events are not HTTP.
 """
@@ -9,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pymongo
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -23,13 +21,11 @@ from todo_common import container, instrument
 from todo_common.audit.consumer import record_message
 from todo_common.audit.publisher import AuditPublisher
 from todo_common.audit.relay import relay_pending
-from todo_common.instants import utcnow
 from todo_common.logs import logger
 from todo_common.repositories.audits import AuditRepository
 from todo_common.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
-DIGEST_RUN_SECONDS = 50
 
 
 def _audits() -> AuditRepository:
@@ -70,25 +66,3 @@ def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, in
         },
     )
     return {"sent": result.sent, "failed": result.failed}
-
-
-@logger.inject_lambda_context(clear_state=True)
-@instrument.lambda_entry
-def digest_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """On its schedule: sign a digest of every period of the audit trail that is over."""
-    # Not a request: the run reads up to 200 periods' records at once, so it gets most of the
-    # function's 60 s timeout rather than the requests' dependency budget.
-    with pymongo.timeout(DIGEST_RUN_SECONDS):
-        run = container.digest_service().close_periods(utcnow())
-    # The latest digest hash in the logs (CloudWatch, outside the database): an anchor that shows
-    # if the whole chain, or its newest digests, were later deleted from the database.
-    logger.info(
-        "Audit digests written",
-        extra={
-            "digests": run.digests,
-            "records": run.records,
-            "lost_race": run.lost_race,
-            "last_digest_hash": run.last_digest_hash,
-        },
-    )
-    return {"digests": run.digests, "records": run.records}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
 from pymongo.database import Database
 
-from tests.servers import emptied_database, emptied_redis, require_servers
+from tests.servers import emptied_database, emptied_redis, new_digest_bucket, require_servers
 from todo_common import container
 from todo_common.clients import get_database
 from todo_common.indexes import ensure_indexes
+from todo_common.settings import get_settings
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +37,19 @@ def redis_client(_servers: None) -> redis.Redis:
 @pytest.fixture
 def clean(db: Database[dict[str, Any]], redis_client: redis.Redis) -> None:
     """Both stores empty, and the services rebuilt so no state leaks between tests."""
+    container.reset()
+
+
+@pytest.fixture
+def digest_bucket(clean: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The services' digest store is a fresh locked bucket (AUDIT_DIGEST_BUCKET) for this test."""
+    bucket = new_digest_bucket()
+    monkeypatch.setenv("AUDIT_DIGEST_BUCKET", bucket)
+    get_settings.cache_clear()
+    container.reset()
+    yield bucket
+    monkeypatch.undo()
+    get_settings.cache_clear()
     container.reset()
 
 

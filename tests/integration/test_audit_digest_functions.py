@@ -1,6 +1,7 @@
 """The audit trail's integrity, end to end through the real entry points: the consumer and the
-digest function as Lambda handlers, `verify-audit` on the command line, and `GET /audits/verify`
-and `GET /audits/digests` through the reports handler (ADMIN only).
+digest function as Lambda handlers, `verify-audit` on the command line (also as an auditor runs
+it: the database, the store and the exported public key, no KMS), and `GET /audits/verify` and
+`GET /audits/digests` through the reports handler (ADMIN only).
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,7 +39,7 @@ P256_PUBLIC_KEY_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d
 
 
 @pytest.fixture
-def one_second_periods(clean: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def one_second_periods(digest_bucket: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Periods of one second, closed at once: the handlers run on the real clock."""
     monkeypatch.setenv("AUDIT_DIGEST_PERIOD_SECONDS", "1")
     monkeypatch.setenv("AUDIT_DIGEST_MARGIN_SECONDS", "0")
@@ -53,7 +55,7 @@ def test_given_events_through_the_consumer_when_the_digest_function_runs_then_ve
     one_second_periods: None, db: Db, capsys: pytest.CaptureFixture[str]
 ) -> None:
     consumer = handler_at("audit_consumer")
-    digest = handler_at("audit_consumer", "digest_handler")
+    digest = handler_at("audit_digests")
     events = [audit_event() for _ in range(3)]
     messages = [
         {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "r", "Body": json.dumps(e)}
@@ -91,7 +93,7 @@ def _digested(db: Db) -> int:
 def test_given_the_digest_key_when_exported_then_the_cli_prints_its_public_key(
     clean: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["audit-public-key"]) == 0
+    assert cli.main(["export-digest-key"]) == 0
 
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("# ")
@@ -101,12 +103,106 @@ def test_given_the_digest_key_when_exported_then_the_cli_prints_its_public_key(
     assert der.startswith(P256_PUBLIC_KEY_PREFIX)
 
 
+# --- the auditor: the database, the store and the PEM; no API, no KMS -------------------------
+
+
+@pytest.fixture
+def auditor(digested: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The exported key in a file, then KMS out of reach: every check must do without it."""
+    pem = tmp_path / "digest-key.pem"
+    assert cli.main(["export-digest-key", "--out", str(pem)]) == 0
+    monkeypatch.setenv("AUDIT_DIGEST_KEY_ID", "alias/not-for-auditors")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", "http://127.0.0.1:9")  # nothing listens there
+    get_settings.cache_clear()
+    container.reset()
+    return [
+        "verify-audit",
+        "--store",
+        f"s3://{get_settings().audit.digest_bucket}",
+        "--public-key",
+        str(pem),
+        "--to",
+        (T0 + 2 * HOUR).isoformat(),
+    ]
+
+
+def test_given_an_untouched_trail_then_the_auditor_cli_says_intact(
+    auditor: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(auditor) == 0, capsys.readouterr().out
+    assert "Audit trail intact: 2 digest(s), 4 record(s)" in capsys.readouterr().out
+
+
+def test_given_an_unknown_bucket_or_no_key_file_then_the_auditor_cli_gives_no_verdict(
+    auditor: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unknown_store = [*auditor[:2], "s3://no-such-digest-bucket", *auditor[3:]]
+    no_key = [*auditor[:4], str(tmp_path / "missing.pem"), *auditor[5:]]
+
+    assert cli.main(unknown_store) == 2
+    assert cli.main(no_key) == 2
+    assert capsys.readouterr().err.count("error: ") == 2
+
+
+def _edit_record(db: Db, ids: list[str]) -> None:
+    db.audits.update_one({"eventId": ids[0]}, {"$set": {"detail": "EDITED"}})
+
+
+def _edit_and_drop_digests(db: Db, ids: list[str]) -> None:
+    """The attack: edit a record, delete the database digests from its period on, re-run."""
+    db.audits.update_one({"eventId": ids[2]}, {"$set": {"actorRole": "ADMIN"}})
+    db.audit_digests.delete_many({"periodStart": {"$gte": T0 + HOUR}})
+    container.digest_service().close_periods(T0 + 2 * HOUR + timedelta(minutes=5))
+
+
+def _drop_every_digest(db: Db, ids: list[str]) -> None:
+    db.audit_digests.delete_many({})
+
+
+def _edit_a_database_digest(db: Db, ids: list[str]) -> None:
+    db.audit_digests.update_one({"periodStart": T0}, {"$set": {"recordsHash": "0" * 64}})
+
+
+@pytest.mark.parametrize(
+    ("tamper", "kind"),
+    [
+        (_edit_record, "RECORD_MODIFIED"),
+        (_edit_and_drop_digests, "RECORD_MODIFIED"),
+        (_drop_every_digest, "DATABASE_DIGEST_MISSING"),
+        (_edit_a_database_digest, "DATABASE_DIGEST_DIFFERS"),
+    ],
+    ids=["record-edited", "attack", "digests-deleted", "digest-edited"],
+)
+def test_given_a_tampered_trail_then_the_auditor_cli_exits_non_zero_and_names_it(
+    auditor: list[str],
+    digested: list[str],
+    db: Db,
+    capsys: pytest.CaptureFixture[str],
+    tamper: Callable[[Db, list[str]], None],
+    kind: str,
+) -> None:
+    tamper(db, digested)
+    capsys.readouterr()
+
+    assert cli.main([*auditor, "--json"]) == 1
+
+    report = json.loads(capsys.readouterr().out)
+    assert kind in {f["kind"] for f in report["findings"]}
+    if kind == "RECORD_MODIFIED":
+        named = {f["eventId"] for f in report["findings"] if f["kind"] == kind}
+        assert named & set(digested)
+
+
 # --- the HTTP API ------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def digested(clean: None, db: Db) -> list[str]:
+def digested(digest_bucket: str, db: Db, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Two hourly periods with two records each, digested; returns the eventIds."""
+    # Sealed today, weeks after the periods ended: not the lateness these tests are about.
+    monkeypatch.setenv("AUDIT_DIGEST_LATE_TOLERANCE_SECONDS", str(3650 * 86400))
+    get_settings.cache_clear()
+    container.reset()
     clock_now = [T0]
     audits = AuditRepository(db, container.server(), clock=lambda: clock_now[0])
     ids = []
@@ -117,7 +213,10 @@ def digested(clean: None, db: Db) -> list[str]:
         ids.append(event["eventId"])
     run = container.digest_service().close_periods(T0 + 2 * HOUR + timedelta(minutes=5))
     assert run.digests == 2
-    return ids
+    yield ids
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    container.reset()
 
 
 def _range() -> dict[str, str]:
@@ -202,6 +301,26 @@ def test_given_a_bad_range_then_verify_answers_422(
     response = ReportsApi().request("GET", "/audits/verify", token=token, query=query)
 
     assert response.status == 422, response.body
+
+
+def test_given_the_digest_store_unreachable_then_verify_answers_503_naming_it(
+    clean: None, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = session_token(make_user(db, role=Role.ADMIN))
+    monkeypatch.setenv("AUDIT_DIGEST_BUCKET", "no-such-digest-bucket")
+    get_settings.cache_clear()
+    container.reset()
+    try:
+        response = ReportsApi().request("GET", "/audits/verify", token=token)
+    finally:  # the next test's services use the real store again
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        container.reset()
+
+    assert response.status == 503, response.body
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "digest store" in response.json()["detail"]
+    assert response.headers["retry-after"]
 
 
 def test_given_a_bad_cursor_then_listing_digests_answers_422(clean: None, db: Db) -> None:

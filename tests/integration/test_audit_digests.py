@@ -1,5 +1,6 @@
-"""The tamper-evident audit trail (SPEC §7): signed, chained digests, and a verifier that names
-what changed, against the real local servers (FerretDB, and moto's KMS for the signatures).
+"""The tamper-evident audit trail (SPEC §7): signed, chained digests in a write-once store, and a
+verifier that names what changed, against the real local servers (FerretDB, and moto's KMS for
+the signatures and its S3, with Object Lock, for the store).
 
 A trail of four hourly periods is written through the consumer's own code (`record_message`)
 with an injected clock, so each record lands in a chosen period; the digest function is run
@@ -9,6 +10,7 @@ access could, and checks that the verifier reports exactly that, naming the reco
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import threading
@@ -17,14 +19,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from pymongo.database import Database
 
 from tests.factories import audit_event
+from tests.servers import new_digest_bucket
 from todo_common import container
-from todo_common.audit.canonical import digest_hash, record_hash
+from todo_common.audit.canonical import record_hash
 from todo_common.audit.consumer import record_message
 from todo_common.audit.digests import DigestSchedule, DigestService
-from todo_common.audit.verify import AuditVerifier, Finding, FindingKind, Verification
+from todo_common.audit.findings import Finding, FindingKind, Verification
+from todo_common.audit.store import S3DigestStore
+from todo_common.audit.verify import AuditVerifier
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
 
@@ -37,6 +43,9 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # the start of the first period
 # Minutes into each hour at which records are stored; hour 2 stays empty.
 PLAN = {0: (10, 20, 30), 1: (5, 50), 2: (), 3: (0, 59)}
 CLOSED = T0 + 4 * HOUR + MARGIN  # "now" once the four periods are over, plus the margin
+# The trail is written in the past and sealed now: its digests are all "late" on S3's clock,
+# which only the tests of lateness look at.
+PATIENT = timedelta(days=3650)
 
 
 class Clock:
@@ -52,6 +61,7 @@ class Trail:
     db: Db
     audits: AuditRepository
     digests: AuditDigestRepository
+    store: S3DigestStore
     service: DigestService
     verifier: AuditVerifier
     event_ids: dict[int, list[str]] = field(default_factory=dict)  # by hour
@@ -69,17 +79,19 @@ def _schedule() -> DigestSchedule:
     return DigestSchedule(HOUR, MARGIN)
 
 
-def _trail(db: Db) -> Trail:
+def _trail(db: Db, bucket: str) -> Trail:
     clock = Clock(T0)
     audits = AuditRepository(db, container.server(), clock=clock)
-    digests = AuditDigestRepository(db)
+    digests = AuditDigestRepository(db, container.server())
+    store = S3DigestStore(bucket)
     signer = container.digest_signer()
     trail = Trail(
         db,
         audits,
         digests,
-        DigestService(audits, digests, signer, _schedule()),
-        AuditVerifier(audits, digests, signer, _schedule()),
+        store,
+        DigestService(audits, digests, store, signer, _schedule()),
+        AuditVerifier(audits, digests, store, signer, _schedule(), PATIENT),
     )
     for hour, minutes in PLAN.items():
         trail.event_ids[hour] = []
@@ -92,9 +104,9 @@ def _trail(db: Db) -> Trail:
 
 
 @pytest.fixture
-def trail(clean: None, db: Db) -> Trail:
+def trail(digest_bucket: str, db: Db) -> Trail:
     """Four closed, digested periods: 3 records, 2, none, 2."""
-    trail = _trail(db)
+    trail = _trail(db, digest_bucket)
     run = trail.service.close_periods(CLOSED)
     assert (run.digests, run.records) == (4, 7)
     return trail
@@ -130,9 +142,9 @@ def test_given_closed_periods_then_each_has_one_signed_chained_digest_empty_ones
 
 
 def test_given_a_period_not_over_by_the_margin_then_it_is_not_digested_yet(
-    clean: None, db: Db
+    digest_bucket: str, db: Db
 ) -> None:
-    trail = _trail(db)
+    trail = _trail(db, digest_bucket)
 
     run = trail.service.close_periods(T0 + 4 * HOUR + MARGIN - timedelta(milliseconds=1))
 
@@ -150,13 +162,14 @@ def test_given_the_digest_function_runs_again_then_it_writes_nothing_new(trail: 
 
 
 def test_given_two_digest_functions_at_once_then_each_period_has_one_digest(
-    clean: None, db: Db
+    digest_bucket: str, db: Db
 ) -> None:
-    trail = _trail(db)
+    trail = _trail(db, digest_bucket)
     services = [
         DigestService(
             AuditRepository(db, container.server()),
-            AuditDigestRepository(db),
+            AuditDigestRepository(db, container.server()),
+            S3DigestStore(digest_bucket),
             container.digest_signer(),
             _schedule(),
         )
@@ -178,6 +191,11 @@ def test_given_two_digest_functions_at_once_then_each_period_has_one_digest(
     starts = [d["periodStart"] for d in db.audit_digests.find()]
     assert sorted(starts) == [T0 + h * HOUR for h in range(4)]
     assert sum(written) == 4
+    versions = trail.store._s3().list_object_versions(Bucket=digest_bucket)
+    assert sorted(v["Key"] for v in versions["Versions"]) == [
+        trail.store.key(T0 + h * HOUR) for h in range(4)
+    ]  # one object per period, one version each
+    assert "DeleteMarkers" not in versions
     result = trail.verify()
     assert result.intact, kinds(result)
 
@@ -278,96 +296,102 @@ def test_given_a_record_inserted_before_the_first_period_then_it_is_named(trail:
     assert finding.event_id == "backdated"
 
 
-# --- digests changed, removed, swapped -------------------------------------------------------
+# --- the attack: a database writer rewrites history and lets it be re-signed (issue 18) --------
 
 
-def test_given_a_digest_field_changed_then_that_digest_is_reported_altered(trail: Trail) -> None:
-    trail.db.audit_digests.update_one({"periodStart": T0 + HOUR}, {"$set": {"count": 1}})
-
-    finding = only(trail.verify(), FindingKind.DIGEST_ALTERED)
-
-    assert (finding.period_start, finding.period_end) == (T0 + HOUR, T0 + 2 * HOUR)
-
-
-def test_given_a_digest_rewritten_to_cover_an_edit_then_its_signature_and_the_next_link_fail(
+def test_given_a_record_edited_and_the_database_digests_deleted_from_its_period_on_when_the_digest_function_runs_then_verify_names_the_record(  # noqa: E501
     trail: Trail,
 ) -> None:
-    """Edit a record, then recompute its period's digest consistently: only the key can sign."""
+    target = trail.event_ids[1][1]
+    trail.db.audits.update_one({"eventId": target}, {"$set": {"actorRole": "ADMIN"}})
+    trail.db.audit_digests.delete_many({"periodStart": {"$gte": T0 + HOUR}})
+
+    run = trail.service.close_periods(CLOSED + HOUR)  # the next schedule, an hour on
+
+    assert run.digests == 1  # only the hour that has just closed: nothing is signed again
+    result = trail.verify(CLOSED + HOUR)
+    modified = only(result, FindingKind.RECORD_MODIFIED)
+    assert (modified.event_id, modified.period_start) == (target, T0 + HOUR)
+    missing = {
+        f.period_start for f in result.findings if f.kind is FindingKind.DATABASE_DIGEST_MISSING
+    }
+    assert missing == {T0 + HOUR, T0 + 2 * HOUR}  # the newest was copied back by the run
+
+
+def test_given_every_database_digest_deleted_when_the_digest_function_runs_then_it_signs_nothing_again_and_verify_reports_it(  # noqa: E501
+    trail: Trail,
+) -> None:
+    trail.db.audit_digests.delete_many({})
+
+    run = trail.service.close_periods(CLOSED)
+
+    assert run.digests == 0
+    result = trail.verify()
+    missing = {
+        f.period_start for f in result.findings if f.kind is FindingKind.DATABASE_DIGEST_MISSING
+    }
+    assert missing == {T0, T0 + HOUR, T0 + 2 * HOUR}
+    assert {f.kind for f in result.findings} == {FindingKind.DATABASE_DIGEST_MISSING}
+
+
+def test_given_every_database_digest_deleted_without_a_run_then_each_is_reported(
+    trail: Trail,
+) -> None:
+    trail.db.audit_digests.delete_many({})
+
+    result = trail.verify()
+
+    assert kinds(result) == [
+        (FindingKind.DATABASE_DIGEST_MISSING, T0 + h * HOUR, None) for h in range(4)
+    ]
+    assert (result.digests, result.records) == (4, 7)  # the records still checked, on the store
+
+
+# --- digests changed in the database only: the store says what they were ----------------------
+
+
+def test_given_a_digest_field_changed_in_the_database_then_it_differs_from_the_store(
+    trail: Trail,
+) -> None:
+    trail.db.audit_digests.update_one({"periodStart": T0 + HOUR}, {"$set": {"count": 1}})
+
+    finding = only(trail.verify(), FindingKind.DATABASE_DIGEST_DIFFERS)
+
+    assert (finding.period_start, finding.period_end) == (T0 + HOUR, T0 + 2 * HOUR)
+    assert len(trail.verify().findings) == 1
+
+
+def test_given_a_digest_rewritten_in_the_database_to_cover_an_edit_then_the_edit_and_the_copy_are_named(  # noqa: E501
+    trail: Trail,
+) -> None:
+    """Edit a record, then recompute its period's digest consistently in the database."""
     target = trail.event_ids[0][0]
     trail.db.audits.update_one({"eventId": target}, {"$set": {"actorRole": "ADMIN"}})
-    rebuilt = trail.service.build(T0, T0 + HOUR, None)  # same hashes as an honest digest...
-    rebuilt["signature"] = trail.digest(0)["signature"]  # ...but the old signature
+    rebuilt = trail.service.build(T0, T0 + HOUR, None)  # signed with the key, even
     trail.db.audit_digests.replace_one({"periodStart": T0}, rebuilt)
 
     result = trail.verify()
 
     assert set(kinds(result)) == {
-        (FindingKind.SIGNATURE_INVALID, T0, None),
-        (FindingKind.CHAIN_BROKEN, T0 + HOUR, None),
+        (FindingKind.RECORD_MODIFIED, T0, target),
+        (FindingKind.DATABASE_DIGEST_DIFFERS, T0, None),
     }
 
 
-def test_given_a_digest_deleted_then_its_period_is_reported_missing(trail: Trail) -> None:
-    trail.db.audit_digests.delete_one({"periodStart": T0 + HOUR})
-
-    finding = only(trail.verify(), FindingKind.DIGEST_MISSING)
-
-    assert (finding.period_start, finding.period_end) == (T0 + HOUR, T0 + 2 * HOUR)
-    assert finding.count == 2  # the records that period held now have no digest
-    assert len(trail.verify().findings) == 1
-
-
-def test_given_an_empty_periods_digest_deleted_then_the_gap_still_shows(trail: Trail) -> None:
-    trail.db.audit_digests.delete_one({"periodStart": T0 + 2 * HOUR})
-
-    finding = only(trail.verify(), FindingKind.DIGEST_MISSING)
-
-    assert (finding.period_start, finding.count) == (T0 + 2 * HOUR, 0)
-
-
-def test_given_the_first_digest_deleted_then_the_chain_shows_the_head_is_gone(
+def test_given_a_digest_inserted_in_the_database_for_a_period_the_store_lacks_then_it_is_named(
     trail: Trail,
 ) -> None:
-    trail.db.audit_digests.delete_one({"periodStart": T0})
+    forged = trail.service.build(T0 - HOUR, T0, None)
+    trail.db.audit_digests.insert_one(forged)
 
-    finding = only(trail.verify(), FindingKind.DIGEST_MISSING)
+    finding = only(trail.verify(), FindingKind.DATABASE_DIGEST_NOT_IN_STORE)
 
-    assert finding.period_end == T0 + HOUR
-
-
-def test_given_the_newest_digest_deleted_then_it_is_missing_once_overdue(trail: Trail) -> None:
-    trail.db.audit_digests.delete_one({"periodStart": T0 + 3 * HOUR})
-
-    soon = trail.verify(CLOSED)  # the digest function may simply not have run yet
-    later = trail.verify(CLOSED + HOUR)  # it runs every few minutes: this one is overdue
-
-    assert soon.intact, kinds(soon)
-    assert soon.pending_records == 2
-    finding = only(later, FindingKind.DIGEST_MISSING)
-    assert (finding.period_start, finding.count) == (T0 + 3 * HOUR, 2)
+    assert finding.period_start == T0 - HOUR
 
 
-def test_given_two_digests_swapped_then_both_periods_are_reported(trail: Trail) -> None:
-    """Each digest's content moved to the other's period (their periods stay in place)."""
-    first, second = trail.digest(0), trail.digest(1)
-    keep = ("_id", "periodStart", "periodEnd")
-    trail.db.audit_digests.replace_one(
-        {"_id": first["_id"]},
-        {**{k: v for k, v in second.items() if k not in keep}} | {k: first[k] for k in keep},
-    )
-    trail.db.audit_digests.replace_one(
-        {"_id": second["_id"]},
-        {**{k: v for k, v in first.items() if k not in keep}} | {k: second[k] for k in keep},
-    )
-
-    result = trail.verify()
-
-    altered = {f.period_start for f in result.findings if f.kind is FindingKind.DIGEST_ALTERED}
-    assert altered == {T0, T0 + HOUR}
-
-
-def test_given_two_digests_periods_exchanged_then_both_are_reported_altered(trail: Trail) -> None:
-    """The two documents trade places in the sequence (their periods exchanged)."""
+def test_given_two_digests_periods_exchanged_in_the_database_then_both_differ(
+    trail: Trail,
+) -> None:
     first, second = trail.digest(0), trail.digest(1)
     parking = T0 - 10 * HOUR  # the unique index allows one digest per periodStart at a time
     trail.db.audit_digests.update_one({"_id": first["_id"]}, {"$set": {"periodStart": parking}})
@@ -382,33 +406,206 @@ def test_given_two_digests_periods_exchanged_then_both_are_reported_altered(trai
 
     result = trail.verify()
 
-    altered = {f.period_start for f in result.findings if f.kind is FindingKind.DIGEST_ALTERED}
-    assert altered == {T0, T0 + HOUR}
+    assert set(kinds(result)) == {
+        (FindingKind.DATABASE_DIGEST_DIFFERS, T0, None),
+        (FindingKind.DATABASE_DIGEST_DIFFERS, T0 + HOUR, None),
+    }
 
 
-def test_given_a_forged_digest_for_a_gap_then_its_signature_is_invalid(trail: Trail) -> None:
-    """Delete a digest and put a consistent one of the attacker's making in its place."""
-    original = trail.digest(2)
-    forged = dict(original)
-    forged["digestHash"] = digest_hash(
-        period_start=original["periodStart"],
-        period_end=original["periodEnd"],
-        count=original["count"],
-        records_hash_=original["recordsHash"],
-        previous_digest_hash=original["previousDigestHash"],
+# --- the store: write-once --------------------------------------------------------------------
+
+
+def test_given_a_stored_digest_when_its_version_is_deleted_then_the_lock_refuses(
+    trail: Trail,
+) -> None:
+    s3, key = trail.store._s3(), trail.store.key(T0)
+    version = s3.head_object(Bucket=trail.store.bucket, Key=key)["VersionId"]
+
+    with pytest.raises(ClientError) as refused:
+        s3.delete_object(Bucket=trail.store.bucket, Key=key, VersionId=version)
+
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    batch = s3.delete_objects(
+        Bucket=trail.store.bucket, Delete={"Objects": [{"Key": key, "VersionId": version}]}
     )
-    forged["signature"] = trail.digest(1)["signature"]
-    trail.db.audit_digests.replace_one({"_id": original["_id"]}, forged)
+    assert [e["Code"] for e in batch.get("Errors", [])] == ["AccessDenied"]
+    assert trail.verify().intact
 
-    finding = only(trail.verify(), FindingKind.SIGNATURE_INVALID)
 
-    assert finding.period_start == T0 + 2 * HOUR
+def test_given_a_stored_digest_when_written_again_conditionally_then_s3_refuses(
+    trail: Trail,
+) -> None:
+    with pytest.raises(ClientError) as refused:
+        trail.store._s3().put_object(
+            Bucket=trail.store.bucket, Key=trail.store.key(T0), Body=b"{}", IfNoneMatch="*"
+        )
+
+    assert refused.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert not trail.store.put(trail.digest(0))  # and the store's own put says the period is taken
+
+
+def test_given_a_version_and_a_delete_marker_put_over_stored_digests_then_the_first_versions_still_hold_and_it_is_reported(  # noqa: E501
+    trail: Trail,
+) -> None:
+    """What S3 allows without the bucket policy (which refuses both to everyone in AWS)."""
+    target = trail.event_ids[0][0]
+    trail.db.audits.update_one({"eventId": target}, {"$set": {"detail": "EDITED"}})
+    s3, bucket = trail.store._s3(), trail.store.bucket
+    forged = trail.service.build(T0, T0 + HOUR, None)  # over the edited record
+    s3.put_object(Bucket=bucket, Key=trail.store.key(T0), Body=json.dumps(forged, default=str))
+    s3.delete_object(Bucket=bucket, Key=trail.store.key(T0 + HOUR))  # a delete marker
+
+    result = trail.verify()
+
+    assert [f.kind for f in result.findings].count(FindingKind.STORE_OBJECT_REPLACED) == 2
+    assert (FindingKind.RECORD_MODIFIED, T0, target) in kinds(result)
+    assert trail.service.close_periods(CLOSED).digests == 0  # nothing signed again
+
+
+def test_given_a_delete_marker_over_a_period_when_the_store_puts_it_again_then_its_own_check_refuses(  # noqa: E501
+    trail: Trail,
+) -> None:
+    """S3's conditional put looks at the current version only: behind a delete marker it would
+    accept a second digest of the period. The store's check of every version refuses it."""
+    s3, bucket, key = trail.store._s3(), trail.store.bucket, trail.store.key(T0 + 3 * HOUR)
+    s3.delete_object(Bucket=bucket, Key=key)
+    probe = trail.store.key(T0 - HOUR)  # S3 alone, on another key behind a marker: accepted
+    s3.put_object(Bucket=bucket, Key=probe, Body=b"{}")
+    s3.delete_object(Bucket=bucket, Key=probe)
+    s3.put_object(Bucket=bucket, Key=probe, Body=b"{}", IfNoneMatch="*")
+
+    assert not trail.store.put(trail.digest(3))
+
+
+def test_given_a_locked_version_unlocked_as_moto_allows_and_deleted_then_the_verifier_reports_the_gap(  # noqa: E501
+    trail: Trail,
+) -> None:
+    """moto 5.2.5 lets `PutObjectRetention` shorten a compliance lock (AWS refuses it), after
+    which the version can be deleted: were one ever gone, the store's chain shows the hole and
+    nothing fills it again."""
+    s3, bucket, key = trail.store._s3(), trail.store.bucket, trail.store.key(T0 + HOUR)
+    version = s3.head_object(Bucket=bucket, Key=key)["VersionId"]
+    s3.put_object_retention(
+        Bucket=bucket,
+        Key=key,
+        VersionId=version,
+        Retention={"Mode": "COMPLIANCE", "RetainUntilDate": datetime(2020, 1, 1, tzinfo=UTC)},
+    )
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key, "VersionId": version}]})
+
+    result = trail.verify()
+
+    gap = only(result, FindingKind.DIGEST_MISSING)
+    assert (gap.period_start, gap.count) == (T0 + HOUR, 2)
+    assert (FindingKind.DATABASE_DIGEST_NOT_IN_STORE, T0 + HOUR, None) in kinds(result)
+    assert trail.service.close_periods(CLOSED).digests == 0
+
+
+def test_given_a_database_digest_far_ahead_of_the_store_then_the_head_still_comes_from_the_store(
+    trail: Trail,
+) -> None:
+    """The database's newest digest only says where to start listing; a lie costs a full list."""
+    trail.db.audit_digests.insert_one(trail.service.build(T0 + 100 * HOUR, T0 + 101 * HOUR, None))
+
+    run = trail.service.close_periods(CLOSED + HOUR)
+
+    assert run.digests == 1
+    sealed = trail.store.get(T0 + 4 * HOUR)
+    assert sealed is not None
+    assert sealed.body is not None
+    assert sealed.body["previousDigestHash"] == trail.digest(3)["digestHash"]
+
+
+# --- the store's chain itself, as a compromised digest function could have written it ----------
+
+
+def _forged_store(trail: Trail, bucket: str, edit: Any) -> Trail:
+    """The trail's digests copied into a fresh bucket, `edit` applied to the list first."""
+    digests = [dict(trail.digest(h)) for h in range(4)]
+    for digest in digests:
+        digest.pop("_id")
+    store = S3DigestStore(bucket)
+    for digest in edit(digests):
+        assert store.put(digest)
+    verifier = AuditVerifier(
+        trail.audits, trail.digests, store, container.digest_signer(), _schedule(), PATIENT
+    )
+    return dataclasses.replace(trail, store=store, verifier=verifier)
+
+
+def test_given_a_store_digest_with_a_changed_field_then_it_is_altered(trail: Trail) -> None:
+    def edit(digests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        digests[1]["count"] = 1
+        return digests
+
+    result = _forged_store(trail, new_digest_bucket(), edit).verify()
+
+    altered = [f for f in result.findings if f.kind is FindingKind.DIGEST_ALTERED]
+    assert [f.period_start for f in altered] == [T0 + HOUR]
+
+
+def test_given_a_store_with_a_period_missing_then_the_gap_is_reported(trail: Trail) -> None:
+    result = _forged_store(trail, new_digest_bucket(), lambda d: d[:1] + d[2:]).verify()
+
+    finding = [f for f in result.findings if f.kind is FindingKind.DIGEST_MISSING]
+    assert [(f.period_start, f.count) for f in finding] == [(T0 + HOUR, 2)]
+
+
+def test_given_a_store_digest_signed_by_no_key_then_its_signature_is_invalid(trail: Trail) -> None:
+    def edit(digests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        digests[2]["signature"] = digests[1]["signature"]
+        return digests
+
+    result = _forged_store(trail, new_digest_bucket(), edit).verify()
+
+    invalid = [f for f in result.findings if f.kind is FindingKind.SIGNATURE_INVALID]
+    assert [f.period_start for f in invalid] == [T0 + 2 * HOUR]
+
+
+# --- closed in time, or late ------------------------------------------------------------------
+
+
+def test_given_periods_sealed_hours_after_they_ended_then_each_late_one_names_both_times(
+    trail: Trail,
+) -> None:
+    """The trail's periods ended days before S3 stored their digests (today, on its clock)."""
+    strict = dataclasses.replace(trail.verifier, late_tolerance=timedelta(minutes=15))
+
+    result = strict.verify(CLOSED, None, None)
+
+    late = [f for f in result.findings if f.kind is FindingKind.DIGEST_LATE]
+    assert [f.period_start for f in late] == [T0 + h * HOUR for h in range(4)]
+    assert "was stored at " in late[0].detail
+    assert "later than 2026-11-30T10:20:00.000Z" in late[0].detail  # end + 5 min + 15 min
+
+
+def test_given_a_period_sealed_within_the_margin_and_tolerance_then_it_is_not_late(
+    digest_bucket: str, db: Db
+) -> None:
+    """A period that ends now, on the real clock, sealed at once."""
+    second = timedelta(seconds=1)
+    audits = AuditRepository(db, container.server())
+    store = S3DigestStore(digest_bucket)
+    schedule = DigestSchedule(second, timedelta(0))
+    digests = AuditDigestRepository(db, container.server())
+    service = DigestService(audits, digests, store, container.digest_signer(), schedule)
+    verifier = AuditVerifier(
+        audits, digests, store, container.digest_signer(), schedule, timedelta(seconds=5)
+    )
+    assert record_message(json.dumps(audit_event()), audits)
+    now = datetime.now(UTC)
+    while service.close_periods(datetime.now(UTC)).digests == 0:
+        assert datetime.now(UTC) < now + 3 * second
+
+    result = verifier.verify(datetime.now(UTC), None, None)
+
+    assert result.intact, kinds(result)
 
 
 def test_given_no_digest_function_ever_ran_then_the_closed_periods_are_missing(
-    clean: None, db: Db
+    digest_bucket: str, db: Db
 ) -> None:
-    trail = _trail(db)
+    trail = _trail(db, digest_bucket)
 
     result = trail.verify(CLOSED + HOUR)
 

@@ -4,10 +4,15 @@ python -m todo_common.cli create-indexes
 python -m todo_common.cli create-admin --email a@b.c [--username admin] [--full-name ...]
     (the password is read from --password, $ADMIN_PASSWORD, or a prompt)
 python -m todo_common.cli ensure-admin --email a@b.c --password ...   # only if no ADMIN exists
-python -m todo_common.cli verify-audit [--from 2026-12-01T00:00:00Z] [--to ...] [--json]
-    (exit status 0 when the audit trail is intact, 1 when something was found)
+python -m todo_common.cli verify-audit [--store s3://BUCKET] [--public-key digest-key.pem]
+    [--from 2026-12-01T00:00:00Z] [--to ...] [--json]
+    (exit status 0 when the audit trail is intact, 1 when something was found, 2 when it could
+    not be checked: the store unreachable, the key file unreadable). With both
+    --store and --public-key it needs only read access to the database and the bucket: no API,
+    no KMS (docs/deploy.md, "How an auditor verifies").
 python -m todo_common.cli digest-audit      # sign the periods that are over now (as scheduled)
-python -m todo_common.cli audit-public-key  # the digest key's public key (PEM), for outsiders
+python -m todo_common.cli export-digest-key [--out digest-key.pem]
+    (the digest key's public key, PEM, for auditors; to stdout without --out)
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ import getpass
 import json
 import os
 import sys
-import textwrap
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pymongo
 from pydantic import ValidationError
 
 from todo_common import container
+from todo_common.audit.signing import DigestSigner, PublicKeyVerifier, public_key_pem
+from todo_common.audit.store import S3DigestStore, StoreUnavailable
 from todo_common.clients import get_database
 from todo_common.errors import DomainError
 from todo_common.indexes import ensure_indexes
@@ -81,11 +88,32 @@ def _instant(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def verify_audit(from_: datetime | None, to: datetime | None, as_json: bool) -> int:
-    # An operator's command over the whole trail: no deadline but Ctrl-C (the requests'
-    # dependency budget would cut a long read short).
-    with pymongo.timeout(None):
-        result = container.audit_verifier().verify(utcnow(), from_, to)
+def _bucket(url: str) -> str:
+    """The bucket of an `s3://BUCKET` URL."""
+    if not url.startswith("s3://") or not url[5:].strip("/"):
+        raise argparse.ArgumentTypeError(f"{url!r} is not s3://BUCKET")
+    return url[5:].strip("/")
+
+
+def verify_audit(
+    from_: datetime | None,
+    to: datetime | None,
+    as_json: bool,
+    bucket: str | None = None,
+    public_key: str | None = None,
+) -> int:
+    store = S3DigestStore(bucket) if bucket else container.digest_store()
+    signatures: DigestSigner = container.digest_signer()
+    try:
+        if public_key:
+            signatures = PublicKeyVerifier(Path(public_key).read_bytes())
+        # An operator's command over the whole trail: no deadline but Ctrl-C (the requests'
+        # dependency budget would cut a long read short).
+        with pymongo.timeout(None):
+            result = container.verifier_with(store, signatures).verify(utcnow(), from_, to)
+    except (OSError, ValueError, StoreUnavailable) as exc:  # no verdict: neither 0 nor 1
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if as_json:
         body = AuditVerificationPublic.of(result).model_dump(mode="json", by_alias=True)
         print(json.dumps(body, indent=2))
@@ -111,12 +139,13 @@ def digest_audit() -> int:
     return 0
 
 
-def audit_public_key() -> int:
-    key = container.digest_signer().public_key()
-    print(f"# {key['keyId']} ({key['signingAlgorithm']})")
-    print("-----BEGIN PUBLIC KEY-----")
-    print("\n".join(textwrap.wrap(key["publicKey"], 64)))
-    print("-----END PUBLIC KEY-----")
+def export_digest_key(out: str | None) -> int:
+    pem = public_key_pem(container.digest_signer().public_key())
+    if out is None:
+        print(pem, end="")
+    else:
+        Path(out).write_text(pem)
+        print(f"Wrote the digest key's public key to {out}.")
     return 0
 
 
@@ -137,20 +166,27 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("--username", default="admin")
         cmd.add_argument("--full-name", default="Administrator")
     verify = sub.add_parser("verify-audit", help="check the audit trail's digests and records")
+    verify.add_argument(
+        "--store", type=_bucket, help="s3://BUCKET of the digests (default: AUDIT_DIGEST_BUCKET)"
+    )
+    verify.add_argument(
+        "--public-key", help="the PEM of export-digest-key: signatures checked without KMS"
+    )
     verify.add_argument("--from", dest="from_", type=_instant, help="first period (ISO 8601)")
     verify.add_argument("--to", type=_instant, help="end of the range (default: now)")
     verify.add_argument("--json", action="store_true", help="the report as GET /audits/verify")
     sub.add_parser("digest-audit", help="sign a digest of every audit period that is over")
-    sub.add_parser("audit-public-key", help="print the digest signing key's public key (PEM)")
+    export = sub.add_parser("export-digest-key", help="the digest key's public key (PEM)")
+    export.add_argument("--out", help="write it to this file (default: stdout)")
     args = parser.parse_args(argv)
     if args.command == "create-indexes":
         return create_indexes()
     if args.command == "verify-audit":
-        return verify_audit(args.from_, args.to, args.json)
+        return verify_audit(args.from_, args.to, args.json, args.store, args.public_key)
     if args.command == "digest-audit":
         return digest_audit()
-    if args.command == "audit-public-key":
-        return audit_public_key()
+    if args.command == "export-digest-key":
+        return export_digest_key(args.out)
     password = args.password or getpass.getpass("Password for the new ADMIN: ")
     return create_admin(
         args.email,

@@ -11,7 +11,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from todo_common.audit.publisher import AuditPublisher, sqs_client
-from todo_common.audit.signing import kms_client
+from todo_common.audit.signing import DigestSigner, kms_client
+from todo_common.audit.store import s3_client
 from todo_common.audit.trail import AuditTrail
 from todo_common.clients import get_database, get_redis
 from todo_common.database_server import DatabaseServer, database_server
@@ -27,6 +28,7 @@ from todo_common.settings import get_settings
 if TYPE_CHECKING:
     from todo_common.audit.digests import DigestSchedule, DigestService
     from todo_common.audit.signing import KmsDigestSigner
+    from todo_common.audit.store import S3DigestStore
     from todo_common.audit.verify import AuditVerifier
     from todo_common.idempotency import IdempotentCreates
     from todo_common.repositories.audit_digests import AuditDigestRepository
@@ -162,7 +164,7 @@ def task_service() -> TaskService:
 def audit_digests() -> AuditDigestRepository:
     from todo_common.repositories.audit_digests import AuditDigestRepository
 
-    return AuditDigestRepository(get_database())
+    return AuditDigestRepository(get_database(), server())
 
 
 @lru_cache(maxsize=1)
@@ -170,6 +172,13 @@ def digest_signer() -> KmsDigestSigner:
     from todo_common.audit.signing import KmsDigestSigner
 
     return KmsDigestSigner(get_settings().audit.digest_key_id)
+
+
+@lru_cache(maxsize=1)
+def digest_store() -> S3DigestStore:
+    from todo_common.audit.store import S3DigestStore
+
+    return S3DigestStore(get_settings().audit.digest_bucket)
 
 
 def digest_schedule() -> DigestSchedule:
@@ -191,6 +200,7 @@ def digest_service() -> DigestService:
     return DigestService(
         repositories().audits,
         audit_digests(),
+        digest_store(),
         digest_signer(),
         digest_schedule(),
         get_settings().audit.digest_max_periods_per_run,
@@ -199,9 +209,24 @@ def digest_service() -> DigestService:
 
 @lru_cache(maxsize=1)
 def audit_verifier() -> AuditVerifier:
+    return verifier_with(digest_store(), digest_signer())
+
+
+def verifier_with(store: S3DigestStore, signatures: DigestSigner) -> AuditVerifier:
+    """The verifier over this store, checking signatures with `signatures` (KMS, or the
+    auditor's exported public key)."""
+    from datetime import timedelta
+
     from todo_common.audit.verify import AuditVerifier
 
-    return AuditVerifier(repositories().audits, audit_digests(), digest_signer(), digest_schedule())
+    return AuditVerifier(
+        repositories().audits,
+        audit_digests(),
+        store,
+        signatures,
+        digest_schedule(),
+        timedelta(seconds=get_settings().audit.digest_late_tolerance_seconds),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -246,11 +271,13 @@ def reset() -> None:
         audit_service,
         audit_digests,
         digest_signer,
+        digest_store,
         digest_service,
         audit_verifier,
         report_service,
         idempotent_creates,
         sqs_client,
         kms_client,
+        s3_client,
     ):
         factory.cache_clear()

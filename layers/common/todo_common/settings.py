@@ -137,6 +137,12 @@ class AuditSettings(BaseSettings):
     digest_key_id: str | None = None
     # A first run over an old trail catches up over several runs, each within its timeout.
     digest_max_periods_per_run: int = Field(default=200, ge=1)
+    # -- the write-once digest store (issue 18; docs/deploy.md) --
+    # The S3 bucket with Object Lock that holds one object per period: the chain's truth.
+    digest_bucket: str | None = None
+    # A digest stored later than its period's end plus the margin plus this is a finding: the
+    # schedule runs every 5 minutes, so 15 minutes is three missed runs.
+    digest_late_tolerance_seconds: int = Field(default=900, ge=0)
 
 
 # Of the dependency budget, one MongoDB operation may take this share; Redis has the rest.

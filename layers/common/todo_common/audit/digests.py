@@ -6,9 +6,12 @@ the consumer stored it (`recordedAt`, taken just before the insert), and the mar
 consumer's longest batch, so no record can still arrive in a period that has its digest.
 
 Every period gets a digest, empty ones too, so a deleted period shows as a gap in the chain. The
-first period is the one holding the trail's earliest record; each next one starts where the last
-digest ended. Two runs at once are harmless: the digest of a period is stored once (unique
-`periodStart`), and the run whose insert lost stops, leaving the rest to the winner.
+digests live in the write-once store (audit/store.py), which is the chain's truth: the next period
+starts where the store's newest digest ended, never where the database says, so deleting digests
+from the database cannot make this function sign a period again. The database keeps a copy of each
+(a cache that `GET /audits/digests` lists). The first period is the one holding the trail's
+earliest record. Two runs at once are harmless: a period's object is written once (a conditional
+put), and the run whose put lost stops, leaving the rest to the winner.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from todo_common.audit.canonical import digest_hash, record_hash, records_hash
 from todo_common.audit.signing import ALGORITHM, DigestSigner
+from todo_common.audit.store import S3DigestStore
 from todo_common.documents import Doc
 from todo_common.instants import instant_text
 from todo_common.repositories.audit_digests import AuditDigestRepository
@@ -79,12 +83,14 @@ class DigestService:
         self,
         audits: AuditRepository,
         digests: AuditDigestRepository,
+        store: S3DigestStore,
         signer: DigestSigner,
         schedule: DigestSchedule,
         max_periods: int = 200,
     ) -> None:
         self._audits = audits
         self._digests = digests
+        self._store = store
         self._signer = signer
         self._schedule = schedule
         self._max_periods = max_periods
@@ -92,9 +98,16 @@ class DigestService:
     def close_periods(self, now: datetime) -> DigestRun:
         """Digest every period that is over (plus the margin) and has no digest yet, in order."""
         run = DigestRun()
-        latest = self._digests.latest()
-        if latest is not None:
-            start, previous = latest["periodEnd"], latest["digestHash"]
+        cached = self._digests.latest()
+        head = self._store.head(cached["periodStart"] if cached is not None else None)
+        if head is not None and head.body is not None:
+            start, previous = head.body["periodEnd"], head.body["digestHash"]
+            # A run that stopped between its put and the database copy leaves the newest
+            # digest uncached: copy it now (older gaps in the cache stay, for the verifier).
+            if cached is None or cached["periodStart"] < head.body["periodStart"]:
+                self._digests.add(head.body)
+        elif head is not None:
+            raise ValueError(f"the store's newest object {head.key} is not a digest")
         else:
             first = self._audits.first_trail_time()
             if first is None:
@@ -113,9 +126,10 @@ class DigestService:
         stored = self._audits.stored_between(periods[0][0], periods[-1][1])
         for (start, end), records in zip(periods, by_period(stored, periods), strict=True):
             digest = self.build(start, end, previous, records)
-            if not self._digests.add(digest):
+            if not self._store.put(digest):
                 run.lost_race = True  # another run stored this period: it carries on
                 break
+            self._digests.add(digest)  # False: the database already held one (the verifier says)
             run.digests += 1
             run.records += digest["count"]
             run.last_digest_hash = previous = digest["digestHash"]

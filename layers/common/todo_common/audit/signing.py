@@ -9,6 +9,7 @@ digest. Anyone allowed `kms:GetPublicKey` can export the public key and check si
 from __future__ import annotations
 
 import base64
+import textwrap
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -93,3 +94,44 @@ class KmsDigestSigner:
             "publicKey": base64.b64encode(answer["PublicKey"]).decode(),
             "signingAlgorithm": ALGORITHM,
         }
+
+
+def public_key_pem(key: dict[str, str]) -> str:
+    """The exported key (`KmsDigestSigner.public_key`) as PEM, its ARN on a comment line above."""
+    body = "\n".join(textwrap.wrap(key["publicKey"], 64))
+    return (
+        f"# {key['keyId']} ({key['signingAlgorithm']})\n"
+        f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n"
+    )
+
+
+class PublicKeyVerifier:
+    """Checks signatures offline with the exported public key: an auditor needs no KMS access.
+
+    Verifying only (`sign` refuses). Needs the `cryptography` package, which the layer does not
+    ship: the auditor runs the CLI from a checkout with the dev requirements.
+    """
+
+    def __init__(self, pem: bytes) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        key = load_pem_public_key(pem[pem.index(b"-----BEGIN") :] if b"-----BEGIN" in pem else pem)
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+            raise ValueError("not an ECC_NIST_P256 public key")
+        self._key = key
+
+    def sign(self, digest: bytes) -> tuple[bytes, str]:
+        raise KeyUnavailable("a public key verifies signatures; only KMS signs")
+
+    def verify(self, key_id: str, digest: bytes, signature: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        # KMS's ECDSA_SHA_256 over a RAW message hashes it with SHA-256 first: so does this.
+        try:
+            self._key.verify(signature, digest, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            return False
+        return True

@@ -1,11 +1,15 @@
 """The audit trail's verifier: recompute every hash, link and signature, and name what changed.
 
-For each digest, oldest first: its own fields against its `digestHash` and `recordsHash`, its
-signature (KMS), its link to the digest before it, and that no period is missing between them.
-Then, for each digest that passed, the records stored in its period against the digest's list of
-`{eventId, recordHash}`: a record whose hash differs was modified, one that is missing was
-deleted, one that is not listed was inserted. A digest that failed vouches for nothing, so its
-period's records are not compared with it (the finding says so).
+It trusts the write-once store (audit/store.py) alone, never the database's copies. For each
+period's digest in the store, oldest first: its own fields against its `digestHash` and
+`recordsHash`, its signature, its link to the digest before it, that no period is missing between
+them, and that it was stored in time (its period's end plus the margin plus `late_tolerance`: a
+period closed late left its records open to a database writer for longer). Then, for each digest
+that passed, the records stored in its period against the digest's list of `{eventId,
+recordHash}`: a record whose hash differs was modified, one that is missing was deleted, one that
+is not listed was inserted. A digest that failed vouches for nothing, so its period's records are
+not compared with it (the finding says so). The database's copies are compared with the store:
+one that differs, one the store does not hold, and a store digest with no copy are findings.
 
 Records outside every digest are findings too: before the first period (inserted), in a gap
 between digests (the missing digest's period), with no storage time at all (inserted), with a
@@ -18,128 +22,99 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from todo_common.audit.canonical import digest_hash, record_hash, records_hash
+from todo_common.audit.copies import check_copies, check_uncopied
 from todo_common.audit.digests import EPOCH, DigestSchedule, by_period
+from todo_common.audit.findings import Finding, FindingKind, Verification, has_period, period_text
 from todo_common.audit.signing import DigestSigner, KeyUnavailable
+from todo_common.audit.store import S3DigestStore, StoredDigest
 from todo_common.documents import Doc
 from todo_common.instants import instant_text
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
 
 BATCH = 168  # digests per records query: a week of hourly periods
-MAX_FINDINGS = 1000
 MAX_NAMED = 100  # eventIds named in one finding
 CLOCK_SKEW = timedelta(minutes=1)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
-class FindingKind(StrEnum):
-    RECORD_MODIFIED = "RECORD_MODIFIED"
-    RECORD_DELETED = "RECORD_DELETED"
-    RECORD_INSERTED = "RECORD_INSERTED"
-    DIGEST_ALTERED = "DIGEST_ALTERED"
-    DIGEST_MISSING = "DIGEST_MISSING"
-    CHAIN_BROKEN = "CHAIN_BROKEN"
-    SIGNATURE_INVALID = "SIGNATURE_INVALID"
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: FindingKind
-    detail: str
-    period_start: datetime | None = None
-    period_end: datetime | None = None
-    event_id: str | None = None
-    count: int | None = None
-    event_ids: tuple[str, ...] = ()
-
-
-@dataclass
-class Verification:
-    from_: datetime | None
-    to: datetime
-    digests: int = 0
-    records: int = 0
-    pending_records: int = 0
-    findings: list[Finding] = field(default_factory=list)
-    truncated: bool = False
-
-    @property
-    def intact(self) -> bool:
-        return not self.findings and not self.truncated
-
-    def add(self, finding: Finding) -> None:
-        if len(self.findings) >= MAX_FINDINGS:
-            self.truncated = True
-        else:
-            self.findings.append(finding)
-
-
-def _has_period(digest: Doc) -> bool:
-    start, end = digest.get("periodStart"), digest.get("periodEnd")
-    return isinstance(start, datetime) and isinstance(end, datetime) and start < end
-
-
-def _period(digest: Doc) -> str:
-    return f"{instant_text(digest['periodStart'])}..{instant_text(digest['periodEnd'])}"
+def _minutes(span: timedelta) -> str:
+    return f"{span.total_seconds() / 60:g} min"
 
 
 @dataclass(eq=False)
 class AuditVerifier:
     _audits: AuditRepository
     _digests: AuditDigestRepository
+    _store: S3DigestStore
     _signer: DigestSigner
     _schedule: DigestSchedule
+    late_tolerance: timedelta = timedelta(minutes=15)
 
     def verify(self, now: datetime, from_: datetime | None, to: datetime | None) -> Verification:
-        """Check the digests whose period starts in [from_, to) (default: all, up to now) and the
-        records those periods hold."""
+        """Check the store's digests whose period starts in [from_, to) (default: all, up to
+        now), the records those periods hold, and the database's copies of them."""
         end = min(to, now) if to is not None else now
         result = Verification(from_, end)
-        previous = self._digests.latest_before(from_) if from_ is not None else None
+        previous: Doc | None = None
         first: Doc | None = None
+        in_store: set[datetime] = set()
         for batch in self._batches(result, from_, end):
             if first is None:
-                first = batch[0]
+                first = batch[0][1]
+                if from_ is not None:
+                    previous = self._stored_before(first)
                 self._check_start(result, first, previous)
             trusted = []
-            for digest in batch:
+            for stored, digest in batch:
                 if self._check_digest(result, digest, previous):
                     trusted.append(digest)
+                self._check_time(result, stored, digest)
                 previous = digest
+                in_store.add(digest["periodStart"])
             self._check_records(result, trusted)
+            check_copies(result, self._digests, [digest for _, digest in batch])
             result.digests += len(batch)
+        check_uncopied(result, self._digests, from_, end, in_store)
         self._check_outside(result, now, from_, end, first, previous)
         return result
 
+    def _stored_before(self, first: Doc) -> Doc | None:
+        """The store's digest of the period before `first` (periods are of one length)."""
+        before = self._store.get(first["periodStart"] - self._schedule.period)
+        return before.body if before is not None and before.body is not None else None
+
     def _batches(
         self, result: Verification, from_: datetime | None, end: datetime
-    ) -> Iterator[list[Doc]]:
-        """The digests in order, a batch at a time; one without a period is a finding."""
-        start = from_
-        while True:
-            batch = self._digests.starting_between(start, end, BATCH)
-            if not batch:
-                return
-            start = batch[-1].get("periodStart")
-            whole = [d for d in batch if _has_period(d)]
-            for digest in batch:
-                if not _has_period(digest):
+    ) -> Iterator[list[tuple[StoredDigest, Doc]]]:
+        """The store's digests in order, a batch at a time; an object that is no digest, or
+        one written over, is a finding."""
+        for batch in self._store.between(from_, end, BATCH):
+            whole = []
+            for stored in batch:
+                if stored.overwritten:
+                    result.add(
+                        Finding(
+                            FindingKind.STORE_OBJECT_REPLACED,
+                            f"Someone put a version or a delete marker over {stored.key}: "
+                            f"the first version ({stored.version_id}) is the one checked",
+                        )
+                    )
+                if stored.body is not None and has_period(stored.body):
+                    whole.append((stored, stored.body))
+                else:
                     result.add(
                         Finding(
                             FindingKind.DIGEST_ALTERED,
-                            f"Digest {digest.get('_id')} has no valid period: it was altered",
+                            f"The store's object {stored.key} is not a digest: it was altered",
                         )
                     )
             if whole:
                 yield whole
-            if not isinstance(start, datetime):
-                return
-            start += timedelta(milliseconds=1)
 
     def _check_start(self, result: Verification, first: Doc, before: Doc | None) -> None:
         if before is None and first.get("previousDigestHash") is not None:
@@ -155,7 +130,7 @@ class AuditVerifier:
     def _check_digest(self, result: Verification, digest: Doc, previous: Doc | None) -> bool:
         """The digest's own hashes, its signature and its link; True when it can be trusted."""
         start, end = digest["periodStart"], digest["periodEnd"]
-        period = _period(digest)
+        period = period_text(digest)
         entries = digest.get("records") or []
         trusted = True
         gap = previous is not None and previous["periodEnd"] < start
@@ -255,7 +230,8 @@ class AuditVerifier:
                 result.add(
                     Finding(
                         FindingKind.RECORD_INSERTED,
-                        f"Record {event_id} is not in the digest of {_period(digest)}: inserted",
+                        f"Record {event_id} is not in the digest of {period_text(digest)}: "
+                        "inserted",
                         start,
                         end,
                         event_id=event_id,
@@ -265,7 +241,7 @@ class AuditVerifier:
                 result.add(
                     Finding(
                         FindingKind.RECORD_MODIFIED,
-                        f"Record {event_id} of {_period(digest)} was modified",
+                        f"Record {event_id} of {period_text(digest)} was modified",
                         start,
                         end,
                         event_id=event_id,
@@ -277,13 +253,30 @@ class AuditVerifier:
             result.add(
                 Finding(
                     FindingKind.RECORD_DELETED,
-                    f"{len(missing)} record(s) of {_period(digest)} were deleted",
+                    f"{len(missing)} record(s) of {period_text(digest)} were deleted",
                     start,
                     end,
                     count=len(missing),
                     event_ids=tuple(missing[:MAX_NAMED]),
                 )
             )
+
+    def _check_time(self, result: Verification, stored: StoredDigest, digest: Doc) -> None:
+        due = digest["periodEnd"] + self._schedule.margin
+        if stored.stored_at <= due + self.late_tolerance:
+            return
+        result.add(
+            Finding(
+                FindingKind.DIGEST_LATE,
+                f"The digest of {period_text(digest)} was stored at "
+                f"{instant_text(stored.stored_at)}, "
+                f"later than {instant_text(due + self.late_tolerance)} (its period's end, the "
+                f"{_minutes(self._schedule.margin)} margin and the {_minutes(self.late_tolerance)}"
+                " tolerance): its records could be changed before they were sealed",
+                digest["periodStart"],
+                digest["periodEnd"],
+            )
+        )
 
     def _check_outside(
         self,

@@ -1,8 +1,9 @@
-"""Queries on `audit_digests`: one signed digest per closed period of the audit trail.
+"""Queries on `audit_digests`: the database's copy of each period's signed digest.
 
-Like audit records, digests are written once and never changed: no update, no delete here.
-`_id` is the period's start (canonical timestamp) and `periodStart` has a unique index, so two
-digest functions running at once cannot both store a digest of the same period.
+A cache: the digests' truth is the write-once store (audit/store.py), and the verifier reports
+a copy here that differs from it or is missing. Like audit records, the copies are written once
+and never changed: no update, no delete here. `periodStart` has a unique index, so a period has
+one copy however many digest functions run at once.
 """
 
 from __future__ import annotations
@@ -10,54 +11,51 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure
 
 from todo_common.documents import Doc
-from todo_common.instants import instant_text
+from todo_common.repositories.base import MongoRepository
+from todo_common.repositories.pagination import Slice, SortSpec
+
+NEWEST_FIRST = SortSpec("periodStart", descending=True)
 
 
-class AuditDigestRepository:
+class AuditDigestRepository(MongoRepository):
     collection_name = "audit_digests"
+    entity_name = "Audit digest"
     indexes: ClassVar[list[IndexModel]] = [
         IndexModel(
             [("periodStart", ASCENDING)], name="audit_digests_periodStart_unique", unique=True
-        )
+        ),
+        # The pager's order: newest period first, `_id` as its tie-breaker.
+        IndexModel([("periodStart", DESCENDING), ("_id", DESCENDING)], name="audit_digests_page"),
     ]
 
-    def __init__(self, db: Database[Doc]) -> None:
-        self.collection = db[self.collection_name]
-
     def add(self, digest: dict[str, Any]) -> bool:
-        """Store a digest; False when its period already has one (another run stored it)."""
+        """Store a copy; False when its period already has one."""
         try:
-            self.collection.insert_one({"_id": instant_text(digest["periodStart"]), **digest})
-        except DuplicateKeyError:
+            self.collection.insert_one({**digest, "_id": ObjectId()})
+        except OperationFailure as exc:
+            if not self._server.is_unique_violation(exc):
+                raise
             return False
         return True
 
     def latest(self) -> Doc | None:
         return self.collection.find_one({}, sort=[("periodStart", DESCENDING)])
 
-    def latest_before(self, when: datetime) -> Doc | None:
-        return self.collection.find_one(
-            {"periodStart": {"$lt": when}}, sort=[("periodStart", DESCENDING)]
-        )
-
-    def starting_between(
-        self, start: datetime | None, end: datetime | None, limit: int = 0
-    ) -> list[Doc]:
-        """Digests whose period starts in [start, end), oldest first."""
+    def starting_between(self, start: datetime | None, end: datetime | None) -> list[Doc]:
+        """Copies whose period starts in [start, end), oldest first."""
         bounds: dict[str, Any] = {}
         if start is not None:
             bounds["$gte"] = start
         if end is not None:
             bounds["$lt"] = end
         query = {"periodStart": bounds} if bounds else {}
-        return list(self.collection.find(query).sort("periodStart", ASCENDING).limit(limit))
+        return list(self.collection.find(query).sort("periodStart", ASCENDING))
 
-    def newest_first(self, limit: int, before: datetime | None) -> list[Doc]:
-        """One page of digests, newest period first, strictly before `before` when given."""
-        query = {"periodStart": {"$lt": before}} if before is not None else {}
-        return list(self.collection.find(query).sort("periodStart", DESCENDING).limit(limit))
+    def newest_first(self, limit: int, cursor: str | None) -> Slice[Doc]:
+        """One page of copies, newest period first (the shared keyset pager)."""
+        return self.page({}, NEWEST_FIRST, limit, cursor)

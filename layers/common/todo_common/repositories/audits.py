@@ -25,9 +25,8 @@ NEWEST_FIRST = SortSpec("createdAt", descending=True)
 
 
 def trail_time(record: Doc) -> datetime | None:
-    """When a record was stored: `recordedAt`, or for records written before the consumer
-    stamped it, `updatedAt` (which the consumer always set to the same instant)."""
-    value = record.get("recordedAt") or record.get("updatedAt")
+    """When a record was stored (`recordedAt`, which the consumer stamps)."""
+    value = record.get("recordedAt")
     return value if isinstance(value, datetime) else None
 
 
@@ -44,10 +43,7 @@ class AuditRepository(MongoRepository):
             "audits", LIST_LEADS, [NEWEST_FIRST.field], EQUALITY_FILTERS, descending=True
         ),
         # The digest function and the verifier read the trail period by period.
-        IndexModel(
-            [("recordedAt", ASCENDING), ("updatedAt", ASCENDING)],
-            name="audits_recordedAt_updatedAt",
-        ),
+        IndexModel([("recordedAt", ASCENDING)], name="audits_recordedAt"),
     ]
 
     def __init__(
@@ -106,8 +102,7 @@ class AuditRepository(MongoRepository):
     @staticmethod
     def trail_query(start: datetime, end: datetime) -> dict[str, Any]:
         """Records stored in [start, end) (see `trail_time`)."""
-        span = {"$gte": start, "$lt": end}
-        return {"$or": [{"recordedAt": span}, {"recordedAt": None, "updatedAt": span}]}
+        return {"recordedAt": {"$gte": start, "$lt": end}}
 
     def stored_between(self, start: datetime, end: datetime) -> list[Doc]:
         """Every record stored in [start, end), whole, in no particular order."""
@@ -118,20 +113,14 @@ class AuditRepository(MongoRepository):
 
     def first_trail_time(self) -> datetime | None:
         """When the earliest record was stored, or None for an empty trail."""
-        times = [
-            trail_time(doc)
-            for query, field in (
-                ({"recordedAt": {"$ne": None}}, "recordedAt"),
-                ({"recordedAt": None, "updatedAt": {"$ne": None}}, "updatedAt"),
-            )
-            for doc in self.collection.find(query, {field: 1}).sort(field, ASCENDING).limit(1)
-        ]
-        found = [t for t in times if t is not None]
-        return min(found) if found else None
+        first = self.collection.find_one(
+            {"recordedAt": {"$ne": None}}, {"recordedAt": 1}, sort=[("recordedAt", ASCENDING)]
+        )
+        return trail_time(first) if first is not None else None
 
     def without_trail_time(self, limit: int) -> list[Doc]:
-        """Records with neither `recordedAt` nor `updatedAt`: no consumer wrote these."""
-        return list(self.collection.find({"recordedAt": None, "updatedAt": None}).limit(limit))
+        """Records without `recordedAt`: no consumer wrote these."""
+        return list(self.collection.find({"recordedAt": None}).limit(limit))
 
     def activity(self, from_: datetime, to: datetime) -> list[dict[str, Any]]:
         """Counts per day, action and entity in [from_, to), in that order."""

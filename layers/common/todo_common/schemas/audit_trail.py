@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from todo_common.audit.verify import FindingKind, Verification
+from todo_common.audit.findings import FindingKind, Verification
 from todo_common.schemas.base import ApiModel, Instant, PublicModel
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from todo_common.audit.verify import AuditVerifier, Verification
-from todo_common.errors import FieldError, InvalidInput, NotFound
-from todo_common.instants import instant_text, utcnow
+from todo_common.audit.findings import Verification
+from todo_common.audit.store import StoreUnavailable
+from todo_common.audit.verify import AuditVerifier
+from todo_common.errors import FieldError, InvalidInput, NotFound, ServiceUnavailable
+from todo_common.instants import utcnow
 from todo_common.principal import Principal
 from todo_common.rbac import Action, authorize
 from todo_common.records import Audit, AuditDigest
@@ -80,20 +80,16 @@ class AuditService:
                 "verify at most 7 days per request (the CLI's verify-audit has no limit)",
                 [FieldError(("query", "from"), "more than 7 days before `to`")],
             )
-        return self._verifier.verify(now, start, end)
+        try:
+            return self._verifier.verify(now, start, end)
+        except StoreUnavailable as exc:  # the verdict needs the store: none without it
+            raise ServiceUnavailable("The digest store (S3)") from exc
 
     def digests(self, principal: Principal, limit: int, cursor: str | None) -> Slice[AuditDigest]:
         """The trail's signed digests, newest period first."""
         authorize(Action.AUDITS_READ, principal)
-        rows = self._digests.newest_first(limit + 1, _period_cursor(cursor))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = (
-            base64.urlsafe_b64encode(instant_text(rows[-1]["periodStart"]).encode()).decode()
-            if more and rows
-            else None
-        )
-        return Slice([AuditDigest.from_document(row) for row in rows], next_cursor)
+        page = self._digests.newest_first(limit, cursor)
+        return Slice([AuditDigest.from_document(row) for row in page.items], page.next_cursor)
 
 
 def _before(when: datetime, span: timedelta) -> datetime:
@@ -102,17 +98,6 @@ def _before(when: datetime, span: timedelta) -> datetime:
         return when - span
     except OverflowError:
         return datetime.min.replace(tzinfo=UTC)
-
-
-def _period_cursor(cursor: str | None) -> datetime | None:
-    if not cursor:
-        return None
-    try:
-        return datetime.fromisoformat(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(
-            "cursor is invalid", [FieldError(("query", "cursor"), "not a cursor of this list")]
-        ) from None
 
 
 def check_range(from_: datetime | None, to: datetime | None) -> None:
