@@ -7,9 +7,10 @@
 
 Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS and KMS endpoint (moto).
 `run` installs what is missing, starts the servers, waits until each answers, creates the
-audit queues and the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests), runs
-CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
-AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID (and dummy AWS
+audit queues, the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests) and the
+token signing key (alias/todo-tokens), runs CMD with DATABASE_URI, DATABASE_SERVER,
+DATABASE_NAME, REDIS_HOST, REDIS_PORT, AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL,
+AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID, SECURITY_JWT_SIGNING_KEY_ID (and dummy AWS
 credentials) in its environment, stops everything it started and exits with CMD's exit code.
 The process id of each server it started is in LOCAL_MONGO_PID, LOCAL_REDIS_PID and
 LOCAL_SQS_PID (the fault tests stop and resume them). moto keeps its state in memory; for dev,
@@ -67,6 +68,8 @@ PORTS = {
 QUEUE, DLQ = "todo-audit", "todo-audit-dlq"
 DIGEST_KEY_ALIAS = "alias/todo-audit-digests"
 DIGEST_KEY_DESCRIPTION = "Signs audit digests (local)"
+TOKEN_KEY_ALIAS = "alias/todo-tokens"
+TOKEN_KEY_DESCRIPTION = "Signs access and refresh tokens (local)"
 MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
 START_TIMEOUT = 30.0
 STOP_GRACE = 5.0
@@ -450,6 +453,8 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
         added["AUDIT_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{QUEUE}"
     if needs_digest_key(env, servers):
         added["AUDIT_DIGEST_KEY_ID"] = DIGEST_KEY_ALIAS
+    if needs_token_key(env, servers):
+        added["SECURITY_JWT_SIGNING_KEY_ID"] = TOKEN_KEY_ALIAS  # it verifies too
     return added
 
 
@@ -482,6 +487,12 @@ def create_queues(env: Mapping[str, str]) -> str:
 def create_digest_key(env: Mapping[str, str]) -> None:
     """The asymmetric key that signs audit digests, as template.yaml's AuditDigestKey (idempotent
     by its alias)."""
+    ensure_signing_key(env, DIGEST_KEY_ALIAS, DIGEST_KEY_DESCRIPTION)
+
+
+def ensure_signing_key(env: Mapping[str, str], alias: str, description: str) -> None:
+    """An ECC_NIST_P256 SIGN_VERIFY key under `alias`: the one kept by an earlier dev run (found
+    by its `description`), or a new one."""
     boto3: Any = importlib.import_module("boto3")
     kms = boto3.client(
         "kms",
@@ -491,22 +502,36 @@ def create_digest_key(env: Mapping[str, str]) -> None:
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
     aliases = kms.list_aliases()["Aliases"]
-    if any(alias["AliasName"] == DIGEST_KEY_ALIAS for alias in aliases):
+    if any(entry["AliasName"] == alias for entry in aliases):
         return
     # moto keeps no aliases across a restart, but for dev it keeps the keys themselves.
     kept = [
         meta["KeyId"]
         for key in kms.list_keys()["Keys"]
         if (meta := kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"])["Description"]
-        == DIGEST_KEY_DESCRIPTION
+        == description
     ]
     key_id = kept[0] if kept else None
     if key_id is None:
         created = kms.create_key(
-            KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description=DIGEST_KEY_DESCRIPTION
+            KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description=description
         )
         key_id = created["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName=DIGEST_KEY_ALIAS, TargetKeyId=key_id)
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+
+
+# --- token keys (issue 19): the key that signs the API's tokens, as template.yaml's TokenKeyBlue
+
+
+def needs_token_key(env: Mapping[str, str], servers: list[Server]) -> bool:
+    """Our own moto always needs it; an external KMS only without SECURITY_JWT_SIGNING_KEY_ID."""
+    if any(isinstance(server, Sqs) for server in servers):
+        return not env.get("AWS_ENDPOINT_URL_KMS")
+    return bool(env.get("AWS_ENDPOINT_URL_KMS")) and not env.get("SECURITY_JWT_SIGNING_KEY_ID")
+
+
+def create_token_key(env: Mapping[str, str]) -> None:
+    ensure_signing_key(env, TOKEN_KEY_ALIAS, TOKEN_KEY_DESCRIPTION)
 
 
 # --- running ----------------------------------------------------------------------------
@@ -619,6 +644,7 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
         shutil.rmtree(datadir, ignore_errors=True)
     make_queues = needs_queues(env, servers)
     make_key = needs_digest_key(env, servers)
+    make_token_key = needs_token_key(env, servers)
     env.update(exports_for(profile, env, servers))
     supervisor = Supervisor(servers)
     previous = {signum: signal.signal(signum, supervisor.on_signal) for signum in FORWARDED}
@@ -629,6 +655,8 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
             env["AUDIT_QUEUE_URL"] = create_queues(env)
         if make_key:
             create_digest_key(env)
+        if make_token_key:
+            create_token_key(env)
         return supervisor.run(argv, env)
     except Interrupted as interrupted:
         say(f"interrupted by {interrupted}")

@@ -133,7 +133,8 @@ ORIGINAL_NAMES: list[tuple[str, str, str, object]] = [
     ("APP_REDOC_URL", "/rd", "app.redoc_url", "/rd"),
     ("APP_SCALARA_URL", "/sc", "app.scalara_url", "/sc"),
     ("APP_OPENAPI_URL", "/spec.json", "app.openapi_url", "/spec.json"),
-    ("SECURITY_JWT_ALGORITHM", "HS512", "security.jwt_algorithm", "HS512"),
+    ("SECURITY_JWT_ALGORITHM", "ES256", "security.jwt_algorithm", "ES256"),  # the only one
+    ("SECURITY_JWT_SIGNING_KEY_ID", "alias/k", "security.jwt_signing_key_id", "alias/k"),
     ("SECURITY_ACCESS_TOKEN_EXPIRE_MINUTES", "30", "security.access_token_expire_minutes", 30),
     ("SECURITY_REFRESH_TOKEN_EXPIRE_DAYS", "3", "security.refresh_token_expire_days", 3),
     ("SECURITY_JWT_ISSUER", "iss-x", "security.jwt_issuer", "iss-x"),
@@ -314,3 +315,35 @@ def test_given_empty_redis_timeouts_as_in_env_example_then_they_derive_from_the_
     settings = settings_with(monkeypatch, REDIS_SOCKET_CONNECT_TIMEOUT="", REDIS_SOCKET_TIMEOUT="")
 
     assert settings.timeouts == settings_with(monkeypatch, APP_NAME="x").timeouts
+
+
+# -- token keys (issue 19) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS512", "RS256", "none"])
+def test_given_another_jwt_algorithm_then_the_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, algorithm: str
+) -> None:
+    with pytest.raises(ValidationError, match="jwt_algorithm"):
+        settings_with(monkeypatch, SECURITY_JWT_ALGORITHM=algorithm)
+
+
+def test_given_a_signing_key_and_verifying_keys_then_the_signing_key_verifies_first_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_with(
+        monkeypatch,
+        SECURITY_JWT_SIGNING_KEY_ID="new",
+        SECURITY_JWT_VERIFY_KEY_IDS=" old , new,,older ",
+    )
+
+    assert settings.security.verify_key_ids() == ("new", "old", "older")
+
+
+def test_given_no_signing_key_then_only_the_listed_keys_verify(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SECURITY_JWT_SIGNING_KEY_ID", raising=False)
+    settings = settings_with(monkeypatch, SECURITY_JWT_VERIFY_KEY_IDS="a,b")
+
+    assert settings.security.verify_key_ids() == ("a", "b")

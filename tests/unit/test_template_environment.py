@@ -8,13 +8,31 @@ that did not have it, must be decided here.
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from devtools.template import load_template
+import pytest
+import yaml
+
+from devtools.template import _CfnLoader, load_template
 from tests.gateway import ROOT
 
 TEMPLATE = load_template(ROOT / "template.yaml")
-TOKENS = {"SECURITY_SECRET_KEY", "SECURITY_JWT_ISSUER", "SECURITY_JWT_AUDIENCE"}
+
+
+def _resources() -> dict[str, Any]:
+    doc = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506
+    resources: dict[str, Any] = doc["Resources"]  # (a SafeLoader subclass, for !Ref and co.)
+    return resources
+
+
+RESOURCES = _resources()
+TOKENS = {
+    "SECURITY_SECRET_KEY",
+    "SECURITY_JWT_ISSUER",
+    "SECURITY_JWT_AUDIENCE",
+    "SECURITY_JWT_VERIFY_KEY_IDS",
+}
+SIGNS_TOKENS = {"SECURITY_JWT_SIGNING_KEY_ID"}
 DATABASE = {"DATABASE_URI", "DATABASE_NAME", "SECRETS_REVISION"}
 REDIS = {"REDIS_HOST", "REDIS_PORT", "REDIS_SSL", "REDIS_PASSWORD"}
 QUEUE = {"AUDIT_QUEUE_URL", "AWS_ENDPOINT_URL_SQS"}
@@ -29,7 +47,7 @@ EVERY_FUNCTION = {
 }
 
 USES = {
-    "UsersFunction": TOKENS | DATABASE | REDIS | QUEUE,
+    "UsersFunction": TOKENS | SIGNS_TOKENS | DATABASE | REDIS | QUEUE,
     "ProjectsFunction": TOKENS | DATABASE | REDIS | QUEUE,
     "TasksFunction": TOKENS | DATABASE | REDIS | QUEUE,
     "ReportsFunction": TOKENS | DATABASE | REDIS | DIGESTS,
@@ -57,3 +75,66 @@ def test_no_secret_reaches_a_function_that_does_not_use_it(secret: str) -> None:
     holders = {name for name, fn in TEMPLATE.functions.items() if secret in fn.environment}
     assert holders == {name for name, uses in USES.items() if secret in uses}
     assert "DocsFunction" not in holders
+
+
+# -- token keys (issue 19): only the users function may sign ---------------------------------
+
+TOKEN_KEYS = sorted(
+    name
+    for name, resource in RESOURCES.items()
+    if resource["Type"] == "AWS::KMS::Key" and name.startswith("TokenKey")
+)
+
+
+def _statements(key: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = RESOURCES[key]["Properties"]["KeyPolicy"]["Statement"]
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def _principals(statement: dict[str, Any]) -> list[Any]:
+    principal = statement["Principal"]
+    if principal == "*":
+        return ["*"]
+    aws = principal["AWS"]
+    return aws if isinstance(aws, list) else [aws]
+
+
+def test_the_stack_creates_two_ecc_token_keys_to_rotate_between() -> None:
+    assert TOKEN_KEYS == ["TokenKeyBlue", "TokenKeyGreen"]
+    for key in TOKEN_KEYS:
+        properties = RESOURCES[key]["Properties"]
+        assert (properties["KeySpec"], properties["KeyUsage"]) == ("ECC_NIST_P256", "SIGN_VERIFY")
+
+
+@pytest.mark.parametrize("key", TOKEN_KEYS)
+def test_only_the_users_function_may_sign_with_a_token_key(key: str) -> None:
+    users_role = {"Fn::GetAtt": ["UsersFunctionRole", "Arn"]}
+    statements = _statements(key)
+    allowed = [
+        principal
+        for st in statements
+        if st["Effect"] == "Allow" and any(a in ("kms:Sign", "kms:*", "*") for a in _actions(st))
+        for principal in _principals(st)
+    ]
+    # No wildcard grants it either (kms:Get* and kms:Describe* are not Sign).
+    assert allowed == [users_role]
+    [deny] = [st for st in statements if st["Effect"] == "Deny" and "kms:Sign" in _actions(st)]
+    assert _principals(deny) == ["*"]
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": users_role}}
+
+
+def test_no_function_is_granted_kms_sign_by_its_own_policies() -> None:
+    for name in TEMPLATE.functions:
+        policies = RESOURCES[name]["Properties"].get("Policies") or []
+        assert "kms:Sign" not in repr(policies), name
+        assert "KMS" not in repr(policies), name  # no SAM KMS policy template either
+
+
+def test_only_the_users_function_is_told_the_signing_key() -> None:
+    holders = {n for n, fn in TEMPLATE.functions.items() if SIGNS_TOKENS & fn.environment.keys()}
+    assert holders == {"UsersFunction"}

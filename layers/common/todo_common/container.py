@@ -11,10 +11,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from todo_common.audit.publisher import AuditPublisher, sqs_client
-from todo_common.audit.signing import kms_client
 from todo_common.audit.trail import AuditTrail
 from todo_common.clients import get_database, get_redis
 from todo_common.database_server import DatabaseServer, database_server
+from todo_common.kms import KeyUnavailable, kms_client, request_kms_client
 from todo_common.locks import Locks
 from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
 from todo_common.repositories.projects import ProjectRepository
@@ -87,10 +87,21 @@ def session_store() -> SessionStore:
 
 @lru_cache(maxsize=1)
 def token_service() -> TokenService:
+    """Verifies with the pinned public keys; signs only where SECURITY_JWT_SIGNING_KEY_ID is
+    given (the users function)."""
+    from todo_common.security.keys import KmsTokenSigner, kms_unavailable, verifying_keys
     from todo_common.security.tokens import TokenService
 
-    get_settings().signing_key()  # refused when absent or weak (the functions that sign get it)
-    return TokenService(get_settings().security)
+    security = get_settings().security
+    try:
+        keys = verifying_keys(security.verify_key_ids())
+    except KeyUnavailable as exc:  # without SnapStart, read on a first request: a 503, not a 500
+        raise kms_unavailable(exc) from exc
+    signer = None
+    if security.jwt_signing_key_id:
+        signing_kid = next(iter(keys.keys))  # verify_key_ids() puts the signing key first
+        signer = KmsTokenSigner(security.jwt_signing_key_id, signing_kid)
+    return TokenService(security, keys, signer)
 
 
 @lru_cache(maxsize=1)
@@ -252,5 +263,6 @@ def reset() -> None:
         idempotent_creates,
         sqs_client,
         kms_client,
+        request_kms_client,
     ):
         factory.cache_clear()

@@ -49,7 +49,8 @@ class SecuritySettings(BaseSettings):
     model_config = _config("SECURITY_")
 
     secret_key: str = ""
-    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    # The one algorithm tokens are signed and verified with (SPEC §4: never taken from a token).
+    jwt_algorithm: Literal["ES256"] = "ES256"
     access_token_expire_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_expire_days: int = Field(default=7, ge=1, le=90)
     jwt_issuer: str = "todo-api"
@@ -60,6 +61,19 @@ class SecuritySettings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
+
+    # -- token keys (issue 19): asymmetric KMS keys, ECC_NIST_P256 / SIGN_VERIFY -----------------
+    # The key that signs new tokens (id, ARN or alias; given to the users function only), and the
+    # keys whose tokens still verify, comma-separated (the signing key verifies without being
+    # listed). A key left out of both ends its tokens at once. Rotation: docs/deploy.md.
+    jwt_signing_key_id: str | None = None
+    jwt_verify_key_ids: str = ""
+
+    def verify_key_ids(self) -> tuple[str, ...]:
+        """Every key whose tokens verify: the signing key first, then the listed ones."""
+        listed = (key.strip() for key in self.jwt_verify_key_ids.split(","))
+        keys = [self.jwt_signing_key_id or "", *listed]
+        return tuple(dict.fromkeys(key for key in keys if key))
 
 
 class DatabaseSettings(BaseSettings):
@@ -179,6 +193,17 @@ class DependencyTimeouts:
                 f"({budget_ms} ms); raise the budget or lower them"
             )
         return cls(budget_ms, mongo_ms, pool_wait, connect, socket)
+
+    @property
+    def kms_connect(self) -> float:
+        """Seconds to connect to KMS on a request's path (a login signing its tokens)."""
+        return round(self.mongo_operation_ms / 2000, 3)
+
+    @property
+    def kms_read(self) -> float:
+        """Seconds to wait for KMS's answer: connecting and reading together take what one
+        MongoDB operation may, the request's other dependencies having answered already."""
+        return round(self.mongo_operation_ms / 2000, 3)
 
     @property
     def redis_command(self) -> float:
