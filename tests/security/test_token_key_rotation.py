@@ -21,6 +21,7 @@ from tests.e2e.support import assert_problem
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.gateway import bearer, serve_gateway
 from tests.security.test_api2_authentication import PROTECTED_ROUTES
+from todo_common.clients import get_database
 from todo_common.models import Role
 from todo_common.security.keys import kid_of
 from todo_common.settings import get_settings
@@ -111,8 +112,6 @@ def test_a_rotation_keeps_every_session_and_removing_the_old_key_ends_its_tokens
 @pytest.fixture(scope="module")
 def old_key_token(gateway_url: str) -> str:
     """An ADMIN's live session's access token, signed by the old key (module-wide)."""
-    from todo_common.clients import get_database
-
     user = make_user(get_database(), role=Role.ADMIN)
     return str(_login(gateway_url, user.email)["access_token"])
 
