@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-os.environ.setdefault("SECURITY_SECRET_KEY", secrets.token_urlsafe(48))
+# The secrets, the token key: from moto, which `scripts/servers.py run --profile bench` fills.
 os.environ.setdefault("DATABASE_NAME", "todo_bench")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")

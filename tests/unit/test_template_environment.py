@@ -26,15 +26,11 @@ def _resources() -> dict[str, Any]:
 
 
 RESOURCES = _resources()
-TOKENS = {
-    "SECURITY_SECRET_KEY",
-    "SECURITY_JWT_ISSUER",
-    "SECURITY_JWT_AUDIENCE",
-    "SECURITY_JWT_VERIFY_KEY_IDS",
-}
+TOKENS = {"SECURITY_JWT_ISSUER", "SECURITY_JWT_AUDIENCE", "SECURITY_JWT_VERIFY_KEY_IDS"}
 SIGNS_TOKENS = {"SECURITY_JWT_SIGNING_KEY_ID"}
-DATABASE = {"DATABASE_URI", "DATABASE_NAME", "SECRETS_REVISION"}
-REDIS = {"REDIS_HOST", "REDIS_PORT", "REDIS_SSL", "REDIS_PASSWORD"}
+HASHES = {"SECURITY_HASH_KEY_SECRET"}  # idempotency records, log lines: the functions that write
+DATABASE = {"DATABASE_URI_SECRET", "DATABASE_NAME", "SECRETS_REVISION"}
+REDIS = {"REDIS_HOST", "REDIS_PORT", "REDIS_SSL", "REDIS_PASSWORD_SECRET"}
 QUEUE = {"AUDIT_QUEUE_URL", "AWS_ENDPOINT_URL_SQS"}
 DIGESTS = {"AUDIT_DIGEST_KEY_ID"}
 EVERY_FUNCTION = {
@@ -47,9 +43,9 @@ EVERY_FUNCTION = {
 }
 
 USES = {
-    "UsersFunction": TOKENS | SIGNS_TOKENS | DATABASE | REDIS | QUEUE,
-    "ProjectsFunction": TOKENS | DATABASE | REDIS | QUEUE,
-    "TasksFunction": TOKENS | DATABASE | REDIS | QUEUE,
+    "UsersFunction": TOKENS | SIGNS_TOKENS | HASHES | DATABASE | REDIS | QUEUE,
+    "ProjectsFunction": TOKENS | HASHES | DATABASE | REDIS | QUEUE,
+    "TasksFunction": TOKENS | HASHES | DATABASE | REDIS | QUEUE,
     "ReportsFunction": TOKENS | DATABASE | REDIS | DIGESTS,
     "DocsFunction": set(),
     "AuditConsumerFunction": DATABASE,
@@ -70,11 +66,38 @@ def test_a_function_is_given_exactly_the_settings_it_uses(function: str) -> None
     assert given == EVERY_FUNCTION | USES[function]
 
 
-@pytest.mark.parametrize("secret", ["SECURITY_SECRET_KEY", "REDIS_PASSWORD", "DATABASE_URI"])
-def test_no_secret_reaches_a_function_that_does_not_use_it(secret: str) -> None:
+# The secrets themselves (issue 19): no function is given one; each reads those it is named.
+SECRET_VALUES = ["SECURITY_SECRET_KEY", "SECURITY_HASH_KEY", "REDIS_PASSWORD", "DATABASE_URI"]
+SECRET_NAMES = {
+    "DATABASE_URI_SECRET": "database-uri",
+    "REDIS_PASSWORD_SECRET": "redis-password",
+    "SECURITY_HASH_KEY_SECRET": "hash-key",
+}
+
+
+@pytest.mark.parametrize("secret", SECRET_VALUES)
+def test_no_function_is_given_a_secret_value(secret: str) -> None:
     holders = {name for name, fn in TEMPLATE.functions.items() if secret in fn.environment}
-    assert holders == {name for name, uses in USES.items() if secret in uses}
-    assert "DocsFunction" not in holders
+    assert holders == set()
+
+
+@pytest.mark.parametrize("function", sorted(USES))
+def test_each_role_may_read_the_secrets_its_function_is_named_and_no_other(function: str) -> None:
+    environment = TEMPLATE.functions[function].environment
+    named = {SECRET_NAMES[variable] for variable in SECRET_NAMES.keys() & environment.keys()}
+    for variable in SECRET_NAMES.keys() & environment.keys():
+        assert environment[variable] == {"Fn::Sub": f"todo/${{Stage}}/{SECRET_NAMES[variable]}"}
+    readable = set()
+    for policy in RESOURCES[function]["Properties"].get("Policies") or []:
+        if "AWSSecretsManagerGetSecretValuePolicy" in policy:
+            arn = policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]["Fn::Sub"]
+            prefix = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
+            assert arn.startswith(prefix + "secret:todo/${Stage}/"), arn
+            assert arn.endswith("-*"), arn  # the random suffix of one secret, not a wildcard
+            readable.add(arn.removeprefix(prefix + "secret:todo/${Stage}/").removesuffix("-*"))
+        else:
+            assert "secretsmanager" not in repr(policy).lower(), policy
+    assert readable == named
 
 
 # -- token keys (issue 19): only the users function may sign ---------------------------------
@@ -138,3 +161,12 @@ def test_no_function_is_granted_kms_sign_by_its_own_policies() -> None:
 def test_only_the_users_function_is_told_the_signing_key() -> None:
     holders = {n for n, fn in TEMPLATE.functions.items() if SIGNS_TOKENS & fn.environment.keys()}
     assert holders == {"UsersFunction"}
+
+
+@pytest.mark.parametrize("function", sorted(TEMPLATE.functions))
+def test_no_function_environment_holds_a_secret_or_a_reference_to_one(function: str) -> None:
+    """`{{resolve:secretsmanager}}` resolves into plain text that lambda:GetFunctionConfiguration
+    shows: a secret is read at run time instead (todo_common/secrets_manager.py)."""
+    environment = TEMPLATE.functions[function].environment
+    assert "resolve:secretsmanager" not in repr(environment)
+    assert "resolve:ssm-secure" not in repr(environment)

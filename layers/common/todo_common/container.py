@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from todo_common import secrets_manager
 from todo_common.audit.publisher import AuditPublisher, sqs_client
 from todo_common.audit.trail import AuditTrail
 from todo_common.clients import get_database, get_redis
@@ -133,7 +134,7 @@ def auth_service() -> AuthService:
         throttle=login_throttle(),
         audit=audit_trail(),
         bcrypt_rounds=get_settings().security.bcrypt_rounds,
-        secret_key=get_settings().signing_key(),
+        hash_key=secrets_manager.hash_key(),
     )
 
 
@@ -235,7 +236,7 @@ def report_service() -> ReportService:
 def idempotent_creates() -> IdempotentCreates:
     from todo_common.idempotency import IdempotentCreates
 
-    return IdempotentCreates(get_redis(), get_settings().signing_key())
+    return IdempotentCreates(get_redis(), secrets_manager.hash_key())
 
 
 def reset() -> None:

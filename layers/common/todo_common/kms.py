@@ -38,8 +38,8 @@ def kms_client() -> Any:
 @lru_cache(maxsize=1)
 def request_kms_client() -> Any:
     """The client of calls on a request's path (token signing): one attempt within the
-    dependency budget (`DependencyTimeouts.kms_connect` / `kms_read`)."""
+    dependency budget (`DependencyTimeouts.aws_connect` / `aws_read`)."""
     from todo_common.settings import get_settings
 
     timeouts = get_settings().timeouts
-    return _client(timeouts.kms_connect, timeouts.kms_read, attempts=1)
+    return _client(timeouts.aws_connect, timeouts.aws_read, attempts=1)

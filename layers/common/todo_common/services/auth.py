@@ -31,7 +31,7 @@ class AuthService:
         throttle: LoginThrottle,
         audit: AuditTrail,
         bcrypt_rounds: int,
-        secret_key: str = "",
+        hash_key: str = "",
     ) -> None:
         self._users = users
         self._sessions = sessions
@@ -41,7 +41,7 @@ class AuthService:
         self._rounds = bcrypt_rounds
         # A key of its own for the hashes of unknown emails in log lines (see `_log_account`).
         self._email_hash_key = hmac.new(
-            secret_key.encode(), b"todo-api: login account in logs", hashlib.sha256
+            hash_key.encode(), b"todo-api: login account in logs", hashlib.sha256
         ).digest()
 
     @raises(Unauthorized, TooManyRequests)
