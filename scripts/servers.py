@@ -476,7 +476,9 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
     if needs_digest_key(env, servers):
         added["AUDIT_DIGEST_KEY_ID"] = DIGEST_KEY_ALIAS
     if needs_token_key(env, servers):
-        added["SECURITY_JWT_SIGNING_KEY_ID"] = TOKEN_KEY_ALIAS  # it verifies too
+        # As template.yaml gives them: every API function verifies, the users function signs.
+        added["SECURITY_JWT_SIGNING_KEY_ID"] = TOKEN_KEY_ALIAS
+        added["SECURITY_JWT_VERIFY_KEY_IDS"] = TOKEN_KEY_ALIAS
     return added
 
 
