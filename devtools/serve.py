@@ -42,7 +42,8 @@ def reloading_gateway() -> object:
 
 
 def _dev_secret() -> str:
-    """A random signing key kept in the git-ignored data folder, so tokens survive restarts."""
+    """A random hash key kept in the git-ignored data folder, so idempotency records survive
+    restarts."""
     path = ROOT / ".local" / "dev-secret-key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
 
     os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")
-    if not os.environ.get("SECURITY_SECRET_KEY"):
-        os.environ["SECURITY_SECRET_KEY"] = _dev_secret()
+    if not os.environ.get("SECURITY_HASH_KEY") and not os.environ.get("SECURITY_HASH_KEY_SECRET"):
+        os.environ["SECURITY_HASH_KEY"] = _dev_secret()  # outside `make dev` (scripts/servers.py)
     sys.path.insert(0, str(LAYER))
 
     import uvicorn

@@ -9,9 +9,10 @@ Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS, KMS and 
 (moto: one server, one port, every service).
 `run` installs what is missing, starts the servers, waits until each answers, creates the
 audit queues, the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests) and the
-digest store (an S3 bucket with Object Lock, todo-audit-digests), runs CMD with DATABASE_URI,
-DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT, AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL,
-AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID, AWS_ENDPOINT_URL_S3, AUDIT_DIGEST_BUCKET (and dummy AWS
+digest store (an S3 bucket with Object Lock, todo-audit-digests) and the token signing key
+(alias/todo-tokens), runs CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST,
+REDIS_PORT, AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID,
+AWS_ENDPOINT_URL_S3, AUDIT_DIGEST_BUCKET, SECURITY_JWT_SIGNING_KEY_ID (and dummy AWS
 credentials) in its environment, stops everything it started and exits with CMD's exit code.
 The process id of each server it started is in LOCAL_MONGO_PID, LOCAL_REDIS_PID and
 LOCAL_SQS_PID (the fault tests stop and resume them). moto keeps its state in memory; for dev,
@@ -37,6 +38,7 @@ import importlib
 import importlib.util
 import json
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -71,6 +73,8 @@ DIGEST_KEY_ALIAS = "alias/todo-audit-digests"
 DIGEST_KEY_DESCRIPTION = "Signs audit digests (local)"
 DIGEST_BUCKET = "todo-audit-digests"  # the write-once digest store (moto's S3), one per profile
 DIGEST_BUCKET_RETENTION_DAYS = 1  # as template.yaml's dev stage
+TOKEN_KEY_ALIAS = "alias/todo-tokens"
+TOKEN_KEY_DESCRIPTION = "Signs access and refresh tokens (local)"
 MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
 START_TIMEOUT = 30.0
 STOP_GRACE = 5.0
@@ -119,8 +123,12 @@ def mongo_ping(port: int) -> bool:
     return False
 
 
-def redis_ping(port: int) -> bool:
+def redis_ping(port: int, password: str | None = None) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=1) as sock:
+        if password is not None:
+            sock.sendall(f"AUTH {password}\r\n".encode())
+            if not sock.recv(64).startswith(b"+OK"):
+                return False
         sock.sendall(b"PING\r\n")
         return sock.recv(64).startswith(b"+PONG")
     return False
@@ -322,7 +330,11 @@ class FerretDB(Server):
 
     def exports(self) -> dict[str, str]:
         # DATABASE_SERVER picks the layer's FerretDB adapter (todo_common/database_server.py).
-        return {"DATABASE_URI": f"mongodb://{HOST}:{self.port}/", "DATABASE_SERVER": "ferretdb"}
+        # The URI itself goes into the secret todo/local/database-uri (issue 19, below).
+        return {"DATABASE_URI_SECRET": LOCAL_SECRETS["database-uri"], "DATABASE_SERVER": "ferretdb"}
+
+    def uri(self) -> str:
+        return f"mongodb://{HOST}:{self.port}/"
 
 
 @dataclass
@@ -338,6 +350,7 @@ class Redis(Server):
         folder = self.datadir / "redis"
         folder.mkdir(parents=True, exist_ok=True)
         options = {"bind": HOST, "port": str(self.port), "dir": str(folder), "daemonize": "no"}
+        options |= {"requirepass": local_secret(self.datadir, "redis-password")}  # issue 19
         options |= {"logfile": "", "loglevel": "warning"}  # the log goes to stdout
         options |= {"appendonly": "yes"} if self.persist else {"appendonly": "no", "save": ""}
         return [
@@ -346,10 +359,11 @@ class Redis(Server):
         ]
 
     def ready(self) -> bool:
-        return redis_ping(self.port)
+        return redis_ping(self.port, local_secret(self.datadir, "redis-password"))
 
     def exports(self) -> dict[str, str]:
-        return {"REDIS_HOST": HOST, "REDIS_PORT": str(self.port)}
+        secret = LOCAL_SECRETS["redis-password"]
+        return {"REDIS_HOST": HOST, "REDIS_PORT": str(self.port), "REDIS_PASSWORD_SECRET": secret}
 
 
 @dataclass
@@ -379,7 +393,12 @@ class Sqs(Server):
 
     def exports(self) -> dict[str, str]:
         endpoint = f"http://{HOST}:{self.port}"
-        return {"AWS_ENDPOINT_URL_SQS": endpoint, "AWS_ENDPOINT_URL_KMS": endpoint}
+        return {
+            "AWS_ENDPOINT_URL_SQS": endpoint,
+            "AWS_ENDPOINT_URL_KMS": endpoint,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint,
+            "SECURITY_HASH_KEY_SECRET": LOCAL_SECRETS["hash-key"],
+        }
 
 
 # --- planning: which servers to start, which to reuse ------------------------------------
@@ -487,6 +506,12 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
         added.update(server.exports())
     if env.get("AWS_ENDPOINT_URL_KMS"):  # a KMS endpoint of its own: moto serves SQS only
         added.pop("AWS_ENDPOINT_URL_KMS", None)
+    if not needs_secrets(env, servers):  # no moto of ours holds them: the values outright
+        for name in ("DATABASE_URI_SECRET", "REDIS_PASSWORD_SECRET", "SECURITY_HASH_KEY_SECRET"):
+            added.pop(name, None)
+        added.pop("AWS_ENDPOINT_URL_SECRETS_MANAGER", None)
+        outright = outright_secrets(profile, servers)
+        added.update({name: value for name, value in outright.items() if not env.get(name)})
     defaults = {
         "DATABASE_NAME": "todo" if profile == "dev" else f"todo_{profile}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -501,6 +526,10 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
         added["AUDIT_DIGEST_KEY_ID"] = DIGEST_KEY_ALIAS
     if needs_digest_bucket(env, servers):
         added.update(digest_bucket_exports(env, added))
+    if needs_token_key(env, servers):
+        # As template.yaml gives them: every API function verifies, the users function signs.
+        added["SECURITY_JWT_SIGNING_KEY_ID"] = TOKEN_KEY_ALIAS
+        added["SECURITY_JWT_VERIFY_KEY_IDS"] = TOKEN_KEY_ALIAS
     return added
 
 
@@ -533,6 +562,12 @@ def create_queues(env: Mapping[str, str]) -> str:
 def create_digest_key(env: Mapping[str, str]) -> None:
     """The asymmetric key that signs audit digests, as template.yaml's AuditDigestKey (idempotent
     by its alias)."""
+    ensure_signing_key(env, DIGEST_KEY_ALIAS, DIGEST_KEY_DESCRIPTION)
+
+
+def ensure_signing_key(env: Mapping[str, str], alias: str, description: str) -> None:
+    """An ECC_NIST_P256 SIGN_VERIFY key under `alias`: the one kept by an earlier dev run (found
+    by its `description`), or a new one."""
     boto3: Any = importlib.import_module("boto3")
     kms = boto3.client(
         "kms",
@@ -542,22 +577,93 @@ def create_digest_key(env: Mapping[str, str]) -> None:
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
     aliases = kms.list_aliases()["Aliases"]
-    if any(alias["AliasName"] == DIGEST_KEY_ALIAS for alias in aliases):
+    if any(entry["AliasName"] == alias for entry in aliases):
         return
     # moto keeps no aliases across a restart, but for dev it keeps the keys themselves.
     kept = [
         meta["KeyId"]
         for key in kms.list_keys()["Keys"]
         if (meta := kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"])["Description"]
-        == DIGEST_KEY_DESCRIPTION
+        == description
     ]
     key_id = kept[0] if kept else None
     if key_id is None:
         created = kms.create_key(
-            KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description=DIGEST_KEY_DESCRIPTION
+            KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description=description
         )
         key_id = created["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName=DIGEST_KEY_ALIAS, TargetKeyId=key_id)
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+
+
+# --- token keys (issue 19): the key that signs the API's tokens, as template.yaml's TokenKeyBlue
+
+
+def needs_token_key(env: Mapping[str, str], servers: list[Server]) -> bool:
+    """Our own moto always needs it; an external KMS only without SECURITY_JWT_SIGNING_KEY_ID."""
+    if any(isinstance(server, Sqs) for server in servers):
+        return not env.get("AWS_ENDPOINT_URL_KMS")
+    return bool(env.get("AWS_ENDPOINT_URL_KMS")) and not env.get("SECURITY_JWT_SIGNING_KEY_ID")
+
+
+def create_token_key(env: Mapping[str, str]) -> None:
+    ensure_signing_key(env, TOKEN_KEY_ALIAS, TOKEN_KEY_DESCRIPTION)
+
+
+# --- secrets (issue 19): read from Secrets Manager (moto) at run time, as in AWS ---------------
+
+LOCAL_SECRETS = {
+    "database-uri": "todo/local/database-uri",
+    "redis-password": "todo/local/redis-password",
+    "hash-key": "todo/local/hash-key",
+}
+
+
+def local_secret(datadir: Path, name: str) -> str:
+    """A random value kept in the profile's data folder (the Redis password, the hash key): dev
+    keeps it across restarts, test and bench start from an empty folder."""
+    path = datadir / "secrets" / name
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _secret_values(profile: str, servers: list[Server]) -> dict[str, str]:
+    values = {"hash-key": local_secret(data_root() / profile, "hash-key")}
+    for server in servers:
+        if isinstance(server, FerretDB):
+            values["database-uri"] = server.uri()
+        if isinstance(server, Redis):
+            values["redis-password"] = local_secret(server.datadir, "redis-password")
+    return values
+
+
+def needs_secrets(env: Mapping[str, str], servers: list[Server]) -> bool:
+    """Our own moto holds them, unless another Secrets Manager endpoint is given."""
+    ours = any(isinstance(server, Sqs) for server in servers)
+    return ours and not env.get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+
+
+def outright_secrets(profile: str, servers: list[Server]) -> dict[str, str]:
+    """Without a Secrets Manager of ours, the values themselves (a local run only, SPEC §9)."""
+    values = _secret_values(profile, servers)
+    names = {"database-uri": "DATABASE_URI", "redis-password": "REDIS_PASSWORD"}
+    return {names.get(key, "SECURITY_HASH_KEY"): value for key, value in values.items()}
+
+
+def create_secrets(profile: str, env: Mapping[str, str], servers: list[Server]) -> None:
+    """Put each server's secret into moto's Secrets Manager, as `docs/deploy.md` has them."""
+    boto3: Any = importlib.import_module("boto3")
+    manager = boto3.client(
+        "secretsmanager",
+        endpoint_url=env["AWS_ENDPOINT_URL_SECRETS_MANAGER"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    for key, value in _secret_values(profile, servers).items():
+        manager.create_secret(Name=LOCAL_SECRETS[key], SecretString=value)
 
 
 # --- running ----------------------------------------------------------------------------
@@ -671,6 +777,8 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
     make_queues = needs_queues(env, servers)
     make_key = needs_digest_key(env, servers)
     make_bucket = needs_digest_bucket(env, servers)
+    make_token_key = needs_token_key(env, servers)
+    make_secrets = needs_secrets(env, servers)
     env.update(exports_for(profile, env, servers))
     supervisor = Supervisor(servers)
     previous = {signum: signal.signal(signum, supervisor.on_signal) for signum in FORWARDED}
@@ -683,6 +791,10 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
             create_digest_key(env)
         if make_bucket:
             create_digest_bucket(env)
+        if make_token_key:
+            create_token_key(env)
+        if make_secrets:
+            create_secrets(profile, env, servers)
         return supervisor.run(argv, env)
     except Interrupted as interrupted:
         say(f"interrupted by {interrupted}")

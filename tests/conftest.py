@@ -6,9 +6,9 @@ bcrypt runs at cost 4 here to keep the suite fast; `make bench` measures the con
 from __future__ import annotations
 
 import os
-import secrets
 
-os.environ.setdefault("SECURITY_SECRET_KEY", secrets.token_urlsafe(48))
+# The secrets (database URI, Redis password, hash key) come from moto's Secrets Manager, which
+# `scripts/servers.py` fills, as in AWS (todo_common/secrets_manager.py).
 os.environ.setdefault("SECURITY_BCRYPT_ROUNDS", "4")
 os.environ.setdefault("DATABASE_NAME", "todo_test")
 os.environ.setdefault("APP_DEBUG", "false")

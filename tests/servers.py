@@ -12,6 +12,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from todo_common import secrets_manager
 from todo_common.audit.store import s3_client
 from todo_common.clients import get_database, get_redis
 from todo_common.settings import get_settings
@@ -21,17 +22,19 @@ def require_servers() -> None:
     """Fail (never skip) when MongoDB or Redis does not answer: run the suite with `make test`."""
     settings = get_settings()
     problems = []
+    uri = secrets_manager.database_uri()  # as the functions read it: from the secret
     try:
-        client: MongoClient[dict[str, object]] = MongoClient(
-            settings.database.connection_uri(), serverSelectionTimeoutMS=3000
-        )
+        client: MongoClient[dict[str, object]] = MongoClient(uri, serverSelectionTimeoutMS=3000)
         client.admin.command("ping")
         client.close()
     except PyMongoError as exc:
-        problems.append(f"MongoDB at {settings.database.connection_uri()}: {exc}")
+        problems.append(f"MongoDB at {uri}: {exc}")
     try:
         redis.Redis(
-            host=settings.redis.host, port=settings.redis.port, socket_connect_timeout=3
+            host=settings.redis.host,
+            port=settings.redis.port,
+            password=secrets_manager.redis_password(),
+            socket_connect_timeout=3,
         ).ping()
     except redis.RedisError as exc:
         problems.append(f"Redis at {settings.redis.host}:{settings.redis.port}: {exc}")

@@ -27,6 +27,7 @@ from todo_common.http.records import Create, Read, Write, creates, soft_delete_r
 from todo_common.principal import Role
 from todo_common.schemas.base import Page
 from todo_common.schemas.users import (
+    JsonWebKeySet,
     LoginEmail,
     LoginPassword,
     LoginRequest,
@@ -38,16 +39,21 @@ from todo_common.schemas.users import (
     UserReplace,
 )
 from todo_common.security.passwords import dummy_hash
-from todo_common.security.tokens import TokenPair
+from todo_common.security.tokens import TokenPair, TokenService
 from todo_common.services.auth import AuthService
 from todo_common.services.users import UserService
 from todo_common.settings import get_settings
 
 Auth = Annotated[AuthService, Depends(service(container.auth_service))]
 Users = Annotated[UserService, Depends(service(container.user_service))]
+Tokens = Annotated[TokenService, Depends(service(container.token_service))]
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(prefix="/users", tags=["users"])
+keys = APIRouter(tags=["auth"])
+# Other services cache the key set this long; a rotation publishes the new key well before it
+# signs (docs/deploy.md), so a cached set always holds the keys of the tokens in use.
+JWKS_MAX_AGE_SECONDS = 300
 
 
 def _tokens(pair: TokenPair) -> TokenResponse:
@@ -87,6 +93,16 @@ async def refresh(body: RefreshRequest, service: Auth) -> TokenResponse:
 async def logout(principal: CurrentPrincipal, service: Auth) -> Response:
     service.logout(principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@keys.get(
+    "/.well-known/jwks.json",
+    response_model=JsonWebKeySet,
+    summary="The public keys that verify the API's tokens (JWKS)",
+)
+async def jwks(service: Tokens, response: Response) -> JsonWebKeySet:
+    response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
+    return JsonWebKeySet.model_validate(service.jwks())
 
 
 @users.get("/me", response_model=UserPublic)
@@ -146,7 +162,7 @@ async def patch_user(
 
 soft_delete_routes(users, "user", Users, UserPublic)
 
-app = create_app(title="Users", routers=[auth, users])
+app = create_app(title="Users", routers=[auth, users, keys])
 
 
 def _warm_up() -> None:

@@ -5,6 +5,8 @@ stored users, and tokens made by hand (expired, forged) with PyJWT.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import time
@@ -12,17 +14,23 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import boto3
 import httpx
 import jwt
 from bson import ObjectId
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pymongo.database import Database
 
 from tests.factories import WITHOUT_OUTBOX
 from todo_common import container
 from todo_common.audit.events import AuditAction, AuditEntity, AuditEvent, Change
 from todo_common.repositories.audits import AuditRepository
+from todo_common.security.keys import KmsTokenSigner, VerifyingKeys, kid_of, verifying_keys
+from todo_common.security.tokens import TokenService
 from todo_common.settings import get_settings
 
 if TYPE_CHECKING:
@@ -104,6 +112,10 @@ def unverified_claims(token: str) -> dict[str, Any]:
     return claims
 
 
+# A key of the attacker's: a real P-256 key, of the right kind, that the API has never seen.
+ATTACKER_EC_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
 def make_token(
     *,
     sub: str,
@@ -112,14 +124,17 @@ def make_token(
     typ: str = "access",
     issued: timedelta = timedelta(0),
     lifetime: timedelta = timedelta(minutes=15),
-    key: str | None = None,
+    key: str | bytes | ec.EllipticCurvePrivateKey | None = None,
     algorithm: str | None = None,
+    headers: dict[str, Any] | None = None,
     drop: tuple[str, ...] = (),
 ) -> str:
-    """A token signed like the API's own (by default with its key), issued `issued` ago.
+    """A token signed like the API's own (by KMS, with the API's signing key), issued `issued` ago.
 
-    A negative `lifetime - issued` gives a token that has already expired; `key`, `algorithm` and
-    `drop` (claims to leave out) make forgeries.
+    A negative `lifetime - issued` gives a token that has already expired; `drop` leaves claims
+    out. Forgeries: `key` signs it instead (an EC key: ES256; a string: HS256, or `algorithm`),
+    with `headers` added; `algorithm` alone is the algorithm confusion: an HMAC whose secret is
+    the API's own public key (PEM), which anyone can read from the JWKS.
     """
     security = get_settings().security
     iat = datetime.now(UTC) - issued
@@ -136,18 +151,87 @@ def make_token(
     }
     for name in drop:
         del claims[name]
-    return jwt.encode(
-        claims,
-        key if key is not None else os.environ["SECURITY_SECRET_KEY"],
-        algorithm=algorithm or security.jwt_algorithm,
+    if key is None and algorithm is None:
+        return container.token_service().encode(claims)
+    if key is None:
+        return hmac_token(claims, api_public_key_pem(), algorithm or "HS256", headers)
+    default = "ES256" if isinstance(key, ec.EllipticCurvePrivateKey) else "HS256"
+    return jwt.encode(claims, key, algorithm=algorithm or default, headers=headers)
+
+
+def api_public_key_pem() -> bytes:
+    """The API's signing key's public half, PEM: public knowledge (the JWKS)."""
+    keys = verifying_keys(get_settings().security.verify_key_ids())
+    public = next(iter(keys.keys.values()))
+    return public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+
+
+def api_kid() -> str:
+    """The `kid` of the API's signing key."""
+    return next(iter(verifying_keys(get_settings().security.verify_key_ids()).keys))
+
+
+def hmac_token(
+    claims: dict[str, Any], secret: bytes, algorithm: str, headers: dict[str, Any] | None = None
+) -> str:
+    """A token HMAC-signed with `secret`, assembled by hand (PyJWT refuses a PEM as a secret)."""
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+    header = {"alg": algorithm, "typ": "JWT", "kid": api_kid(), **(headers or {})}
+    body = {k: int(v.timestamp()) if isinstance(v, datetime) else v for k, v in claims.items()}
+    signing_input = f"{_segment(header)}.{_segment(body)}"
+    signature = hmac.new(secret, signing_input.encode(), digest[algorithm]).digest()
+    return f"{signing_input}.{_b64url(signature)}"
+
+
+def kms_token(claims: dict[str, Any], key_id: str, kid: str | None = None) -> str:
+    """`claims` signed by the KMS key `key_id` (of this moto), its header naming `kid` (by
+    default the key's own): a genuine signature the API may or may not trust."""
+    arn = boto3.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+    signer = KmsTokenSigner(key_id, kid or kid_of(arn))
+    return TokenService(get_settings().security, VerifyingKeys({}), signer).encode(claims)
+
+
+@lru_cache(maxsize=1)
+def key_outside_the_allow_list() -> str:
+    """A KMS key of this moto, ECC_NIST_P256 like the API's, that the API does not list: what a
+    removed key, or another stack's, looks like to it."""
+    created = boto3.client("kms").create_key(
+        KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="not the API's (tests)"
     )
+    return str(created["KeyMetadata"]["KeyId"])
+
+
+def resigned_by_kms(token: str, key_id: str | None = None, kid: str | None = None) -> str:
+    """`token`'s claims (fresh times), signed by KMS with `key_id` (the API's signing key by
+    default), its header naming `kid` (by default the key's own)."""
+    claims = unverified_claims(token)
+    now = datetime.now(UTC)
+    claims |= {"jti": uuid.uuid4().hex, "iat": now, "exp": now + timedelta(minutes=15)}
+    return kms_token(claims, key_id or str(get_settings().security.jwt_signing_key_id), kid)
+
+
+def attacker_jwk() -> dict[str, Any]:
+    """The attacker's public key as a JWK, as a `jwk` header would carry it."""
+    jwk: dict[str, Any] = json.loads(
+        jwt.algorithms.ECAlgorithm.to_jwk(ATTACKER_EC_KEY.public_key())
+    )
+    return jwk
+
+
+def _segment(value: dict[str, Any]) -> str:
+    return _b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def resigned(
     token: str,
     *,
-    key: str | None = None,
+    key: str | bytes | ec.EllipticCurvePrivateKey | None = None,
     algorithm: str | None = None,
+    headers: dict[str, Any] | None = None,
     drop: tuple[str, ...] = (),
     issued: timedelta = timedelta(0),
     lifetime: timedelta = timedelta(minutes=15),
@@ -161,6 +245,7 @@ def resigned(
         typ=claims["typ"],
         key=key,
         algorithm=algorithm,
+        headers=headers,
         drop=drop,
         issued=issued,
         lifetime=lifetime,
@@ -180,7 +265,7 @@ def unsigned_token(access_token: str) -> str:
 
 def forged_headers(headers: dict[str, str]) -> dict[str, str]:
     """The session of `headers`, its access token re-signed with a key that is not the API's."""
-    forged = resigned(_token_of(headers), key="a-different-key-of-more-than-thirty-two-bytes")
+    forged = resigned(_token_of(headers), key=ATTACKER_EC_KEY, headers={"kid": api_kid()})
     return {"Authorization": f"Bearer {forged}"}
 
 

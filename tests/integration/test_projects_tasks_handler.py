@@ -17,6 +17,7 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
+from tests.e2e.support import ATTACKER_EC_KEY, api_kid
 from tests.factories import (
     DEFAULT_PASSWORD,
     WITHOUT_OUTBOX,
@@ -628,7 +629,7 @@ def test_given_a_70kb_body_without_a_declared_length_then_413(
 def _forged(token: str) -> str:
     """The token's own claims, signed with a key that is not the API's."""
     claims = jwt.decode(token, options={"verify_signature": False})
-    return jwt.encode(claims, "an-attacker-secret-that-is-long-enough!!", algorithm="HS256")
+    return jwt.encode(claims, ATTACKER_EC_KEY, algorithm="ES256", headers={"kid": api_kid()})
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,10 @@ import redis
 from bson import ObjectId
 from pymongo.database import Database
 
+from tests.e2e.support import ATTACKER_EC_KEY, api_kid
 from tests.factories import DEFAULT_PASSWORD, WITHOUT_OUTBOX, make_user
 from tests.integration.lambda_events import LambdaResponse, UsersApi
+from todo_common import container
 from todo_common.principal import Role
 from todo_common.records import User
 from todo_common.settings import get_settings
@@ -169,7 +171,7 @@ def test_without_a_token_it_is_401_with_a_bearer_challenge(api: UsersApi) -> Non
 
 
 def _other_key_token(claims: dict[str, Any]) -> str:
-    return jwt.encode(claims, "an-attacker-secret-that-is-long-enough!!", algorithm="HS256")
+    return jwt.encode(claims, ATTACKER_EC_KEY, algorithm="ES256", headers={"kid": api_kid()})
 
 
 def _none_alg_token(claims: dict[str, Any]) -> str:
@@ -177,7 +179,7 @@ def _none_alg_token(claims: dict[str, Any]) -> str:
 
 
 def _tampered_role_token(claims: dict[str, Any]) -> str:
-    real = jwt.encode(claims, get_settings().security.secret_key, algorithm="HS256")
+    real = container.token_service().encode(claims)
     header, _, signature = real.split(".")
     payload = base64.urlsafe_b64encode(json.dumps(claims | {"role": "ADMIN"}).encode())
     return f"{header}.{payload.decode().rstrip('=')}.{signature}"
@@ -225,7 +227,7 @@ def test_an_expired_token_is_401(api: UsersApi, db: Db) -> None:
     _, token = logged_in(api, db)
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     claims = claims_of(token) | {"iat": an_hour_ago - timedelta(minutes=15), "exp": an_hour_ago}
-    expired = jwt.encode(claims, get_settings().security.secret_key, algorithm="HS256")
+    expired = container.token_service().encode(claims)
 
     # When it is presented
     response = api.request("GET", "/users/me", token=expired)
@@ -696,3 +698,36 @@ def test_a_413_carries_the_request_id_as_well(api: UsersApi, db: Db) -> None:
 
     assert response.headers["x-request-id"] == "big-1"
     assert problem_of(response, 413, "/users")["requestId"] == "big-1"
+
+
+# -- the verifying keys (issue 19) ---------------------------------------------------------------
+
+
+def test_the_jwks_is_public_cacheable_and_verifies_the_tokens_a_login_gives(
+    api: UsersApi, db: Db
+) -> None:
+    # Given a login's tokens
+    user = make_user(db)
+    tokens = api.login(user.email, DEFAULT_PASSWORD)
+
+    # When another service fetches the key set, with no credential
+    response = api.request("GET", "/.well-known/jwks.json")
+
+    # Then it is public and cacheable, and its key verifies the token (ES256, by kid)
+    assert response.status == 200, response.body
+    assert response.headers["cache-control"] == "public, max-age=300"
+    keys = {jwk["kid"]: jwk for jwk in response.json()["keys"]}
+    header = jwt.get_unverified_header(tokens["access_token"])
+    assert header["alg"] == "ES256"
+    jwk = keys[header["kid"]]
+    assert set(jwk) == {"kty", "crv", "x", "y", "kid", "alg", "use"}  # no private part
+    public = jwt.PyJWK.from_dict(jwk).key
+    security = get_settings().security
+    claims = jwt.decode(
+        tokens["access_token"],
+        public,
+        algorithms=["ES256"],
+        audience=security.jwt_audience,
+        issuer=security.jwt_issuer,
+    )
+    assert claims["sub"] == user.id

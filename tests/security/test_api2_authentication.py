@@ -25,9 +25,14 @@ from pymongo.database import Database
 from devtools.lambda_local import bearer
 from devtools.template import load_template
 from tests.e2e.support import (
+    ATTACKER_EC_KEY,
+    api_kid,
     assert_problem,
+    attacker_jwk,
     expired_access_token,
+    key_outside_the_allow_list,
     resigned,
+    resigned_by_kms,
     unsigned_token,
     users_state,
 )
@@ -59,7 +64,10 @@ def _token(actor_headers: dict[str, str]) -> str:
 FORGERIES: dict[str, Callable[[str, Cast], str]] = {
     "alg-none": lambda token, cast: unsigned_token(token),
     "attackers-key": lambda token, cast: resigned(token, key=ATTACKER_KEY),
-    "another-algorithm": lambda token, cast: resigned(token, algorithm="HS512"),
+    "attackers-ec-key": lambda token, cast: resigned(
+        token, key=ATTACKER_EC_KEY, headers={"kid": api_kid()}
+    ),
+    "hs256-with-the-public-key": lambda token, cast: resigned(token, algorithm="HS256"),
     "role-edited-to-admin": lambda token, cast: _edited(token, role="ADMIN"),
     "sub-edited-to-the-admin": lambda token, cast: _edited(token, sub=cast.admin.id),
     "sid-dropped": lambda token, cast: resigned(token, drop=("sid",)),
@@ -326,6 +334,7 @@ PUBLIC_ROUTES = frozenset(
         "GET /redoc",
         "GET /scalar",
         "GET /docs/assets/{name}",
+        "GET /.well-known/jwks.json",
     }
 )
 PROTECTED_ROUTES = sorted(
@@ -338,6 +347,25 @@ BAD_TOKENS: dict[str, Callable[[dict[str, str]], str | None]] = {
     "malformed": lambda tokens: "not-a-jwt",
     "forged-signature": lambda tokens: resigned(tokens["access_token"], key=ATTACKER_KEY),
     "alg-none": lambda tokens: unsigned_token(tokens["access_token"]),
+    # ES256 and kid (issue 19): the key is taken from the pinned set by kid, and only from there.
+    "key-outside-the-allow-list": lambda tokens: resigned_by_kms(
+        tokens["access_token"], key_outside_the_allow_list()
+    ),
+    "unknown-kid": lambda tokens: resigned_by_kms(tokens["access_token"], kid="unknown-kid"),
+    "attackers-key-under-the-api-kid": lambda tokens: resigned(
+        tokens["access_token"], key=ATTACKER_EC_KEY, headers={"kid": api_kid()}
+    ),
+    "hs256-with-the-public-key": lambda tokens: resigned(tokens["access_token"], algorithm="HS256"),
+    "jku-header": lambda tokens: resigned(
+        tokens["access_token"],
+        key=ATTACKER_EC_KEY,
+        headers={"kid": "attacker", "jku": "https://attacker.example/.well-known/jwks.json"},
+    ),
+    "jwk-header": lambda tokens: resigned(
+        tokens["access_token"],
+        key=ATTACKER_EC_KEY,
+        headers={"kid": "attacker", "jwk": attacker_jwk()},
+    ),
     "expired": lambda tokens: expired_access_token(tokens["access_token"]),
     "refresh-token": lambda tokens: tokens["refresh_token"],
     "revoked-session": lambda tokens: tokens["access_token"],  # after a logout, below

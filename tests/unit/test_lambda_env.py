@@ -25,15 +25,15 @@ def test_given_the_template_then_values_are_resolved_for_the_local_stage() -> No
 def test_given_secrets_and_resources_then_only_the_local_environment_can_supply_them() -> None:
     bare = function_environment(TEMPLATE, TEMPLATE.functions["TasksFunction"], {})
     local = {
-        "SECURITY_SECRET_KEY": "k" * 48,
-        "DATABASE_URI": "mongodb://127.0.0.1:27017/",
+        "SECURITY_JWT_VERIFY_KEY_IDS": "alias/todo-tokens",
+        "DATABASE_URI_SECRET": "todo/local/database-uri",
         "AUDIT_QUEUE_URL": "http://127.0.0.1:9324/q",
         "DATABASE_NAME": "todo_test",
     }
     given = function_environment(TEMPLATE, TEMPLATE.functions["TasksFunction"], local)
 
-    for name in ("SECURITY_SECRET_KEY", "DATABASE_URI", "REDIS_PASSWORD", "AUDIT_QUEUE_URL"):
-        assert name not in bare  # a {{resolve:secretsmanager…}} or a queue's Ref: AWS only
+    for name in ("SECURITY_JWT_VERIFY_KEY_IDS", "AUDIT_QUEUE_URL"):
+        assert name not in bare  # a key's or a queue's Ref: AWS only
     assert given.items() >= local.items()
 
 

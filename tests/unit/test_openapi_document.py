@@ -57,6 +57,7 @@ PUBLIC = {
     ("POST", "/auth/token"),
     ("POST", "/auth/refresh"),
     ("GET", "/health"),
+    ("GET", "/.well-known/jwks.json"),  # public keys, for other services (issue 19)
 }
 
 

@@ -36,42 +36,50 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
-    """`Settings()` from a strong secret plus `env` (which may replace SECURITY_SECRET_KEY)."""
-    monkeypatch.setenv("SECURITY_SECRET_KEY", STRONG_SECRET)
+    """`Settings()` from `env` alone."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return Settings()
 
 
-# --- the secret key ------------------------------------------------------------------------------
+# --- the hash key (it replaced SECURITY_SECRET_KEY, which signs nothing any more: issue 19) ----
 
 
 @pytest.mark.parametrize(
     "weak_key",
-    ["changeme", "CHANGEME", " changeme ", "secret", "x" * 31, "€" * 10],
-    ids=["changeme", "upper-case", "padded", "secret", "31-bytes", "30-bytes-10-chars"],
+    ["changeme", "CHANGEME", " changeme ", "secret", "x" * 31, "€" * 10, ""],
+    ids=["changeme", "upper-case", "padded", "secret", "31-bytes", "30-bytes-10-chars", "empty"],
 )
-def test_given_a_placeholder_or_short_secret_when_not_debugging_then_startup_is_refused(
+def test_given_a_placeholder_or_short_hash_key_when_not_debugging_then_it_is_refused(
     monkeypatch: pytest.MonkeyPatch, weak_key: str
 ) -> None:
-    with pytest.raises(ValidationError, match="SECURITY_SECRET_KEY"):
-        settings_with(monkeypatch, SECURITY_SECRET_KEY=weak_key, APP_DEBUG="false")
+    settings = settings_with(monkeypatch, APP_DEBUG="false")
+
+    with pytest.raises(ValueError, match="hash key"):
+        settings.refuse_weak_hash_key(weak_key)
 
 
-@pytest.mark.parametrize("absent", [None, ""], ids=["unset", "empty"])
-def test_given_no_secret_when_not_debugging_then_a_function_that_checks_tokens_refuses_to_start(
-    monkeypatch: pytest.MonkeyPatch, absent: str | None
+@pytest.mark.parametrize("key", ["changeme", "short"])
+def test_given_a_weak_hash_key_and_app_debug_true_then_it_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
-    # A function given no key (docs, the audit functions) loads its settings...
-    if absent is not None:
-        monkeypatch.setenv("SECURITY_SECRET_KEY", absent)
-    settings = Settings()
-    # ...but the key is refused to whatever signs or checks a token
-    with pytest.raises(ValueError, match="SECURITY_SECRET_KEY"):
-        settings.signing_key()
+    settings = settings_with(monkeypatch, APP_DEBUG="true")
+
+    assert settings.refuse_weak_hash_key(key) == key
 
 
-def test_given_no_secret_the_app_factory_refuses_an_app_with_protected_routes_only(
+@pytest.mark.parametrize(
+    "key", ["k" * 32, "€" * 11, STRONG_SECRET], ids=["32-bytes", "33-bytes-11-chars", "random"]
+)
+def test_given_a_hash_key_of_at_least_32_bytes_then_it_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    settings = settings_with(monkeypatch, APP_DEBUG="false")
+
+    assert settings.refuse_weak_hash_key(key) == key
+
+
+def test_given_no_token_keys_the_app_factory_refuses_an_app_with_protected_routes_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(app_module, "get_settings", Settings)  # read anew: no key set
@@ -86,36 +94,8 @@ def test_given_no_secret_the_app_factory_refuses_an_app_with_protected_routes_on
         return principal
 
     create_app(title="Docs-like", routers=[public])  # starts: it never checks a token
-    with pytest.raises(ValueError, match="SECURITY_SECRET_KEY"):
+    with pytest.raises(ValueError, match="SECURITY_JWT_VERIFY_KEY_IDS"):
         create_app(title="Users-like", routers=[protected])
-
-
-def test_given_a_placeholder_secret_and_app_debug_true_then_startup_is_allowed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    settings = settings_with(monkeypatch, SECURITY_SECRET_KEY="changeme", APP_DEBUG="true")
-
-    assert settings.app.debug is True
-    assert settings.security.secret_key == "changeme"
-
-
-def test_given_a_short_secret_and_app_debug_true_then_startup_is_allowed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    settings = settings_with(monkeypatch, SECURITY_SECRET_KEY="short", APP_DEBUG="true")
-
-    assert settings.security.secret_key == "short"
-
-
-@pytest.mark.parametrize(
-    "key", ["k" * 32, "€" * 11, STRONG_SECRET], ids=["32-bytes", "33-bytes-11-chars", "random"]
-)
-def test_given_a_secret_of_at_least_32_bytes_then_startup_is_allowed(
-    monkeypatch: pytest.MonkeyPatch, key: str
-) -> None:
-    settings = settings_with(monkeypatch, SECURITY_SECRET_KEY=key, APP_DEBUG="false")
-
-    assert settings.security.secret_key == key
 
 
 # --- the original names --------------------------------------------------------------------------
@@ -133,7 +113,13 @@ ORIGINAL_NAMES: list[tuple[str, str, str, object]] = [
     ("APP_REDOC_URL", "/rd", "app.redoc_url", "/rd"),
     ("APP_SCALARA_URL", "/sc", "app.scalara_url", "/sc"),
     ("APP_OPENAPI_URL", "/spec.json", "app.openapi_url", "/spec.json"),
-    ("SECURITY_JWT_ALGORITHM", "HS512", "security.jwt_algorithm", "HS512"),
+    ("SECURITY_JWT_ALGORITHM", "ES256", "security.jwt_algorithm", "ES256"),  # the only one
+    ("SECURITY_JWT_SIGNING_KEY_ID", "alias/k", "security.jwt_signing_key_id", "alias/k"),
+    ("SECURITY_JWT_VERIFY_KEY_IDS", "a,b", "security.jwt_verify_key_ids", "a,b"),
+    ("SECURITY_HASH_KEY_SECRET", "todo/x/h", "security.hash_key_secret", "todo/x/h"),
+    ("DATABASE_URI_SECRET", "todo/x/d", "database.uri_secret", "todo/x/d"),
+    ("REDIS_PASSWORD_SECRET", "todo/x/r", "redis.password_secret", "todo/x/r"),
+    ("APP_SECRETS_MAX_AGE_SECONDS", "60", "app.secrets_max_age_seconds", 60),
     ("SECURITY_ACCESS_TOKEN_EXPIRE_MINUTES", "30", "security.access_token_expire_minutes", 30),
     ("SECURITY_REFRESH_TOKEN_EXPIRE_DAYS", "3", "security.refresh_token_expire_days", 3),
     ("SECURITY_JWT_ISSUER", "iss-x", "security.jwt_issuer", "iss-x"),
@@ -314,3 +300,35 @@ def test_given_empty_redis_timeouts_as_in_env_example_then_they_derive_from_the_
     settings = settings_with(monkeypatch, REDIS_SOCKET_CONNECT_TIMEOUT="", REDIS_SOCKET_TIMEOUT="")
 
     assert settings.timeouts == settings_with(monkeypatch, APP_NAME="x").timeouts
+
+
+# -- token keys (issue 19) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS512", "RS256", "none"])
+def test_given_another_jwt_algorithm_then_the_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, algorithm: str
+) -> None:
+    with pytest.raises(ValidationError, match="jwt_algorithm"):
+        settings_with(monkeypatch, SECURITY_JWT_ALGORITHM=algorithm)
+
+
+def test_given_a_signing_key_and_verifying_keys_then_the_signing_key_verifies_first_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_with(
+        monkeypatch,
+        SECURITY_JWT_SIGNING_KEY_ID="new",
+        SECURITY_JWT_VERIFY_KEY_IDS=" old , new,,older ",
+    )
+
+    assert settings.security.verify_key_ids() == ("new", "old", "older")
+
+
+def test_given_no_signing_key_then_only_the_listed_keys_verify(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SECURITY_JWT_SIGNING_KEY_ID", raising=False)
+    settings = settings_with(monkeypatch, SECURITY_JWT_VERIFY_KEY_IDS="a,b")
+
+    assert settings.security.verify_key_ids() == ("a", "b")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
-from todo_common import tracing
+from todo_common import secrets_manager, tracing
 from todo_common.documents import Doc
 from todo_common.settings import get_settings
 
@@ -26,7 +26,7 @@ def get_mongo_client() -> MongoClient[Doc]:
     settings = get_settings()
     db, operation_ms = settings.database, settings.timeouts.mongo_operation_ms
     return MongoClient(
-        db.connection_uri(),
+        secrets_manager.database_uri(),
         # timeoutMS (client-side operation timeout) bounds each operation as a whole: server
         # selection, a new connection, the reply and a retry. Without it, a server that accepts
         # connections but never answers cost one socket timeout per attempt plus selection (up
@@ -67,7 +67,7 @@ def get_redis() -> redis.Redis:
         port=cfg.port,
         db=cfg.db,
         username=cfg.username,
-        password=cfg.password,
+        password=secrets_manager.redis_password(),
         socket_connect_timeout=timeouts.redis_connect,
         socket_timeout=timeouts.redis_socket,
         decode_responses=cfg.decode_responses,

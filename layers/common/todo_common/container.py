@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from todo_common import secrets_manager
 from todo_common.audit.publisher import AuditPublisher, sqs_client
-from todo_common.audit.signing import DigestSigner, kms_client
+from todo_common.audit.signing import DigestSigner
 from todo_common.audit.store import s3_client
 from todo_common.audit.trail import AuditTrail
 from todo_common.clients import get_database, get_redis
 from todo_common.database_server import DatabaseServer, database_server
+from todo_common.kms import KeyUnavailable, kms_client, request_kms_client
 from todo_common.locks import Locks
 from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
 from todo_common.repositories.projects import ProjectRepository
@@ -89,10 +91,21 @@ def session_store() -> SessionStore:
 
 @lru_cache(maxsize=1)
 def token_service() -> TokenService:
+    """Verifies with the pinned public keys; signs only where SECURITY_JWT_SIGNING_KEY_ID is
+    given (the users function)."""
+    from todo_common.security.keys import KmsTokenSigner, kms_unavailable, verifying_keys
     from todo_common.security.tokens import TokenService
 
-    get_settings().signing_key()  # refused when absent or weak (the functions that sign get it)
-    return TokenService(get_settings().security)
+    security = get_settings().security
+    try:
+        keys = verifying_keys(security.verify_key_ids())
+    except KeyUnavailable as exc:  # without SnapStart, read on a first request: a 503, not a 500
+        raise kms_unavailable(exc) from exc
+    signer = None
+    if security.jwt_signing_key_id:
+        signing_kid = next(iter(keys.keys))  # verify_key_ids() puts the signing key first
+        signer = KmsTokenSigner(security.jwt_signing_key_id, signing_kid)
+    return TokenService(security, keys, signer)
 
 
 @lru_cache(maxsize=1)
@@ -124,7 +137,7 @@ def auth_service() -> AuthService:
         throttle=login_throttle(),
         audit=audit_trail(),
         bcrypt_rounds=get_settings().security.bcrypt_rounds,
-        secret_key=get_settings().signing_key(),
+        hash_key=secrets_manager.hash_key(),
     )
 
 
@@ -249,7 +262,7 @@ def report_service() -> ReportService:
 def idempotent_creates() -> IdempotentCreates:
     from todo_common.idempotency import IdempotentCreates
 
-    return IdempotentCreates(get_redis(), get_settings().signing_key())
+    return IdempotentCreates(get_redis(), secrets_manager.hash_key())
 
 
 def reset() -> None:
@@ -279,5 +292,6 @@ def reset() -> None:
         sqs_client,
         kms_client,
         s3_client,
+        request_kms_client,
     ):
         factory.cache_clear()

@@ -6,7 +6,7 @@ back, marked `Idempotent-Replayed: true`, without creating anything. A retry tha
 first request is still running gets 409 and may try again a moment later. A create that fails
 stores nothing: its retry runs again.
 
-The record keeps a keyed HMAC of the body (the key derived from `SECURITY_SECRET_KEY`), never the
+The record keeps a keyed HMAC of the body (keyed by `secrets_manager.hash_key`), never the
 body nor a plain hash of it: a create-user body holds a password, and an unkeyed hash of it could
 be tested against guesses by whoever reads Redis.
 
@@ -46,7 +46,7 @@ def _canonical(value: Any) -> bytes:
 
 
 class IdempotentCreates:
-    def __init__(self, client: redis.Redis, secret_key: str) -> None:
+    def __init__(self, client: redis.Redis, secret_key: str) -> None:  # the hash key
         self._redis = client
         # A key of its own, so the fingerprint says nothing about the token-signing key.
         self._mac_key = hmac.digest(secret_key.encode(), b"idempotency-body", "sha256")

@@ -51,6 +51,7 @@ class Dependency(StrEnum):
     MONGODB = "MongoDB"
     REDIS = "Redis"
     SQS = "SQS"
+    KMS = "KMS"
 
 
 _SECONDS = frozenset({Metric.AUDIT_LAG_SECONDS, Metric.OUTBOX_OLDEST_AGE_SECONDS})

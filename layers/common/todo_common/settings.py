@@ -1,7 +1,9 @@
 """Configuration from the environment (and an optional `.env`), with the original variable names.
 
 Each group reads its own prefix (`APP_`, `SECURITY_`, `DATABASE_`, `LOG_`, `REDIS_`, `AUDIT_`), so
-`SECURITY_SECRET_KEY` is `settings.security.secret_key`. Settings are read once per container.
+`SECURITY_JWT_ISSUER` is `settings.security.jwt_issuer`. Settings are read once per container.
+Secrets are not settings: they are read at run time from Secrets Manager
+(`todo_common/secrets_manager.py`), and a setting only names the secret (`DATABASE_URI_SECRET`).
 """
 
 from __future__ import annotations
@@ -43,13 +45,20 @@ class AppSettings(BaseSettings):
     # How long one request may wait on MongoDB and Redis that do not answer before it is a 503
     # (SPEC §6: within 3 s). Every client timeout derives from it: see DependencyTimeouts.
     dependency_budget_ms: int = Field(default=2500, ge=300, le=9000)
+    # How long a secret read from Secrets Manager is kept before it is read again (issue 19).
+    secrets_max_age_seconds: int = Field(default=300, ge=0)
 
 
 class SecuritySettings(BaseSettings):
     model_config = _config("SECURITY_")
 
-    secret_key: str = ""
-    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    # The key of the keyed hashes (an idempotency record's body, an unknown email in a log line):
+    # from the secret SECURITY_HASH_KEY_SECRET names, or, for a local run without Secrets
+    # Manager only, SECURITY_HASH_KEY itself. It signs no token.
+    hash_key_secret: str | None = None
+    hash_key: str = ""
+    # The one algorithm tokens are signed and verified with (SPEC §4: never taken from a token).
+    jwt_algorithm: Literal["ES256"] = "ES256"
     access_token_expire_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_expire_days: int = Field(default=7, ge=1, le=90)
     jwt_issuer: str = "todo-api"
@@ -61,11 +70,26 @@ class SecuritySettings(BaseSettings):
     login_max_failures_per_address: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
 
+    # -- token keys (issue 19): asymmetric KMS keys, ECC_NIST_P256 / SIGN_VERIFY -----------------
+    # The key that signs new tokens (id, ARN or alias; given to the users function only), and the
+    # keys whose tokens still verify, comma-separated (the signing key verifies without being
+    # listed). A key left out of both ends its tokens at once. Rotation: docs/deploy.md.
+    jwt_signing_key_id: str | None = None
+    jwt_verify_key_ids: str = ""
+
+    def verify_key_ids(self) -> tuple[str, ...]:
+        """Every key whose tokens verify: the signing key first, then the listed ones."""
+        listed = (key.strip() for key in self.jwt_verify_key_ids.split(","))
+        keys = [self.jwt_signing_key_id or "", *listed]
+        return tuple(dict.fromkeys(key for key in keys if key))
+
 
 class DatabaseSettings(BaseSettings):
     model_config = _config("DATABASE_")
 
     uri: str | None = None
+    # The secret holding the URI (issue 19); when set, it is used and DATABASE_URI is not.
+    uri_secret: str | None = None
     # Which server the URI points at: `ferretdb` switches on what the local server needs
     # (todo_common/database_server.py); scripts/servers.py sets it for the one it starts.
     server: Literal["mongodb", "ferretdb"] = "mongodb"
@@ -106,6 +130,8 @@ class RedisSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 6379
     password: str | None = None
+    # The secret holding the password (issue 19); when set, it is used and REDIS_PASSWORD is not.
+    password_secret: str | None = None
     db: int = 0
     username: str | None = None
     ssl: bool = False
@@ -187,13 +213,25 @@ class DependencyTimeouts:
         return cls(budget_ms, mongo_ms, pool_wait, connect, socket)
 
     @property
+    def aws_connect(self) -> float:
+        """Seconds to connect to an AWS API on a request's path (KMS signing a login's tokens,
+        Secrets Manager on a first request)."""
+        return round(self.mongo_operation_ms / 2000, 3)
+
+    @property
+    def aws_read(self) -> float:
+        """Seconds to wait for its answer: connecting and reading together take what one
+        MongoDB operation may, the request's other dependencies having answered already."""
+        return round(self.mongo_operation_ms / 2000, 3)
+
+    @property
     def redis_command(self) -> float:
         """The longest one Redis command can take when Redis does not answer."""
         return self.redis_pool_wait + self.redis_connect + self.redis_socket
 
 
 class Settings(BaseSettings):
-    """All settings; refuses a weak `SECURITY_SECRET_KEY` unless `APP_DEBUG=true`."""
+    """All settings; the secrets are read apart (`todo_common/secrets_manager.py`)."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -213,24 +251,16 @@ class Settings(BaseSettings):
         self.timeouts  # noqa: B018 - raises when the Redis timeouts set leave no room
         return self
 
-    @model_validator(mode="after")
-    def _refuse_weak_secret(self) -> Settings:
-        # A key that is given must be strong; an absent one is refused by the functions that
-        # sign or check tokens (`signing_key`), since the others are not given it at all.
-        if self.security.secret_key:
-            self.signing_key()
-        return self
-
-    def signing_key(self) -> str:
-        """`SECURITY_SECRET_KEY`, refused when absent, a placeholder or shorter than 32 bytes
-        (unless `APP_DEBUG=true`). Every function with protected routes asks at start-up."""
-        key = self.security.secret_key
+    def refuse_weak_hash_key(self, key: str) -> str:
+        """`key` (the keyed hashes' key, `secrets.hash_key`), refused when absent, a placeholder
+        or shorter than 32 bytes, unless `APP_DEBUG=true`."""
         weak = key.strip().lower() in PLACEHOLDER_SECRETS or len(key.encode()) < MIN_SECRET_BYTES
         if weak and not self.app.debug:
             raise ValueError(
-                "SECURITY_SECRET_KEY is missing, a placeholder or shorter than 32 bytes; set a "
-                "random value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
-                " or APP_DEBUG=true for local development"
+                "the hash key (the secret SECURITY_HASH_KEY_SECRET names, or SECURITY_HASH_KEY "
+                "locally) is missing, a placeholder or shorter than 32 bytes; set a random value "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) or "
+                "APP_DEBUG=true for local development"
             )
         return key
 

@@ -52,6 +52,9 @@ def imports(*modules: str) -> Step:
 
 def before_snapshot() -> None:
     """Build what a first request needs, then close every connection made while doing so."""
+    from todo_common import secrets_manager
+
+    secrets_manager.read_all()  # a function that cannot read its secrets refuses to start
     for step in _before:
         step()
     _forget_clients()
@@ -61,6 +64,10 @@ def before_snapshot() -> None:
 def after_restore() -> None:
     """A resumed environment: new clients, a new random seed, nothing time-bound kept."""
     _forget_clients()
+    if _SECRETS in sys.modules:  # its client's credentials are the snapshot's
+        from todo_common import secrets_manager
+
+        secrets_manager.forget_client()
     random.seed()
     for step in _after:
         step()
@@ -74,6 +81,7 @@ def after_restore() -> None:
 
 # Looked up in sys.modules, not imported: the docs function uses neither, and stays lean.
 _CLIENTS = "todo_common.clients"
+_SECRETS = "todo_common.secrets_manager"
 _CONTAINER = "todo_common.container"
 
 

@@ -15,6 +15,8 @@ from .field_problem import FieldProblem
 from .finding_kind import FindingKind
 from .finding_public import FindingPublic
 from .health import Health
+from .json_web_key import JsonWebKey
+from .json_web_key_set import JsonWebKeySet
 from .latencies import Latencies
 from .login_request import LoginRequest
 from .page_audit_digest_public import PageAuditDigestPublic
@@ -61,6 +63,8 @@ __all__ = (
     "FindingKind",
     "FindingPublic",
     "Health",
+    "JsonWebKey",
+    "JsonWebKeySet",
     "Latencies",
     "LoginRequest",
     "PageAuditDigestPublic",

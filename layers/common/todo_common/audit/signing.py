@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import textwrap
-from functools import lru_cache
 from typing import Any, Protocol
 
+from todo_common.kms import KeyUnavailable, kms_client
+
+__all__ = ["ALGORITHM", "DigestSigner", "KeyUnavailable", "KmsDigestSigner", "kms_client"]
+
 ALGORITHM = "ECDSA_SHA_256"  # the one algorithm of an ECC_NIST_P256 key
-
-
-class KeyUnavailable(RuntimeError):
-    """The key cannot be used (unknown, disabled, not configured, or KMS unreachable)."""
 
 
 class DigestSigner(Protocol):
@@ -26,18 +25,6 @@ class DigestSigner(Protocol):
 
     def verify(self, key_id: str, digest: bytes, signature: bytes) -> bool:
         """Whether `signature` is the key's over `digest`; raises `KeyUnavailable`."""
-
-
-@lru_cache(maxsize=1)
-def kms_client() -> Any:
-    """boto3's KMS client, created on first use (typed Any: KMS stubs are not a dependency)."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"}
-    )
-    return boto3.client("kms", config=config)
 
 
 class KmsDigestSigner:

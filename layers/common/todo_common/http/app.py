@@ -59,11 +59,25 @@ def create_app(*, title: str, routers: Sequence[APIRouter], summary: str | None 
     for router in routers:
         app.include_router(router)
     if any(_protected(route) for router in routers for route in router.routes):
-        # A function that checks tokens refuses to start without a strong key (SPEC §4); the
-        # docs function, which is given none, starts without one.
-        get_settings().signing_key()
+        # A function that checks tokens refuses to start without its keys (SPEC §4); the docs
+        # function, which is given none, starts without them.
+        _verifies_tokens()
     app.openapi = _documented(app)  # type: ignore[method-assign]
     return app
+
+
+def _verifies_tokens() -> None:
+    """Refuse to start without token keys; read their public keys before the SnapStart snapshot
+    (without SnapStart, the first request reads them: INIT stays free of boto3)."""
+    security = get_settings().security
+    if not security.verify_key_ids():
+        raise ValueError(
+            "SECURITY_JWT_VERIFY_KEY_IDS is not set: a function with protected routes needs the "
+            "KMS key ids whose tokens it accepts (docs/deploy.md)"
+        )
+    from todo_common.security.keys import verifying_keys  # noqa: PLC0415
+
+    snapstart.register(before=lambda: verifying_keys(security.verify_key_ids()))
 
 
 def _protected(route: object) -> bool:

@@ -9,11 +9,11 @@ from typing import Any
 import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pymongo.errors import ConnectionFailure, ExecutionTimeout
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, OperationFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from todo_common import metrics
+from todo_common import metrics, secrets_manager
 from todo_common.errors import DomainError, InvalidInput, ServiceUnavailable
 from todo_common.logs import logger
 from todo_common.metrics import Dependency
@@ -138,6 +138,34 @@ def register_problem_handlers(app: FastAPI) -> None:
         logger.warning("Redis unavailable", extra={"error": type(exc).__name__})
         metrics.dependency_unavailable(Dependency.REDIS)
         return _from_domain(request, ServiceUnavailable("Redis"))
+
+    # Credentials refused (issue 19): the secret may have been rotated since it was read, so it
+    # is read again, and the next request makes its clients with the new value.
+    @app.exception_handler(OperationFailure)
+    async def mongo_refused(request: Request, exc: OperationFailure) -> Response:
+        if exc.code != MONGO_AUTHENTICATION_FAILED:
+            raise exc  # any other failure is the 500 it always was
+        _reread(secrets_manager.Secret.DATABASE_URI)
+        metrics.dependency_unavailable(Dependency.MONGODB)
+        return _from_domain(request, ServiceUnavailable("MongoDB", retry_after=1))
+
+    @app.exception_handler(redis.AuthenticationError)
+    async def redis_refused(request: Request, exc: Exception) -> Response:
+        _reread(secrets_manager.Secret.REDIS_PASSWORD)
+        metrics.dependency_unavailable(Dependency.REDIS)
+        return _from_domain(request, ServiceUnavailable("Redis", retry_after=1))
+
+
+MONGO_AUTHENTICATION_FAILED = 18
+
+
+def _reread(secret: secrets_manager.Secret) -> None:
+    logger.warning("Credentials refused", extra={"secret": secret.value})
+    if secrets_manager.reread_refused(secret):
+        from todo_common import clients, container  # noqa: PLC0415 - only on this rare path
+
+        container.reset()
+        clients.close_clients()
 
 
 def internal_error_response(path: str, request_id: str) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from pydantic.networks import validate_email
@@ -119,3 +119,19 @@ class TokenResponse(OAuthModel):
     refresh_token: str
     token_type: str = "bearer"
     expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class JsonWebKey(BaseModel):
+    """One public key that verifies the API's tokens (RFC 7517 / 7518 §6.2: EC, P-256)."""
+
+    kty: Literal["EC"]
+    crv: Literal["P-256"]
+    x: str = Field(description="The x coordinate, base64url")
+    y: str = Field(description="The y coordinate, base64url")
+    kid: str = Field(description="What a token's `kid` header names")
+    alg: Literal["ES256"]
+    use: Literal["sig"]
+
+
+class JsonWebKeySet(BaseModel):
+    keys: list[JsonWebKey]

@@ -1,7 +1,11 @@
-"""JWT access and refresh tokens (PyJWT, pinned algorithm, every claim required)."""
+"""JWT access and refresh tokens: ES256 signed by KMS, verified by PyJWT with a public key
+chosen by `kid` from a pinned set (security/keys.py), the algorithm pinned, every claim required.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,9 +15,14 @@ from typing import Any
 import jwt
 
 from todo_common.errors import Unauthorized
+from todo_common.security.keys import TokenSigner, VerifyingKeys
 from todo_common.settings import SecuritySettings
 
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "role", "sid", "jti", "typ", "iat", "exp")
+ALGORITHM = "ES256"
+# Header members that point at a key (RFC 7515 §4.1): a token choosing its own key is refused,
+# although PyJWT would ignore them anyway, so that no later change can start trusting them.
+KEY_POINTERS = frozenset({"jku", "jwk", "x5u", "x5c"})
 
 
 class TokenType(StrEnum):
@@ -41,10 +50,21 @@ class TokenPair:
 
 
 class TokenService:
-    """Issues and verifies tokens; verification never trusts the token's own header."""
+    """Issues and verifies tokens; verification never trusts the token's own header.
 
-    def __init__(self, settings: SecuritySettings) -> None:
+    `signer` is the users function's alone: the others verify and cannot issue.
+    """
+
+    def __init__(
+        self, settings: SecuritySettings, keys: VerifyingKeys, signer: TokenSigner | None = None
+    ) -> None:
         self._settings = settings
+        self._keys = keys
+        self._signer = signer
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The verifying keys, as a JSON Web Key Set."""
+        return self._keys.jwks()
 
     def issue_pair(self, user_id: str, role: str, session_id: str) -> TokenPair:
         s = self._settings
@@ -67,10 +87,17 @@ class TokenService:
         """Decode `token`; raise `Unauthorized` unless it is a valid token of type `expected`."""
         s = self._settings
         try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Invalid token") from exc
+        key = self._keys.get(header.get("kid"))
+        if key is None or header.get("alg") != ALGORITHM or KEY_POINTERS & header.keys():
+            raise Unauthorized("Invalid token")
+        try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                s.secret_key,
-                algorithms=[s.jwt_algorithm],
+                key,
+                algorithms=[ALGORITHM],
                 audience=s.jwt_audience,
                 issuer=s.jwt_issuer,
                 leeway=s.jwt_leeway_seconds,
@@ -110,4 +137,25 @@ class TokenService:
             "iat": now,
             "exp": now + ttl,
         }
-        return jwt.encode(payload, s.secret_key, algorithm=s.jwt_algorithm)
+        return self.encode(payload)
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        """`payload` as a JWS signed by this function's signer (compact form, ES256, `kid`)."""
+        if self._signer is None:
+            raise RuntimeError("this function verifies tokens but does not sign them")
+        header = {"alg": ALGORITHM, "kid": self._signer.kid, "typ": "JWT"}
+        claims = {
+            name: int(value.timestamp()) if isinstance(value, datetime) else value
+            for name, value in payload.items()
+        }
+        signing_input = f"{_segment(header)}.{_segment(claims)}"
+        signature = self._signer.sign(signing_input.encode("ascii"))
+        return f"{signing_input}.{_b64url(signature)}"
+
+
+def _segment(value: dict[str, Any]) -> str:
+    return _b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

@@ -32,7 +32,7 @@ class AuthService:
         throttle: LoginThrottle,
         audit: AuditTrail,
         bcrypt_rounds: int,
-        secret_key: str = "",
+        hash_key: str = "",
     ) -> None:
         self._users = users
         self._sessions = sessions
@@ -42,7 +42,7 @@ class AuthService:
         self._rounds = bcrypt_rounds
         # A key of its own for the hashes of unknown emails in log lines (see `_log_account`).
         self._email_hash_key = hmac.new(
-            secret_key.encode(), b"todo-api: login account in logs", hashlib.sha256
+            hash_key.encode(), b"todo-api: login account in logs", hashlib.sha256
         ).digest()
 
     def login(self, email: str, password: str, client_ip: str) -> TokenPair:
