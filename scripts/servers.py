@@ -7,7 +7,8 @@
 
 Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS and KMS endpoint (moto).
 `run` installs what is missing, starts the servers, waits until each answers, creates the
-audit queues and the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests), runs
+audit queues and the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests), the
+webhook delivery queues and the webhook secrets' key (alias/todo-webhook-secrets), runs
 CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST, REDIS_PORT,
 AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID (and dummy AWS
 credentials) in its environment, stops everything it started and exits with CMD's exit code.
@@ -67,6 +68,13 @@ PORTS = {
 QUEUE, DLQ = "todo-audit", "todo-audit-dlq"
 DIGEST_KEY_ALIAS = "alias/todo-audit-digests"
 DIGEST_KEY_DESCRIPTION = "Signs audit digests (local)"
+# -- webhooks (issue 20): the delivery queue, its DLQ and the key of the signing secrets --------
+WEBHOOK_QUEUE, WEBHOOK_DLQ = "todo-webhook-deliveries", "todo-webhook-deliveries-dlq"
+WEBHOOK_SECRET_KEY_ALIAS = "alias/todo-webhook-secrets"
+WEBHOOK_SECRET_KEY_DESCRIPTION = "Encrypts webhook signing secrets' data keys (local)"
+# Local receivers for `make dev` and the tests: plain http, on loopback addresses.
+WEBHOOK_LOCAL_SETTINGS = {"WEBHOOKS_ALLOW_HTTP": "true", "WEBHOOKS_ALLOW_LOOPBACK": "true"}
+# ----------------------------------------------------------------------------------------------
 MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
 START_TIMEOUT = 30.0
 STOP_GRACE = 5.0
@@ -450,7 +458,69 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
         added["AUDIT_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{QUEUE}"
     if needs_digest_key(env, servers):
         added["AUDIT_DIGEST_KEY_ID"] = DIGEST_KEY_ALIAS
+    added.update(webhook_exports(env, servers, added))
     return added
+
+
+# -- webhooks (issue 20) ----------------------------------------------------------------------
+
+
+def webhook_exports(
+    env: Mapping[str, str], servers: list[Server], added: Mapping[str, str]
+) -> dict[str, str]:
+    """WEBHOOKS_QUEUE_URL and WEBHOOKS_SECRET_KEY_ID as moto will name them, and the local
+    settings that let receivers on 127.0.0.1 through (unless already set)."""
+    exports = {key: value for key, value in WEBHOOK_LOCAL_SETTINGS.items() if not env.get(key)}
+    if needs_queues(env, servers) and not env.get("WEBHOOKS_QUEUE_URL"):
+        endpoint = added.get("AWS_ENDPOINT_URL_SQS") or env.get("AWS_ENDPOINT_URL_SQS", "")
+        exports["WEBHOOKS_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{WEBHOOK_QUEUE}"
+    if needs_digest_key(env, servers) and not env.get("WEBHOOKS_SECRET_KEY_ID"):
+        exports["WEBHOOKS_SECRET_KEY_ID"] = WEBHOOK_SECRET_KEY_ALIAS
+    return exports
+
+
+def create_webhook_queues(env: Mapping[str, str]) -> str:
+    """The delivery queue and its DLQ, as template.yaml's (idempotent); the queue's URL."""
+    boto3: Any = importlib.import_module("boto3")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=env["AWS_ENDPOINT_URL_SQS"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    dlq = sqs.create_queue(QueueName=WEBHOOK_DLQ)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
+    policy = json.dumps({"deadLetterTargetArn": arn["QueueArn"], "maxReceiveCount": 5})
+    attributes = {"RedrivePolicy": policy, "VisibilityTimeout": "60"}
+    return str(sqs.create_queue(QueueName=WEBHOOK_QUEUE, Attributes=attributes)["QueueUrl"])
+
+
+def create_webhook_secret_key(env: Mapping[str, str]) -> None:
+    """The symmetric key of template.yaml's WebhookSecretKey (idempotent by its alias). moto
+    keeps no symmetric key across a restart, so in dev a subscription made before one cannot
+    be signed for: rotate its secret."""
+    boto3: Any = importlib.import_module("boto3")
+    kms = boto3.client(
+        "kms",
+        endpoint_url=env["AWS_ENDPOINT_URL_KMS"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    if any(a["AliasName"] == WEBHOOK_SECRET_KEY_ALIAS for a in kms.list_aliases()["Aliases"]):
+        return
+    created = kms.create_key(
+        KeySpec="SYMMETRIC_DEFAULT",
+        KeyUsage="ENCRYPT_DECRYPT",
+        Description=WEBHOOK_SECRET_KEY_DESCRIPTION,
+    )
+    kms.create_alias(
+        AliasName=WEBHOOK_SECRET_KEY_ALIAS, TargetKeyId=created["KeyMetadata"]["KeyId"]
+    )
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def create_queues(env: Mapping[str, str]) -> str:
@@ -629,6 +699,11 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
             env["AUDIT_QUEUE_URL"] = create_queues(env)
         if make_key:
             create_digest_key(env)
+        # -- webhooks (issue 20)
+        if make_queues and env.get("WEBHOOKS_QUEUE_URL", "").endswith(f"/{WEBHOOK_QUEUE}"):
+            env["WEBHOOKS_QUEUE_URL"] = create_webhook_queues(env)
+        if make_key and env.get("WEBHOOKS_SECRET_KEY_ID") == WEBHOOK_SECRET_KEY_ALIAS:
+            create_webhook_secret_key(env)
         return supervisor.run(argv, env)
     except Interrupted as interrupted:
         say(f"interrupted by {interrupted}")
