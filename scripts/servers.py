@@ -74,6 +74,9 @@ WEBHOOK_SECRET_KEY_ALIAS = "alias/todo-webhook-secrets"
 WEBHOOK_SECRET_KEY_DESCRIPTION = "Encrypts webhook signing secrets' data keys (local)"
 # Local receivers for `make dev` and the tests: plain http, on loopback addresses.
 WEBHOOK_LOCAL_SETTINGS = {"WEBHOOKS_ALLOW_HTTP": "true", "WEBHOOKS_ALLOW_LOOPBACK": "true"}
+# Tests and benchmarks: loopback receivers only, no name resolved through DNS (a URL a fuzzer
+# makes up never causes traffic beyond this machine).
+WEBHOOK_TEST_SETTINGS = {"WEBHOOKS_LOOPBACK_ONLY": "true"}
 # ----------------------------------------------------------------------------------------------
 MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
 START_TIMEOUT = 30.0
@@ -458,7 +461,7 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
         added["AUDIT_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{QUEUE}"
     if needs_digest_key(env, servers):
         added["AUDIT_DIGEST_KEY_ID"] = DIGEST_KEY_ALIAS
-    added.update(webhook_exports(env, servers, added))
+    added.update(webhook_exports(profile, env, servers, added))
     return added
 
 
@@ -466,11 +469,12 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
 
 
 def webhook_exports(
-    env: Mapping[str, str], servers: list[Server], added: Mapping[str, str]
+    profile: str, env: Mapping[str, str], servers: list[Server], added: Mapping[str, str]
 ) -> dict[str, str]:
     """WEBHOOKS_QUEUE_URL and WEBHOOKS_SECRET_KEY_ID as moto will name them, and the local
     settings that let receivers on 127.0.0.1 through (unless already set)."""
-    exports = {key: value for key, value in WEBHOOK_LOCAL_SETTINGS.items() if not env.get(key)}
+    local = WEBHOOK_LOCAL_SETTINGS | ({} if profile == "dev" else WEBHOOK_TEST_SETTINGS)
+    exports = {key: value for key, value in local.items() if not env.get(key)}
     if needs_queues(env, servers) and not env.get("WEBHOOKS_QUEUE_URL"):
         endpoint = added.get("AWS_ENDPOINT_URL_SQS") or env.get("AWS_ENDPOINT_URL_SQS", "")
         exports["WEBHOOKS_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{WEBHOOK_QUEUE}"

@@ -19,6 +19,10 @@ os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")
 os.environ.setdefault("AUDIT_RELAY_MIN_AGE_SECONDS", "0")
 # Webhook retries 2 s, 4 s, 8 s… apart (30 s, 60 s… in AWS), so a retried delivery takes seconds.
 os.environ.setdefault("WEBHOOKS_RETRY_BASE_SECONDS", "2")
+# Receivers on loopback only, and no webhook host resolved through DNS (the network rule).
+os.environ.setdefault("WEBHOOKS_LOOPBACK_ONLY", "true")
+os.environ.setdefault("WEBHOOKS_ALLOW_HTTP", "true")
+os.environ.setdefault("WEBHOOKS_ALLOW_LOOPBACK", "true")
 
 # The fixtures of the tests over HTTP through the local gateway (e2e, security, faults).
 pytest_plugins = ["tests.gateway"]

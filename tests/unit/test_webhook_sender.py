@@ -15,7 +15,13 @@ from collections.abc import Iterator
 import pytest
 
 from tests.webhook_receiver import ConnectGuard, Receiver, loopback_only, running_receiver
-from todo_common.webhooks.addresses import IpAddress, SystemResolver, refusal, url_problem
+from todo_common.webhooks.addresses import (
+    IpAddress,
+    NoLookupResolver,
+    SystemResolver,
+    refusal,
+    url_problem,
+)
 from todo_common.webhooks.sender import WebhookSender
 
 __all__ = ["loopback_only"]  # the fixture, used by name
@@ -201,3 +207,27 @@ def test_the_local_settings_allow_http_and_loopback_and_nothing_else() -> None:
     assert refusal(metadata, allow_loopback=True) == "169.254.169.254 is a cloud metadata address"
     assert refusal(ipaddress.ip_address("::ffff:127.0.0.1"), allow_loopback=True) is None
     assert refusal(ipaddress.ip_address("93.184.215.14"), allow_loopback=False) is None
+
+
+def test_given_loopback_only_then_a_public_address_is_refused_and_no_name_is_looked_up(
+    loopback_only: ConnectGuard, receiver: Receiver
+) -> None:
+    # The tests' and benchmarks' mode: a fuzzer's URL can never cause traffic off this machine.
+    strict = WebhookSender(
+        NoLookupResolver(),
+        allow_loopback=False,
+        timeout_seconds=1.0,
+        max_response_bytes=1024,
+        loopback_only=True,
+    )
+
+    public = strict.post("https://93.184.215.14/", {}, b"{}")
+    named = strict.post("https://hooks.example.com/", {}, b"{}")
+    local = strict.post(f"http://localhost:{receiver.port}/hooks", {}, b"{}")
+
+    assert public.error is not None
+    assert "not a loopback address" in public.error
+    assert named.error is not None
+    assert "is not resolved here" in named.error
+    assert local.delivered
+    assert loopback_only.refused == []

@@ -294,17 +294,18 @@ def webhook_fanout() -> WebhookFanout:
 def webhook_deliverer() -> WebhookDeliverer:
     from datetime import timedelta
 
-    from todo_common.webhooks.addresses import SystemResolver
+    from todo_common.webhooks.addresses import NoLookupResolver, SystemResolver
     from todo_common.webhooks.delivery import RetryPolicy, WebhookDeliverer
     from todo_common.webhooks.sender import WebhookSender
 
     settings = get_settings().webhooks
     hooks = webhook_repositories()
     sender = WebhookSender(
-        SystemResolver(),
+        NoLookupResolver() if settings.loopback_only else SystemResolver(),
         allow_loopback=settings.allow_loopback,
         timeout_seconds=settings.timeout_seconds,
         max_response_bytes=settings.max_response_bytes,
+        loopback_only=settings.loopback_only,
     )
     retry = RetryPolicy(
         settings.retry_base_seconds,

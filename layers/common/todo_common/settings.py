@@ -152,6 +152,8 @@ class WebhookSettings(BaseSettings):
     # Local only (make dev, the tests): plain http URLs, and receivers on loopback addresses.
     allow_http: bool = False
     allow_loopback: bool = False
+    # The tests and benchmarks: loopback receivers only, and no name resolved through DNS.
+    loopback_only: bool = False
     timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     max_response_bytes: int = Field(default=65536, ge=0)
     # Retries: base * 2^(attempt-1) with up to 25 % jitter, capped; the subscription is disabled

@@ -5,7 +5,8 @@ differently than at subscription), and the connection goes to the address that w
 Refused, whatever the URL: private, loopback, link-local, carrier-grade NAT (100.64/10),
 multicast, unspecified, reserved and other non-global ranges, the cloud metadata addresses, and
 IPv4-mapped IPv6 forms of any of them. `WEBHOOKS_ALLOW_LOOPBACK` lets loopback receivers through
-(`make dev`, the tests); `WEBHOOKS_ALLOW_HTTP` plain http.
+(`make dev`, the tests); `WEBHOOKS_ALLOW_HTTP` plain http; `WEBHOOKS_LOOPBACK_ONLY` (the tests,
+the benchmarks) refuses everything else and resolves no name through DNS.
 """
 
 from __future__ import annotations
@@ -35,6 +36,20 @@ class SystemResolver:
     def resolve(self, host: str, port: int) -> list[IpAddress]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+
+
+class NoLookupResolver:
+    """Resolves address literals and `localhost` only, without asking any DNS server: the tests'
+    and benchmarks' resolver (`WEBHOOKS_LOOPBACK_ONLY`), so no URL a test or a fuzzer makes up
+    can cause traffic beyond this machine."""
+
+    def resolve(self, host: str, port: int) -> list[IpAddress]:
+        if host.lower() == LOCAL_NAMES[0]:
+            return [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+        try:
+            return [ipaddress.ip_address(host)]
+        except ValueError:
+            raise OSError(f"{host} is not resolved here (WEBHOOKS_LOOPBACK_ONLY)") from None
 
 
 def refusal(address: IpAddress, *, allow_loopback: bool) -> str | None:

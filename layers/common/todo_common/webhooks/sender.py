@@ -50,6 +50,11 @@ class _PinnedHttps(http.client.HTTPSConnection):
         self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
+def _loopback(address: IpAddress) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool((mapped or address).is_loopback)
+
+
 class WebhookSender:
     def __init__(
         self,
@@ -58,10 +63,12 @@ class WebhookSender:
         allow_loopback: bool,
         timeout_seconds: float,
         max_response_bytes: int,
+        loopback_only: bool = False,
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self._resolver = resolver
-        self._allow_loopback = allow_loopback
+        self._allow_loopback = allow_loopback or loopback_only
+        self._loopback_only = loopback_only
         self._timeout = timeout_seconds
         self._max_bytes = max_response_bytes
         self._tls = tls or ssl.create_default_context()
@@ -78,6 +85,8 @@ class WebhookSender:
         # Every address the name has must be allowed: no choosing the private one among them.
         for address in addresses:
             why = refusal(address, allow_loopback=self._allow_loopback)
+            if why is None and self._loopback_only and not _loopback(address):
+                why = f"{address} is not a loopback address (WEBHOOKS_LOOPBACK_ONLY)"
             if why is not None:
                 return self._failed(started, f"refused before connecting: {why}")
         return self._exchange(target, addresses[0], headers, body, started)
