@@ -10,6 +10,7 @@ Runs under `scripts/servers.py run --profile test`, against whatever servers the
 3. Login latency at the configured bcrypt cost (SECURITY_BCRYPT_ROUNDS, 12 by default).
 4. The audit pipeline: consumer throughput, publishing overhead, and how many records per second
    the digest function seals and the verifier (`verify-audit`) checks.
+5. Webhooks: the p50 from a change to its signed delivery on 127.0.0.1 (benchmarks/webhooks.py).
 """
 
 from __future__ import annotations
@@ -98,6 +99,9 @@ def main() -> int:
     audit.trail_verification()
     tasks.warm_get_task(runs=500)
     tasks.list_pages(runs=int(os.environ.get("BENCH_PAGE_RUNS", "3")))
+    from benchmarks import webhooks
+
+    webhooks.change_to_delivery(int(os.environ.get("BENCH_WEBHOOK_CHANGES", "30")))
     return 0
 
 
