@@ -44,23 +44,27 @@ def record_message(
         except (ConnectionFailure, ExecutionTimeout):
             metrics.dependency_unavailable(Dependency.MONGODB)
             raise
-        if stored is not None:
-            stored(event)
-        if not new:
+        if new:
+            _recorded(event)
+        else:
             metrics.count(Metric.AUDIT_DUPLICATES_SKIPPED)
             logger.info("Audit event already recorded", extra={"event_id": event.event_id})
-            return False
-        lag = max(0.0, (utcnow() - event.occurred_at).total_seconds())
-        metrics.count(Metric.AUDIT_EVENTS_RECORDED)
-        metrics.observe(Metric.AUDIT_LAG_SECONDS, lag)
-        logger.info(
-            "Audit event recorded",
-            extra={
-                "event_id": event.event_id,
-                "action": event.action.value,
-                "entity": event.entity.value,
-                "detail": event.detail,
-                "lag_seconds": round(lag, 3),
-            },
-        )
-    return True
+        if stored is not None:
+            stored(event)
+    return new
+
+
+def _recorded(event: AuditEvent) -> None:
+    lag = max(0.0, (utcnow() - event.occurred_at).total_seconds())
+    metrics.count(Metric.AUDIT_EVENTS_RECORDED)
+    metrics.observe(Metric.AUDIT_LAG_SECONDS, lag)
+    logger.info(
+        "Audit event recorded",
+        extra={
+            "event_id": event.event_id,
+            "action": event.action.value,
+            "entity": event.entity.value,
+            "detail": event.detail,
+            "lag_seconds": round(lag, 3),
+        },
+    )
