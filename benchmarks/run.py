@@ -14,6 +14,7 @@ Runs under `scripts/servers.py run --profile test`, against whatever servers the
 5. Tasks: warm `GET /tasks/{id}`, and list pages in a small and a huge project.
 6. Indexes: each collection's index count, and what one task write costs with the old design's
    indexes against the current ones (benchmarks/indexes.py).
+7. Webhooks: the p50 from a change to its signed delivery on 127.0.0.1 (benchmarks/webhooks.py).
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ def main() -> int:
     tasks.warm_get_task(runs=500)
     tasks.list_pages(runs=int(os.environ.get("BENCH_PAGE_RUNS", "3")))
     indexes.index_costs()
+    from benchmarks import webhooks
+
+    webhooks.change_to_delivery(int(os.environ.get("BENCH_WEBHOOK_CHANGES", "30")))
     return 0
 
 

@@ -8,12 +8,14 @@
 Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS, KMS and S3 endpoint
 (moto: one server, one port, every service).
 `run` installs what is missing, starts the servers, waits until each answers, creates the
-audit queues, the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests) and the
-digest store (an S3 bucket with Object Lock, todo-audit-digests) and the token signing key
-(alias/todo-tokens), runs CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME, REDIS_HOST,
-REDIS_PORT, AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS, AUDIT_DIGEST_KEY_ID,
-AWS_ENDPOINT_URL_S3, AUDIT_DIGEST_BUCKET, SECURITY_JWT_SIGNING_KEY_ID (and dummy AWS
-credentials) in its environment, stops everything it started and exits with CMD's exit code.
+audit queues, the audit digest signing key (ECC_NIST_P256, alias/todo-audit-digests), the
+digest store (an S3 bucket with Object Lock, todo-audit-digests), the token signing key
+(alias/todo-tokens), the webhook delivery queues and the webhook secrets' key
+(alias/todo-webhook-secrets), runs CMD with DATABASE_URI, DATABASE_SERVER, DATABASE_NAME,
+REDIS_HOST, REDIS_PORT, AWS_ENDPOINT_URL_SQS, AUDIT_QUEUE_URL, AWS_ENDPOINT_URL_KMS,
+AUDIT_DIGEST_KEY_ID, AWS_ENDPOINT_URL_S3, AUDIT_DIGEST_BUCKET, SECURITY_JWT_SIGNING_KEY_ID
+(and dummy AWS credentials) in its environment, stops everything it started and exits with
+CMD's exit code.
 The process id of each server it started is in LOCAL_MONGO_PID, LOCAL_REDIS_PID and
 LOCAL_SQS_PID (the fault tests stop and resume them). moto keeps its state in memory; for dev,
 devtools/moto_server.py keeps its KMS keys in the data folder, so digests signed before a
@@ -51,7 +53,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -75,6 +77,16 @@ DIGEST_BUCKET = "todo-audit-digests"  # the write-once digest store (moto's S3),
 DIGEST_BUCKET_RETENTION_DAYS = 1  # as template.yaml's dev stage
 TOKEN_KEY_ALIAS = "alias/todo-tokens"
 TOKEN_KEY_DESCRIPTION = "Signs access and refresh tokens (local)"
+# -- webhooks (issue 20): the delivery queue, its DLQ and the key of the signing secrets --------
+WEBHOOK_QUEUE, WEBHOOK_DLQ = "todo-webhook-deliveries", "todo-webhook-deliveries-dlq"
+WEBHOOK_SECRET_KEY_ALIAS = "alias/todo-webhook-secrets"
+WEBHOOK_SECRET_KEY_DESCRIPTION = "Encrypts webhook signing secrets' data keys (local)"
+# Local receivers for `make dev` and the tests: plain http, on loopback addresses.
+WEBHOOK_LOCAL_SETTINGS = {"WEBHOOKS_ALLOW_HTTP": "true", "WEBHOOKS_ALLOW_LOOPBACK": "true"}
+# Tests and benchmarks: loopback receivers only, no name resolved through DNS (a URL a fuzzer
+# makes up never causes traffic beyond this machine).
+WEBHOOK_TEST_SETTINGS = {"WEBHOOKS_LOOPBACK_ONLY": "true"}
+# ----------------------------------------------------------------------------------------------
 MOTO_ACCOUNT = "123456789012"  # moto's default account id, part of its queue URLs
 START_TIMEOUT = 30.0
 STOP_GRACE = 5.0
@@ -530,7 +542,70 @@ def exports_for(profile: str, env: Mapping[str, str], servers: list[Server]) -> 
         # As template.yaml gives them: every API function verifies, the users function signs.
         added["SECURITY_JWT_SIGNING_KEY_ID"] = TOKEN_KEY_ALIAS
         added["SECURITY_JWT_VERIFY_KEY_IDS"] = TOKEN_KEY_ALIAS
+    added.update(webhook_exports(profile, env, servers, added))
     return added
+
+
+# -- webhooks (issue 20) ----------------------------------------------------------------------
+
+
+def webhook_exports(
+    profile: str, env: Mapping[str, str], servers: list[Server], added: Mapping[str, str]
+) -> dict[str, str]:
+    """WEBHOOKS_QUEUE_URL and WEBHOOKS_SECRET_KEY_ID as moto will name them, and the local
+    settings that let receivers on 127.0.0.1 through (unless already set)."""
+    local = WEBHOOK_LOCAL_SETTINGS | ({} if profile == "dev" else WEBHOOK_TEST_SETTINGS)
+    exports = {key: value for key, value in local.items() if not env.get(key)}
+    if needs_queues(env, servers) and not env.get("WEBHOOKS_QUEUE_URL"):
+        endpoint = added.get("AWS_ENDPOINT_URL_SQS") or env.get("AWS_ENDPOINT_URL_SQS", "")
+        exports["WEBHOOKS_QUEUE_URL"] = f"{endpoint}/{MOTO_ACCOUNT}/{WEBHOOK_QUEUE}"
+    if needs_digest_key(env, servers) and not env.get("WEBHOOKS_SECRET_KEY_ID"):
+        exports["WEBHOOKS_SECRET_KEY_ID"] = WEBHOOK_SECRET_KEY_ALIAS
+    return exports
+
+
+def create_webhook_queues(env: Mapping[str, str]) -> str:
+    """The delivery queue and its DLQ, as template.yaml's (idempotent); the queue's URL."""
+    boto3: Any = importlib.import_module("boto3")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=env["AWS_ENDPOINT_URL_SQS"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    dlq = sqs.create_queue(QueueName=WEBHOOK_DLQ)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
+    policy = json.dumps({"deadLetterTargetArn": arn["QueueArn"], "maxReceiveCount": 5})
+    attributes = {"RedrivePolicy": policy, "VisibilityTimeout": "60"}
+    return str(sqs.create_queue(QueueName=WEBHOOK_QUEUE, Attributes=attributes)["QueueUrl"])
+
+
+def create_webhook_secret_key(env: Mapping[str, str]) -> None:
+    """The symmetric key of template.yaml's WebhookSecretKey (idempotent by its alias). moto
+    keeps no symmetric key across a restart, so in dev a subscription made before one cannot
+    be signed for: rotate its secret."""
+    boto3: Any = importlib.import_module("boto3")
+    kms = boto3.client(
+        "kms",
+        endpoint_url=env["AWS_ENDPOINT_URL_KMS"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    if any(a["AliasName"] == WEBHOOK_SECRET_KEY_ALIAS for a in kms.list_aliases()["Aliases"]):
+        return
+    created = kms.create_key(
+        KeySpec="SYMMETRIC_DEFAULT",
+        KeyUsage="ENCRYPT_DECRYPT",
+        Description=WEBHOOK_SECRET_KEY_DESCRIPTION,
+    )
+    kms.create_alias(
+        AliasName=WEBHOOK_SECRET_KEY_ALIAS, TargetKeyId=created["KeyMetadata"]["KeyId"]
+    )
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def create_queues(env: Mapping[str, str]) -> str:
@@ -762,6 +837,40 @@ def cmd_run(profile: str, argv: list[str]) -> int:
         return _run_locked(profile, argv, env, servers)
 
 
+Step = Callable[[dict[str, str]], None]
+
+
+def provisioning(profile: str, env: Mapping[str, str], servers: list[Server]) -> list[Step]:
+    """What to create on the servers once they answer: decided from the environment as given,
+    before the exports fill it (a queue, key or secret the caller named is the caller's)."""
+    steps: list[Step] = []
+    if needs_queues(env, servers):
+        steps += [_audit_queues, _webhook_queues]
+    if needs_digest_key(env, servers):
+        steps += [create_digest_key, _webhook_secret_key]
+    if needs_digest_bucket(env, servers):
+        steps.append(create_digest_bucket)
+    if needs_token_key(env, servers):
+        steps.append(create_token_key)
+    if needs_secrets(env, servers):
+        steps.append(lambda env: create_secrets(profile, env, servers))
+    return steps
+
+
+def _audit_queues(env: dict[str, str]) -> None:
+    env["AUDIT_QUEUE_URL"] = create_queues(env)
+
+
+def _webhook_queues(env: dict[str, str]) -> None:
+    if env.get("WEBHOOKS_QUEUE_URL", "").endswith(f"/{WEBHOOK_QUEUE}"):
+        env["WEBHOOKS_QUEUE_URL"] = create_webhook_queues(env)
+
+
+def _webhook_secret_key(env: dict[str, str]) -> None:
+    if env.get("WEBHOOKS_SECRET_KEY_ID") == WEBHOOK_SECRET_KEY_ALIAS:
+        create_webhook_secret_key(env)
+
+
 def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: list[Server]) -> int:
     for server in servers:
         if tcp_answers(HOST, server.port):
@@ -774,27 +883,15 @@ def _run_locked(profile: str, argv: list[str], env: dict[str, str], servers: lis
     datadir = data_root() / profile
     if profile != "dev" and servers:
         shutil.rmtree(datadir, ignore_errors=True)
-    make_queues = needs_queues(env, servers)
-    make_key = needs_digest_key(env, servers)
-    make_bucket = needs_digest_bucket(env, servers)
-    make_token_key = needs_token_key(env, servers)
-    make_secrets = needs_secrets(env, servers)
+    steps = provisioning(profile, env, servers)
     env.update(exports_for(profile, env, servers))
     supervisor = Supervisor(servers)
     previous = {signum: signal.signal(signum, supervisor.on_signal) for signum in FORWARDED}
     try:
         supervisor.start()
         env.update({server.PID_VARIABLE: str(server.proc.pid) for server in servers if server.proc})
-        if make_queues:
-            env["AUDIT_QUEUE_URL"] = create_queues(env)
-        if make_key:
-            create_digest_key(env)
-        if make_bucket:
-            create_digest_bucket(env)
-        if make_token_key:
-            create_token_key(env)
-        if make_secrets:
-            create_secrets(profile, env, servers)
+        for step in steps:
+            step(env)
         return supervisor.run(argv, env)
     except Interrupted as interrupted:
         say(f"interrupted by {interrupted}")

@@ -17,6 +17,12 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "todo-api-tests")
 os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")
 # The relay sends any waiting audit event at once (in AWS it leaves the last 30 s to the sender).
 os.environ.setdefault("AUDIT_RELAY_MIN_AGE_SECONDS", "0")
+# Webhook retries 2 s, 4 s, 8 s… apart (30 s, 60 s… in AWS), so a retried delivery takes seconds.
+os.environ.setdefault("WEBHOOKS_RETRY_BASE_SECONDS", "2")
+# Receivers on loopback only, and no webhook host resolved through DNS (the network rule).
+os.environ.setdefault("WEBHOOKS_LOOPBACK_ONLY", "true")
+os.environ.setdefault("WEBHOOKS_ALLOW_HTTP", "true")
+os.environ.setdefault("WEBHOOKS_ALLOW_LOOPBACK", "true")
 
 # The fixtures of the tests over HTTP through the local gateway (e2e, security, faults).
 pytest_plugins = ["tests.gateway"]

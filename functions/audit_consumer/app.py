@@ -33,7 +33,8 @@ def _audits() -> AuditRepository:
 
 
 def record_handler(record: SQSRecord) -> None:
-    record_message(record.body, _audits())
+    # After the record is stored: the webhook deliveries it owes (todo_common/webhooks/fanout.py).
+    record_message(record.body, _audits(), stored=container.webhook_fanout().publish)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -25,6 +25,7 @@ from devtools.lambda_local import bearer
 from devtools.openapi import OUTPUT
 from tests.e2e.support import expired_access_token, record_audit
 from tests.factories import DEFAULT_PASSWORD, make_project, make_task, make_user
+from tests.webhook_factories import CLOSED_PORT_URL, make_delivery, make_webhook
 from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.instants import utcnow
 from todo_common.principal import Role
@@ -38,6 +39,13 @@ OPERATIONS = [
     for method in operations
 ]
 OVERSIZED = 70 * 1024
+# Creates whose body names another record, so a 404 without a path id: its probe (the request's
+# keyword arguments, given the world's ids).
+BODY_NAMES_A_RECORD: dict[tuple[str, str], Callable[[dict[str, str]], dict[str, Any]]] = {
+    ("POST", "/webhooks"): lambda _ids: {
+        "json": {"url": CLOSED_PORT_URL, "events": ["task.created"], "projectId": str(ObjectId())}
+    },
+}
 
 
 @dataclass
@@ -64,6 +72,8 @@ def world(db: Database[dict[str, Any]], login: Callable[[str, str], dict[str, An
         entity_id=task.id,
         occurred_at=utcnow(),
     )
+    webhook = make_webhook(db, admin)
+    delivery = make_delivery(db, webhook)
     tokens = login(admin.email, DEFAULT_PASSWORD)
     return World(
         admin_email=admin.email,
@@ -75,6 +85,8 @@ def world(db: Database[dict[str, Any]], login: Callable[[str, str], dict[str, An
             "project_id": project.id,
             "task_id": task.id,
             "audit_id": str(audit["_id"]),
+            "webhook_id": webhook.id,
+            "deliveryId": delivery.id,
         },
     )
 
@@ -126,6 +138,8 @@ def _success_request(method: str, path: str, world: World) -> dict[str, Any]:
             "json": {"projectId": ids["project_id"], "description": "Land", "status": "PENDING"}
         },
         ("PATCH", "/tasks/{task_id}"): {"json": {"description": "Land softly"}},
+        ("POST", "/webhooks"): {"json": {"url": CLOSED_PORT_URL, "events": ["task.created"]}},
+        ("PATCH", "/webhooks/{webhook_id}"): {"json": {"description": "the CI job"}},
         ("GET", "/reports/activity"): {
             "params": {"from": (now - timedelta(days=30)).isoformat(), "to": now.isoformat()}
         },
@@ -188,6 +202,9 @@ def _probes(method: str, path: str, world: World) -> Iterator[tuple[str, int | N
         for name, value in (("malformed", "not-an-id"), ("unknown", str(ObjectId()))):
             unknown = dict.fromkeys(ids, value)
             yield f"an {name} id", 404, {**success, **admin, "url": _url(path, unknown)}
+    if (method, path) in BODY_NAMES_A_RECORD:
+        request = BODY_NAMES_A_RECORD[method, path](ids)
+        yield "a body naming an unknown record", 404, {**admin, **request, "url": _url(path, ids)}
     if 422 in documented:
         if has_body:
             bad = {"json": {"unknownField": 1}} if "json" in success else {"data": {}}
@@ -236,7 +253,8 @@ def test_the_probes_cover_every_listed_status_they_can_provoke() -> None:
         operation = _operation(method, path)
         documented = {int(s) for s in operation["responses"]}
         assert ("security" in operation) == (401 in documented) or path.startswith("/auth/")
-        assert ("{" in path) == (404 in documented), (method, path)
+        names_a_record = "{" in path or (method, path) in BODY_NAMES_A_RECORD
+        assert names_a_record == (404 in documented), (method, path)
         assert ("requestBody" in operation) == (413 in documented), (method, path)
         assert any(200 <= s < 300 for s in documented), (method, path)
         success = operation["responses"][str(_success_status(method, path))]

@@ -9,6 +9,7 @@ import pytest
 import redis
 from pymongo.database import Database
 
+from tests.integration.lambda_events import AuditQueue
 from tests.servers import emptied_database, emptied_redis, new_digest_bucket, require_servers
 from todo_common import container
 from todo_common.clients import get_database
@@ -51,6 +52,21 @@ def digest_bucket(clean: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
     monkeypatch.undo()
     get_settings.cache_clear()
     container.reset()
+
+
+@pytest.fixture
+def queue(clean: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuditQueue]:
+    """The services' audit queue (AUDIT_QUEUE_URL) is this test's own, empty."""
+    audit_queue = AuditQueue.of_its_own()
+    monkeypatch.setenv("AUDIT_QUEUE_URL", audit_queue.url)
+    get_settings.cache_clear()
+    container.reset()
+    yield audit_queue
+    container.audit_trail().flush()  # nothing of this test is sent after its queue is gone
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    container.reset()
+    audit_queue.delete()
 
 
 # Metric lines and log records, for the tests of what an operator sees.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -135,11 +136,32 @@ class Delivery:
 class AuditQueue:
     """The local audit queue (`AUDIT_QUEUE_URL`, on moto) and its dead-letter queue."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str | None = None, dlq_url: str | None = None) -> None:
         self.sqs = boto3.client("sqs")
-        self.url = os.environ["AUDIT_QUEUE_URL"]
-        self.dlq_url = self.sqs.get_queue_url(QueueName=DLQ_NAME)["QueueUrl"]
+        self.url = url or os.environ["AUDIT_QUEUE_URL"]
+        self.dlq_url = dlq_url or self.sqs.get_queue_url(QueueName=DLQ_NAME)["QueueUrl"]
         self.arn = f"arn:aws:sqs:us-east-1:123456789012:{self.url.rsplit('/', 1)[-1]}"
+
+    @classmethod
+    def of_its_own(cls) -> AuditQueue:
+        """A new queue and DLQ, redriven after 3 receives as `scripts/servers.py` makes them.
+
+        A test's own: a gateway that another test started (its worker consumes the shared
+        audit queue) cannot take the messages this test sends."""
+        sqs = boto3.client("sqs")
+        name = f"todo-audit-{uuid.uuid4().hex[:12]}"
+        dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+        policy = {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": 3}
+        url = sqs.create_queue(
+            QueueName=name,
+            Attributes={"RedrivePolicy": json.dumps(policy), "VisibilityTimeout": "60"},
+        )["QueueUrl"]
+        return cls(url, dlq_url)
+
+    def delete(self) -> None:
+        for url in (self.url, self.dlq_url):
+            self.sqs.delete_queue(QueueUrl=url)
 
     def empty(self) -> None:
         """Delete every visible message of both queues, then check nothing is left in flight.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,14 +33,6 @@ MAX_RECEIVE_COUNT = 3  # the audit queue's redrive policy
 @pytest.fixture
 def consumer(clean: None) -> Handler:
     return handler_at("audit_consumer")
-
-
-@pytest.fixture
-def queue(clean: None) -> Iterator[AuditQueue]:
-    audit_queue = AuditQueue()
-    audit_queue.empty()
-    yield audit_queue
-    audit_queue.empty()
 
 
 def message(body: str) -> dict[str, Any]:

@@ -29,14 +29,6 @@ Db = Database[dict[str, Any]]
 RECORD_COLLECTIONS = ("users", "projects", "tasks")
 
 
-@pytest.fixture
-def queue(clean: None) -> Iterator[AuditQueue]:
-    audit_queue = AuditQueue()
-    audit_queue.empty()
-    yield audit_queue
-    audit_queue.empty()
-
-
 def _closed_port() -> int:
     """A local port nothing listens on (it was free a moment ago)."""
     with socket.socket() as sock:

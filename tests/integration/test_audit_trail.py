@@ -10,7 +10,7 @@ carry too. Requests that must not be audited (refreshes) are covered by the exac
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,14 +46,6 @@ REDACTED = {"from": "[redacted]", "to": "[redacted]"}
 ALICE_PASSWORD = "alice-first-pw-1"
 ALICE_NEW_PASSWORD = "alice-second-pw-2"
 DUE = "2031-05-04T12:00:00Z"
-
-
-@pytest.fixture
-def queue(clean: None) -> Iterator[AuditQueue]:
-    audit_queue = AuditQueue()
-    audit_queue.empty()
-    yield audit_queue
-    audit_queue.empty()
 
 
 @dataclass

@@ -10,7 +10,6 @@ logger would write to CloudWatch; metrics are EMF lines on stdout there (`emf`),
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,14 +27,6 @@ from todo_common.principal import Role
 pytestmark = pytest.mark.integration
 
 Db = Database[dict[str, Any]]
-
-
-@pytest.fixture
-def queue(clean: None) -> Iterator[AuditQueue]:
-    audit_queue = AuditQueue()
-    audit_queue.empty()
-    yield audit_queue
-    audit_queue.empty()
 
 
 def story(log_records: LogRecords, request_id: str) -> list[str]:

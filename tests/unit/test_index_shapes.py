@@ -37,6 +37,9 @@ from todo_common.repositories.tasks import SORT_FIELDS as TASK_SORTS
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import SORT_FIELDS as USER_SORTS
 from todo_common.repositories.users import UserRepository
+from todo_common.repositories.webhooks import NEWEST_FIRST as DELIVERIES_ORDER
+from todo_common.repositories.webhooks import OLDEST_FIRST as WEBHOOKS_ORDER
+from todo_common.repositories.webhooks import DeliveryRepository, WebhookRepository
 from todo_common.services.projects import SORTABLE as PROJECT_SORTABLE
 from todo_common.services.tasks import SORTABLE as TASK_SORTABLE
 from todo_common.services.users import SORTABLE as USER_SORTABLE
@@ -180,6 +183,24 @@ def test_given_a_query_without_a_status_then_it_asks_for_every_status() -> None:
     # One index then serves a project's tasks with and without `status` (shapes.py)
     query = TaskRepository.list_query(is_active=True, project_id=OID)
     assert query["status"] == {"$in": [s.value for s in TaskStatus]}
+
+
+def _webhook_shapes() -> list[tuple[str, QueryShape]]:
+    shapes = []
+    for is_active, owner in product((True, False), (None, OID)):
+        query = WebhookRepository.list_query(is_active=is_active, owner_id=owner)
+        shapes.append((f"{query}", shape_of(query, WEBHOOKS_ORDER.field)))
+    return shapes
+
+
+@pytest.mark.parametrize(("label", "shape"), _webhook_shapes())
+def test_every_webhook_list_query_has_an_esr_index(label: str, shape: QueryShape) -> None:
+    assert any(serves(_keys(ix), shape) for ix in WebhookRepository.indexes), label
+
+
+def test_the_deliveries_of_a_webhook_have_an_esr_index() -> None:
+    shape = shape_of({"webhookId": OID}, DELIVERIES_ORDER.field)
+    assert any(serves(_keys(ix), shape) for ix in DeliveryRepository.indexes)
 
 
 def test_given_an_index_with_the_sort_before_an_equality_field_then_it_does_not_serve() -> None:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from todo_common.audit.verify import AuditVerifier
     from todo_common.idempotency import IdempotentCreates
     from todo_common.repositories.audit_digests import AuditDigestRepository
+    from todo_common.repositories.webhooks import DeliveryRepository, WebhookRepository
     from todo_common.security.sessions import SessionStore
     from todo_common.security.throttle import LoginThrottle
     from todo_common.security.tokens import TokenService
@@ -43,6 +44,11 @@ if TYPE_CHECKING:
     from todo_common.services.reports import ReportService
     from todo_common.services.tasks import TaskService
     from todo_common.services.users import UserService
+    from todo_common.services.webhooks import WebhookService
+    from todo_common.webhooks.delivery import WebhookDeliverer
+    from todo_common.webhooks.fanout import WebhookFanout
+    from todo_common.webhooks.queue import DeliveryQueue
+    from todo_common.webhooks.secrets import SecretBox
 
 
 @dataclass(frozen=True)
@@ -265,6 +271,100 @@ def idempotent_creates() -> IdempotentCreates:
     return IdempotentCreates(get_redis(), secrets_manager.hash_key())
 
 
+# -- webhooks (issue 20) ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def webhook_repositories() -> WebhookRepositories:
+    from todo_common.repositories.webhooks import DeliveryRepository, WebhookRepository
+
+    db = get_database()
+    return WebhookRepositories(WebhookRepository(db, server()), DeliveryRepository(db, server()))
+
+
+@dataclass(frozen=True)
+class WebhookRepositories:
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
+
+
+@lru_cache(maxsize=1)
+def webhook_secrets() -> SecretBox:
+    from todo_common.webhooks.secrets import SecretBox
+
+    return SecretBox(get_settings().webhooks.secret_key_id)
+
+
+@lru_cache(maxsize=1)
+def delivery_queue() -> DeliveryQueue:
+    from todo_common.webhooks.queue import DeliveryQueue
+
+    return DeliveryQueue(get_settings().webhooks.queue_url)
+
+
+@lru_cache(maxsize=1)
+def webhook_service() -> WebhookService:
+    from todo_common.services.webhooks import WebhookService
+
+    hooks = webhook_repositories()
+    return WebhookService(
+        hooks.webhooks,
+        hooks.deliveries,
+        repositories().projects,
+        webhook_secrets(),
+        delivery_queue(),
+        get_settings().webhooks,
+        audit_trail(),
+    )
+
+
+@lru_cache(maxsize=1)
+def webhook_fanout() -> WebhookFanout:
+    from todo_common.webhooks.fanout import WebhookFanout
+
+    repos, hooks = repositories(), webhook_repositories()
+    return WebhookFanout(
+        hooks.webhooks, hooks.deliveries, repos.users, repos.projects, repos.tasks, delivery_queue()
+    )
+
+
+@lru_cache(maxsize=1)
+def webhook_deliverer() -> WebhookDeliverer:
+    from datetime import timedelta
+
+    from todo_common.webhooks.addresses import NoLookupResolver, SystemResolver
+    from todo_common.webhooks.delivery import RetryPolicy, WebhookDeliverer
+    from todo_common.webhooks.sender import WebhookSender
+
+    settings = get_settings().webhooks
+    hooks = webhook_repositories()
+    sender = WebhookSender(
+        NoLookupResolver() if settings.loopback_only else SystemResolver(),
+        allow_loopback=settings.allow_loopback,
+        timeout_seconds=settings.timeout_seconds,
+        max_response_bytes=settings.max_response_bytes,
+        loopback_only=settings.loopback_only,
+    )
+    retry = RetryPolicy(
+        settings.retry_base_seconds,
+        settings.retry_cap_seconds,
+        timedelta(seconds=settings.give_up_seconds),
+    )
+    return WebhookDeliverer(
+        hooks.webhooks, hooks.deliveries, delivery_queue(), sender, webhook_secrets(), retry
+    )
+
+
+WEBHOOK_FACTORIES = (
+    webhook_repositories,
+    webhook_secrets,
+    delivery_queue,
+    webhook_service,
+    webhook_fanout,
+    webhook_deliverer,
+)
+
+
 def reset() -> None:
     """Forget every cached object (tests that change settings between cases)."""
     if audit_trail.cache_info().currsize:
@@ -293,5 +393,6 @@ def reset() -> None:
         kms_client,
         s3_client,
         request_kms_client,
+        *WEBHOOK_FACTORIES,
     ):
         factory.cache_clear()

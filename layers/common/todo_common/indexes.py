@@ -24,6 +24,7 @@ from todo_common.repositories.base import MongoRepository
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
+from todo_common.repositories.webhooks import DeliveryRepository, WebhookRepository
 
 # Not a request: building an index on a large collection may take minutes, far past the
 # per-operation timeout the requests' dependency budget sets.
@@ -36,6 +37,8 @@ REPOSITORIES: tuple[type[MongoRepository] | type[AuditDigestRepository], ...] = 
     UserRepository,
     ProjectRepository,
     TaskRepository,
+    WebhookRepository,
+    DeliveryRepository,
 )
 
 

@@ -45,6 +45,10 @@ class Metric(StrEnum):
     OUTBOX_BACKLOG = "OutboxBacklog"
     OUTBOX_OLDEST_AGE_SECONDS = "OutboxOldestAgeSeconds"
     DEPENDENCY_UNAVAILABLE = "DependencyUnavailable"  # dimension `dependency`
+    # Webhooks (issue 20): attempts delivered and failed, and change -> delivery in seconds.
+    WEBHOOK_DELIVERED = "WebhookDelivered"
+    WEBHOOK_FAILED = "WebhookFailed"
+    WEBHOOK_DELIVERY_LATENCY_SECONDS = "WebhookDeliveryLatencySeconds"
 
 
 class Dependency(StrEnum):
@@ -54,7 +58,13 @@ class Dependency(StrEnum):
     KMS = "KMS"
 
 
-_SECONDS = frozenset({Metric.AUDIT_LAG_SECONDS, Metric.OUTBOX_OLDEST_AGE_SECONDS})
+_SECONDS = frozenset(
+    {
+        Metric.AUDIT_LAG_SECONDS,
+        Metric.OUTBOX_OLDEST_AGE_SECONDS,
+        Metric.WEBHOOK_DELIVERY_LATENCY_SECONDS,
+    }
+)
 
 
 def _unit(metric: Metric) -> str:

@@ -39,6 +39,16 @@ class Action(StrEnum):
     REPORT_PROJECT_SUMMARY = "GET /reports/projects/{id}/summary"
     REPORT_USER_WORKLOAD = "GET /reports/users/{id}/workload"
     REPORT_ACTIVITY = "GET /reports/activity"
+    # Webhooks (issue 20): a MANAGER subscribes to their own projects' events only (the service
+    # checks `projectId`); `user.*` events are ADMIN-only (webhooks/events.py).
+    WEBHOOKS_CREATE = "POST /webhooks"
+    WEBHOOKS_LIST = "GET /webhooks"
+    WEBHOOKS_READ = "GET /webhooks/{id}, GET /webhooks/{id}/deliveries"
+    WEBHOOKS_WRITE = (
+        "PATCH/DELETE /webhooks/{id}, POST /webhooks/{id}/restore, "
+        "POST /webhooks/{id}/rotate-secret, POST /webhooks/{id}/ping, "
+        "POST /webhooks/{id}/deliveries/{deliveryId}/redeliver"
+    )
 
 
 class Grant(StrEnum):
@@ -65,6 +75,7 @@ class Resource(StrEnum):
     USER = "user"
     PROJECT = "project"
     TASK = "task"
+    WEBHOOK = "webhook"
 
 
 A, M, U = Role.ADMIN, Role.MANAGER, Role.USER
@@ -89,6 +100,11 @@ POLICY: Final[Mapping[Action, Mapping[Role, Grant]]] = {
     Action.REPORT_PROJECT_SUMMARY: {A: Y, M: Y,                 U: Y},
     Action.REPORT_USER_WORKLOAD:   {A: Y, M: Y,                 U: Grant.OWN},
     Action.REPORT_ACTIVITY:        {A: Y, M: N,                 U: N},
+    # A MANAGER lists and creates subscriptions owned by themselves only.
+    Action.WEBHOOKS_CREATE:        {A: Y, M: Grant.SELF_OWNED,  U: N},
+    Action.WEBHOOKS_LIST:          {A: Y, M: Grant.SELF_OWNED,  U: N},
+    Action.WEBHOOKS_READ:          {A: Y, M: Grant.OWN,         U: N},
+    Action.WEBHOOKS_WRITE:         {A: Y, M: Grant.OWN,         U: N},
 }  # fmt: skip
 
 _NEEDS: Final[Mapping[Grant, Relation | None]] = {
@@ -128,6 +144,7 @@ INACTIVE_VISIBLE_TO: Final[Mapping[Resource, frozenset[Relation]]] = {
     Resource.USER: frozenset(),
     Resource.PROJECT: frozenset({Relation.OWNER}),
     Resource.TASK: frozenset({Relation.OWNER}),
+    Resource.WEBHOOK: frozenset({Relation.OWNER}),
 }
 
 # Fields (public camelCase names) only an ADMIN may change; anyone else sending a different value
@@ -136,6 +153,7 @@ ADMIN_ONLY_FIELDS: Final[Mapping[Resource, frozenset[str]]] = {
     Resource.USER: frozenset({"role", "isActive"}),
     Resource.PROJECT: frozenset({"ownerId"}),
     Resource.TASK: frozenset(),
+    Resource.WEBHOOK: frozenset(),
 }
 
 # Grants that let the caller change some fields only.

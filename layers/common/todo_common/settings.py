@@ -1,6 +1,7 @@
 """Configuration from the environment (and an optional `.env`), with the original variable names.
 
-Each group reads its own prefix (`APP_`, `SECURITY_`, `DATABASE_`, `LOG_`, `REDIS_`, `AUDIT_`), so
+Each group reads its own prefix (`APP_`, `SECURITY_`, `DATABASE_`, `LOG_`, `REDIS_`, `AUDIT_`,
+`WEBHOOKS_`), so
 `SECURITY_JWT_ISSUER` is `settings.security.jwt_issuer`. Settings are read once per container.
 Secrets are not settings: they are read at run time from Secrets Manager
 (`todo_common/secrets_manager.py`), and a setting only names the secret (`DATABASE_URI_SECRET`).
@@ -171,6 +172,33 @@ class AuditSettings(BaseSettings):
     digest_late_tolerance_seconds: int = Field(default=900, ge=0)
 
 
+# -- webhooks (issue 20) ---------------------------------------------------------------------
+class WebhookSettings(BaseSettings):
+    """Webhook deliveries (docs/decisions.md, "Webhooks")."""
+
+    model_config = _config("WEBHOOKS_")
+
+    queue_url: str | None = None  # the delivery queue
+    # The symmetric KMS key (SYMMETRIC_DEFAULT) whose data keys encrypt the signing secrets.
+    secret_key_id: str | None = None
+    # Local only (make dev, the tests): plain http URLs, and receivers on loopback addresses.
+    allow_http: bool = False
+    allow_loopback: bool = False
+    # The tests and benchmarks: loopback receivers only, and no name resolved through DNS.
+    loopback_only: bool = False
+    timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    max_response_bytes: int = Field(default=65536, ge=0)
+    # Retries: base * 2^(attempt-1) with up to 25 % jitter, capped; the subscription is disabled
+    # once it has failed, with no success between, for `give_up_seconds`.
+    retry_base_seconds: float = Field(default=30.0, gt=0)
+    retry_cap_seconds: float = Field(default=4 * 3600.0, gt=0)
+    give_up_seconds: int = Field(default=3 * 86400, ge=1)
+    # After a rotation the previous secret signs beside the new one for this long.
+    secret_overlap_seconds: int = Field(default=86400, ge=0)
+    # The sweep re-enqueues a pending delivery whose attempt is this late (a lost message).
+    sweep_grace_seconds: int = Field(default=300, ge=0)
+
+
 # Of the dependency budget, one MongoDB operation may take this share; Redis has the rest.
 MONGO_SHARE = 0.6
 # Of Redis's share, connecting and one command's reply may each take this much (unless set);
@@ -241,6 +269,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @property
     def timeouts(self) -> DependencyTimeouts:

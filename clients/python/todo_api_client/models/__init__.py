@@ -10,6 +10,8 @@ from .audit_public_changes import AuditPublicChanges
 from .audit_verification_public import AuditVerificationPublic
 from .body_token import BodyToken
 from .change import Change
+from .delivery_public import DeliveryPublic
+from .delivery_status import DeliveryStatus
 from .digest_entry import DigestEntry
 from .field_problem import FieldProblem
 from .finding_kind import FindingKind
@@ -21,9 +23,11 @@ from .latencies import Latencies
 from .login_request import LoginRequest
 from .page_audit_digest_public import PageAuditDigestPublic
 from .page_audit_public import PageAuditPublic
+from .page_delivery_public import PageDeliveryPublic
 from .page_project_public import PageProjectPublic
 from .page_task_public import PageTaskPublic
 from .page_user_public import PageUserPublic
+from .page_webhook_public import PageWebhookPublic
 from .problem import Problem
 from .project_create import ProjectCreate
 from .project_patch import ProjectPatch
@@ -46,6 +50,11 @@ from .user_public import UserPublic
 from .user_replace import UserReplace
 from .user_workload import UserWorkload
 from .validation_problem import ValidationProblem
+from .webhook_create import WebhookCreate
+from .webhook_event_type import WebhookEventType
+from .webhook_patch import WebhookPatch
+from .webhook_public import WebhookPublic
+from .webhook_with_secret import WebhookWithSecret
 
 __all__ = (
     "Activity",
@@ -58,6 +67,8 @@ __all__ = (
     "AuditVerificationPublic",
     "BodyToken",
     "Change",
+    "DeliveryPublic",
+    "DeliveryStatus",
     "DigestEntry",
     "FieldProblem",
     "FindingKind",
@@ -69,9 +80,11 @@ __all__ = (
     "LoginRequest",
     "PageAuditDigestPublic",
     "PageAuditPublic",
+    "PageDeliveryPublic",
     "PageProjectPublic",
     "PageTaskPublic",
     "PageUserPublic",
+    "PageWebhookPublic",
     "Problem",
     "ProjectCreate",
     "ProjectPatch",
@@ -94,4 +107,9 @@ __all__ = (
     "UserReplace",
     "UserWorkload",
     "ValidationProblem",
+    "WebhookCreate",
+    "WebhookEventType",
+    "WebhookPatch",
+    "WebhookPublic",
+    "WebhookWithSecret",
 )

@@ -6,6 +6,7 @@ class AuditEntity(StrEnum):
     SESSION = "SESSION"
     TASK = "TASK"
     USER = "USER"
+    WEBHOOK = "WEBHOOK"
 
     def __str__(self) -> str:
         return str(self.value)

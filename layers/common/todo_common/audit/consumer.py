@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
@@ -18,8 +19,13 @@ class PoisonMessage(ValueError):
     """A message that can never be recorded (not JSON, or not an audit event)."""
 
 
-def record_message(body: str, audits: AuditRepository) -> bool:
+def record_message(
+    body: str, audits: AuditRepository, stored: Callable[[AuditEvent], object] | None = None
+) -> bool:
     """Store the event in `body`; False when its eventId was already recorded (a redelivery).
+
+    `stored` runs once the record is in the trail (the webhook deliveries it owes), for a
+    redelivery too: an earlier delivery of the message may have stored it and failed after.
 
     Its log lines carry the event's request id as correlation id; `AuditEventsRecorded`,
     `AuditLagSeconds` (from the event's storing with its change to its recording here) and
@@ -38,21 +44,27 @@ def record_message(body: str, audits: AuditRepository) -> bool:
         except (ConnectionFailure, ExecutionTimeout):
             metrics.dependency_unavailable(Dependency.MONGODB)
             raise
-        if not new:
+        if new:
+            _recorded(event)
+        else:
             metrics.count(Metric.AUDIT_DUPLICATES_SKIPPED)
             logger.info("Audit event already recorded", extra={"event_id": event.event_id})
-            return False
-        lag = max(0.0, (utcnow() - event.occurred_at).total_seconds())
-        metrics.count(Metric.AUDIT_EVENTS_RECORDED)
-        metrics.observe(Metric.AUDIT_LAG_SECONDS, lag)
-        logger.info(
-            "Audit event recorded",
-            extra={
-                "event_id": event.event_id,
-                "action": event.action.value,
-                "entity": event.entity.value,
-                "detail": event.detail,
-                "lag_seconds": round(lag, 3),
-            },
-        )
-    return True
+        if stored is not None:
+            stored(event)
+    return new
+
+
+def _recorded(event: AuditEvent) -> None:
+    lag = max(0.0, (utcnow() - event.occurred_at).total_seconds())
+    metrics.count(Metric.AUDIT_EVENTS_RECORDED)
+    metrics.observe(Metric.AUDIT_LAG_SECONDS, lag)
+    logger.info(
+        "Audit event recorded",
+        extra={
+            "event_id": event.event_id,
+            "action": event.action.value,
+            "entity": event.entity.value,
+            "detail": event.detail,
+            "lag_seconds": round(lag, 3),
+        },
+    )

@@ -32,6 +32,7 @@ class AuditEntity(StrEnum):
     PROJECT = "PROJECT"
     TASK = "TASK"
     SESSION = "SESSION"
+    WEBHOOK = "WEBHOOK"  # a subscription's create, update, delete, restore, secret rotation
 
 
 # Never in `changes`, whatever a caller passes: secrets and internal bookkeeping.
