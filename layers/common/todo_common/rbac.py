@@ -39,13 +39,18 @@ class Action(StrEnum):
     REPORT_PROJECT_SUMMARY = "GET /reports/projects/{id}/summary"
     REPORT_USER_WORKLOAD = "GET /reports/users/{id}/workload"
     REPORT_ACTIVITY = "GET /reports/activity"
+    # Session control (issue 21.2): "own" is a session of the caller's; someone else's is a 404
+    # to a non-ADMIN, so that session ids do not leak.
+    SESSIONS_LIST = "GET /auth/sessions"
+    SESSIONS_END = "DELETE /auth/sessions/{id}"
+    SESSIONS_END_OTHERS = "DELETE /auth/sessions"
 
 
 class Grant(StrEnum):
     """What a cell of the table says."""
 
     YES = "yes"
-    OWN = "own"  # the caller's own user record, or a project the caller owns
+    OWN = "own"  # the caller's own user record or session, or a project the caller owns
     OWN_PROJECT = "own project"  # a task whose project the caller owns
     ASSIGNEE_STATUS = "assignee: status only"  # the task's assignee may change `status` only
     ACTIVE_ONLY = "active records"  # allowed, but sees active records only
@@ -89,6 +94,9 @@ POLICY: Final[Mapping[Action, Mapping[Role, Grant]]] = {
     Action.REPORT_PROJECT_SUMMARY: {A: Y, M: Y,                 U: Y},
     Action.REPORT_USER_WORKLOAD:   {A: Y, M: Y,                 U: Grant.OWN},
     Action.REPORT_ACTIVITY:        {A: Y, M: N,                 U: N},
+    Action.SESSIONS_LIST:          {A: Y, M: Grant.OWN,         U: Grant.OWN},
+    Action.SESSIONS_END:           {A: Y, M: Grant.OWN,         U: Grant.OWN},
+    Action.SESSIONS_END_OTHERS:    {A: Y, M: Y,                 U: Y},
 }  # fmt: skip
 
 _NEEDS: Final[Mapping[Grant, Relation | None]] = {
