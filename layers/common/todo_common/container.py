@@ -258,6 +258,7 @@ def reset() -> None:
         login_throttle,
         audit_trail,
         auth_service,
+        session_service,
         user_service,
         project_service,
         task_service,

@@ -38,7 +38,6 @@ class Metric(StrEnum):
     LOGIN_SUCCEEDED = "LoginSucceeded"
     LOGIN_FAILED = "LoginFailed"  # dimension `reason`
     LOGIN_THROTTLED = "LoginThrottled"
-    RATE_LIMITED = "RateLimited"  # an authenticated request past its session's budget
     TOKEN_REUSE_DETECTED = "TokenReuseDetected"
     AUDIT_EVENTS_RECORDED = "AuditEventsRecorded"
     AUDIT_DUPLICATES_SKIPPED = "AuditDuplicatesSkipped"

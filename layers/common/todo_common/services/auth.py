@@ -140,7 +140,6 @@ class AuthService:
         quota = self._budget.quota(use.used, use.resets_in)
         context.report_quota(quota)
         if self._budget.exceeded(use.used):
-            metrics.count(Metric.RATE_LIMITED)
             raise RateLimited(quota.reset)
         return Principal(user_id=session.user_id, role=Role(session.role), session_id=session.sid)
 
