@@ -52,9 +52,7 @@ def signed_in(api: UsersApi, db: Db) -> str:
     return api.token_for(make_user(db).email, DEFAULT_PASSWORD)
 
 
-def test_every_authenticated_answer_counts_down_the_sessions_budget(
-    api: UsersApi, db: Db
-) -> None:
+def test_every_authenticated_answer_counts_down_the_sessions_budget(api: UsersApi, db: Db) -> None:
     # Given a signed-in caller
     token = signed_in(api, db)
 

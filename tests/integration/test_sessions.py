@@ -296,7 +296,8 @@ def test_using_a_session_marks_it_used_and_counts_the_request(
     assert (use.used, 0 < use.resets_in <= 60) == (2, True)
     [record] = store.sessions_of("user-1")
     assert record.created_at == opened
-    assert record.last_used_at is not None and record.last_used_at > opened
+    assert record.last_used_at is not None
+    assert record.last_used_at > opened
     assert (record.client_address, record.user_agent) == (IP, "cli/1.0")
 
 

@@ -111,7 +111,7 @@ def test_every_answer_after_the_caller_is_counted_documents_the_rate_limit_heade
     missing token (nothing was counted) nor on a `503`."""
     document = json.loads(OUTPUT.read_text())
     assert set(RATE_LIMIT_HEADERS) <= document["components"]["headers"].keys()
-    for method, path, operation in _operations():
+    for _method, path, operation in _operations():
         responses = operation["responses"]
         metered = "security" in operation or path in {"/auth/login", "/auth/token"}
         (success,) = [s for s in responses if s.startswith("2")]
