@@ -22,10 +22,11 @@ from todo_common.errors import (
 )
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
-from todo_common.http.deps import ClientIp, CurrentPrincipal, PageParams, service
+from todo_common.http.deps import Client, ClientIp, CurrentPrincipal, PageParams, service
 from todo_common.http.records import Create, Read, Write, creates, soft_delete_routes
 from todo_common.principal import Role
-from todo_common.schemas.base import Page
+from todo_common.schemas.base import ObjectIdStr, Page
+from todo_common.schemas.sessions import SessionPublic
 from todo_common.schemas.users import (
     JsonWebKeySet,
     LoginEmail,
@@ -41,12 +42,14 @@ from todo_common.schemas.users import (
 from todo_common.security.passwords import dummy_hash
 from todo_common.security.tokens import TokenPair, TokenService
 from todo_common.services.auth import AuthService
+from todo_common.services.sessions import SessionService
 from todo_common.services.users import UserService
 from todo_common.settings import get_settings
 
 Auth = Annotated[AuthService, Depends(service(container.auth_service))]
 Users = Annotated[UserService, Depends(service(container.user_service))]
 Tokens = Annotated[TokenService, Depends(service(container.token_service))]
+Sessions = Annotated[SessionService, Depends(service(container.session_service))]
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(prefix="/users", tags=["users"])
@@ -65,8 +68,8 @@ def _tokens(pair: TokenPair) -> TokenResponse:
 @auth.post(
     "/login", response_model=TokenResponse, responses=problems(TooManyRequests, Unauthorized)
 )
-async def login(body: LoginRequest, service: Auth, ip: ClientIp) -> TokenResponse:
-    return _tokens(service.login(str(body.email), body.password, ip))
+async def login(body: LoginRequest, service: Auth, client: Client) -> TokenResponse:
+    return _tokens(service.login(str(body.email), body.password, client.address, client.user_agent))
 
 
 @auth.post(
@@ -79,9 +82,9 @@ async def token(
     username: Annotated[LoginEmail, Form(description="The account's email")],
     password: Annotated[LoginPassword, Form()],
     service: Auth,
-    ip: ClientIp,
+    client: Client,
 ) -> TokenResponse:
-    return _tokens(service.login(username, password, ip))
+    return _tokens(service.login(username, password, client.address, client.user_agent))
 
 
 @auth.post("/refresh", response_model=TokenResponse, responses=problems(Unauthorized))
@@ -103,6 +106,48 @@ async def logout(principal: CurrentPrincipal, service: Auth) -> Response:
 async def jwks(service: Tokens, response: Response) -> JsonWebKeySet:
     response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
     return JsonWebKeySet.model_validate(service.jwks())
+
+
+# --- Session control (issue 21.2) -------------------------------------------------------------
+@auth.get(
+    "/sessions",
+    response_model=Page[SessionPublic],
+    summary="List open sessions",
+    responses=problems(Forbidden, InvalidInput),
+)
+async def list_sessions(
+    principal: CurrentPrincipal,
+    service: Sessions,
+    user_id: Annotated[
+        ObjectIdStr | None,
+        Query(alias="userId", description="Whose sessions (an ADMIN's choice); the caller's"),
+    ] = None,
+) -> Page[SessionPublic]:
+    records = service.list(principal, user_id)
+    return Page[SessionPublic](
+        items=[SessionPublic.of(r, principal) for r in records], next_cursor=None
+    )
+
+
+@auth.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End a session",
+    responses=problems(NotFound),
+)
+async def end_session(session_id: str, principal: CurrentPrincipal, service: Sessions) -> Response:
+    service.end(principal, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@auth.delete(
+    "/sessions",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End every other session",
+)
+async def end_other_sessions(principal: CurrentPrincipal, service: Sessions) -> Response:
+    service.end_others(principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @users.get("/me", response_model=UserPublic)

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from bson import ObjectId
 from pymongo.database import Database
@@ -75,6 +76,8 @@ def world(db: Database[dict[str, Any]], login: Callable[[str, str], dict[str, An
     webhook = make_webhook(db, admin)
     delivery = make_delivery(db, webhook)
     tokens = login(admin.email, DEFAULT_PASSWORD)
+    # A second session of the ADMIN's, for the session routes to end (not the one probing)
+    other_session = login(admin.email, DEFAULT_PASSWORD)["access_token"]
     return World(
         admin_email=admin.email,
         admin=bearer(tokens["access_token"]),
@@ -87,6 +90,7 @@ def world(db: Database[dict[str, Any]], login: Callable[[str, str], dict[str, An
             "audit_id": str(audit["_id"]),
             "webhook_id": webhook.id,
             "deliveryId": delivery.id,
+            "session_id": jwt.decode(other_session, options={"verify_signature": False})["sid"],
         },
     )
 

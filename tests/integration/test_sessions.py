@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,8 +12,10 @@ from pymongo.database import Database
 from tests.factories import DEFAULT_PASSWORD, make_user
 from todo_common import container
 from todo_common.errors import Unauthorized
+from todo_common.instants import utcnow
 from todo_common.principal import Role
-from todo_common.security.sessions import Rotation, Session, SessionStore
+from todo_common.security.rate_limit import RequestBudget
+from todo_common.security.sessions import Opening, Rotation, Session, SessionStore
 from todo_common.security.tokens import TokenType
 
 pytestmark = pytest.mark.integration
@@ -271,3 +274,75 @@ def test_wrong_email_wrong_password_and_inactive_user_fail_alike(
     assert failures[0].status == 401
     # and no session was opened
     assert list(redis_client.scan_iter("session:*")) == []
+
+
+# -- A request's use of its session (issue 21.5) -----------------------------------------------
+
+BUDGET = RequestBudget(requests=3, window_seconds=60)
+
+
+def test_using_a_session_marks_it_used_and_counts_the_request(
+    store: SessionStore, redis_client: redis.Redis
+) -> None:
+    # Given a session opened at one instant
+    opened = utcnow() - timedelta(minutes=5)
+    store.create("sid-1", "user-1", "USER", "jti-1", TTL, Opening(opened, IP, "cli/1.0"))
+
+    # When two requests use it
+    store.use("sid-1", BUDGET, utcnow())
+    use = store.use("sid-1", BUDGET, utcnow())
+
+    # Then both counted in one window, and the session says when it was last used
+    assert use.session == Session(sid="sid-1", user_id="user-1", role="USER")
+    assert (use.used, 0 < use.resets_in <= 60) == (2, True)
+    [record] = store.sessions_of("user-1")
+    assert record.created_at == opened
+    assert record.last_used_at is not None
+    assert record.last_used_at > opened
+    assert (record.client_address, record.user_agent) == (IP, "cli/1.0")
+
+
+def test_using_an_ended_session_neither_counts_nor_brings_it_back(
+    store: SessionStore, redis_client: redis.Redis
+) -> None:
+    # Given a session that was revoked
+    store.create("sid-1", "user-1", "USER", "jti-1", TTL, Opening(utcnow(), IP, ""))
+    store.revoke("sid-1", "user-1")
+
+    # When a request still presents it
+    use = store.use("sid-1", BUDGET, utcnow())
+
+    # Then there is no session, none is written back, and nothing was counted
+    assert use.session is None
+    assert redis_client.exists("session:sid-1") == 0
+    assert redis_client.exists(BUDGET.key("sid-1")) == 0
+
+
+def test_listing_a_users_sessions_forgets_the_ids_of_ended_ones(
+    store: SessionStore, redis_client: redis.Redis
+) -> None:
+    # Given two sessions of a user, one of which expired on its own (its hash is gone)
+    store.create("sid-1", "user-1", "USER", "jti-1", TTL, Opening(utcnow(), IP, "a"))
+    store.create("sid-2", "user-1", "USER", "jti-2", TTL, Opening(utcnow(), IP, "b"))
+    redis_client.delete("session:sid-1")
+
+    # When the user's sessions are listed
+    listed = store.sessions_of("user-1")
+
+    # Then only the open one is, and the stale id is gone from the user's set
+    assert [r.sid for r in listed] == ["sid-2"]
+    assert redis_client.smembers("user-sessions:user-1") == {"sid-2"}
+
+
+def test_a_session_kept_alive_by_refreshes_stays_in_its_users_set(
+    store: SessionStore, redis_client: redis.Redis
+) -> None:
+    # Given a user's set that would expire sooner than a refresh extends the session
+    store.create("sid-1", "user-1", "USER", "jti-1", 5)
+
+    # When the session's refresh token rotates with a longer lifetime
+    store.rotate("sid-1", "jti-1", "jti-2", TTL, user_id="user-1")
+
+    # Then the set lives as long as the session, so revoking all of the user's still finds it
+    assert redis_client.ttl("user-sessions:user-1") > 5
+    assert store.revoke_all("user-1") == 1

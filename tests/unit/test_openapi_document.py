@@ -14,7 +14,7 @@ from devtools.template import load_template
 from todo_common.errors import Conflict, PreconditionFailed, TooManyRequests
 from todo_common.http.app import create_app
 from todo_common.http.declared import answers, problems
-from todo_common.http.deps import service
+from todo_common.http.deps import RATE_LIMIT_HEADERS, service
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,7 +99,31 @@ def test_a_304_repeats_the_etag_and_has_no_body() -> None:
     for method, path, response in not_modified:
         assert method == "GET", path
         assert "content" not in response, path
-        assert set(response["headers"]) == {"ETag", "Cache-Control", "X-Request-Id"}, path
+        assert set(response["headers"]) == {
+            "ETag",
+            "Cache-Control",
+            "X-Request-Id",
+            *RATE_LIMIT_HEADERS,
+        }, path
+
+
+def test_every_answer_after_the_caller_is_counted_documents_the_rate_limit_headers() -> None:
+    """Protected operations and the logins name `RateLimit-Policy` and `RateLimit` on their
+    success and on the answers that come once the request is counted; never on a `401` of a
+    missing token (nothing was counted) nor on a `503`."""
+    document = json.loads(OUTPUT.read_text())
+    assert set(RATE_LIMIT_HEADERS) <= document["components"]["headers"].keys()
+    for _method, path, operation in _operations():
+        responses = operation["responses"]
+        metered = "security" in operation or path in {"/auth/login", "/auth/token"}
+        (success,) = [s for s in responses if s.startswith("2")]
+        assert (set(RATE_LIMIT_HEADERS) <= set(responses[success]["headers"])) == metered, path
+        for status in ("429", "403", "404"):
+            if metered and status in responses:
+                assert set(RATE_LIMIT_HEADERS) <= set(responses[status]["headers"]), (path, status)
+        if "security" in operation:
+            assert not set(RATE_LIMIT_HEADERS) & set(responses["401"]["headers"]), path
+        assert not set(RATE_LIMIT_HEADERS) & set(responses.get("503", {}).get("headers", {}))
 
 
 def test_the_statuses_carry_their_headers() -> None:

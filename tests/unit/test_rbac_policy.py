@@ -58,6 +58,13 @@ WEBHOOK_TABLE = """
 | `PATCH/DELETE /webhooks/{id}`, `POST /webhooks/{id}/restore`, `POST /webhooks/{id}/rotate-secret`, `POST /webhooks/{id}/ping`, `POST /webhooks/{id}/deliveries/{deliveryId}/redeliver` | yes | own | 403 |
 """  # noqa: E501 - rows in the spec's form
 
+# Session control (issue 21.2): the caller's own sessions; an ADMIN anyone's.
+SESSION_TABLE = """
+| `GET /auth/sessions` | yes | own | own |
+| `DELETE /auth/sessions/{id}` | yes | own | own |
+| `DELETE /auth/sessions` | yes | yes | yes |
+"""
+
 # How each cell of the spec reads as a grant. The remarks after "yes" are rules the services
 # enforce on top (which ownerId an ADMIN may choose); for the access decision they are a plain yes,
 # except the two that restrict what the caller gets.
@@ -93,7 +100,7 @@ def _endpoint(cell: str) -> str:
 
 def _spec_rows() -> dict[str, dict[Role, Grant]]:
     rows: dict[str, dict[Role, Grant]] = {}
-    for line in (SPEC_TABLE.strip() + "\n" + WEBHOOK_TABLE.strip()).splitlines():
+    for line in "\n".join(t.strip() for t in (SPEC_TABLE, WEBHOOK_TABLE, SESSION_TABLE)).splitlines():
         endpoint, *cells = (cell.strip() for cell in line.strip().strip("|").split("|"))
         grants = [CELL_MEANING[cell.replace("`", "")] for cell in cells]
         rows[_endpoint(endpoint)] = dict(zip(ROLE_COLUMNS, grants, strict=True))
@@ -116,9 +123,9 @@ def _label(relations: frozenset[Relation]) -> str:
     return "+".join(sorted(relations)) or "no-relation"
 
 
-def test_the_spec_table_has_seventeen_rows_and_the_webhooks_four() -> None:
+def test_the_spec_table_has_seventeen_rows_the_webhooks_four_and_the_sessions_three() -> None:
     """Guards the transcription itself: a row lost while copying would hide a missing action."""
-    assert len(SPEC_POLICY) == 17 + 4
+    assert len(SPEC_POLICY) == 17 + 4 + 3
 
 
 @pytest.mark.parametrize("endpoint", list(SPEC_POLICY))

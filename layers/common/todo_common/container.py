@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from todo_common.idempotency import IdempotentCreates
     from todo_common.repositories.audit_digests import AuditDigestRepository
     from todo_common.repositories.webhooks import DeliveryRepository, WebhookRepository
+    from todo_common.security.rate_limit import RequestBudget
     from todo_common.security.sessions import SessionStore
     from todo_common.security.throttle import LoginThrottle
     from todo_common.security.tokens import TokenService
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from todo_common.services.auth import AuthService
     from todo_common.services.projects import ProjectService
     from todo_common.services.reports import ReportService
+    from todo_common.services.sessions import SessionService
     from todo_common.services.tasks import TaskService
     from todo_common.services.users import UserService
     from todo_common.services.webhooks import WebhookService
@@ -144,7 +146,23 @@ def auth_service() -> AuthService:
         audit=audit_trail(),
         bcrypt_rounds=get_settings().security.bcrypt_rounds,
         hash_key=secrets_manager.hash_key(),
+        budget=request_budget(),
     )
+
+
+# --- Session control and rate limits (issue 21.2, 21.5) -------------------------------------
+def request_budget() -> RequestBudget:
+    from todo_common.security.rate_limit import RequestBudget
+
+    limits = get_settings().rate_limit
+    return RequestBudget(requests=limits.requests, window_seconds=limits.window_seconds)
+
+
+@lru_cache(maxsize=1)
+def session_service() -> SessionService:
+    from todo_common.services.sessions import SessionService
+
+    return SessionService(session_store(), audit_trail())
 
 
 @lru_cache(maxsize=1)
@@ -378,6 +396,7 @@ def reset() -> None:
         login_throttle,
         audit_trail,
         auth_service,
+        session_service,
         user_service,
         project_service,
         task_service,

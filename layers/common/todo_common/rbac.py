@@ -49,13 +49,18 @@ class Action(StrEnum):
         "POST /webhooks/{id}/rotate-secret, POST /webhooks/{id}/ping, "
         "POST /webhooks/{id}/deliveries/{deliveryId}/redeliver"
     )
+    # Session control (issue 21.2): "own" is a session of the caller's; someone else's is a 404
+    # to a non-ADMIN, so that session ids do not leak.
+    SESSIONS_LIST = "GET /auth/sessions"
+    SESSIONS_END = "DELETE /auth/sessions/{id}"
+    SESSIONS_END_OTHERS = "DELETE /auth/sessions"
 
 
 class Grant(StrEnum):
     """What a cell of the table says."""
 
     YES = "yes"
-    OWN = "own"  # the caller's own user record, or a project the caller owns
+    OWN = "own"  # the caller's own user record or session, or a project the caller owns
     OWN_PROJECT = "own project"  # a task whose project the caller owns
     ASSIGNEE_STATUS = "assignee: status only"  # the task's assignee may change `status` only
     ACTIVE_ONLY = "active records"  # allowed, but sees active records only
@@ -105,6 +110,9 @@ POLICY: Final[Mapping[Action, Mapping[Role, Grant]]] = {
     Action.WEBHOOKS_LIST:          {A: Y, M: Grant.SELF_OWNED,  U: N},
     Action.WEBHOOKS_READ:          {A: Y, M: Grant.OWN,         U: N},
     Action.WEBHOOKS_WRITE:         {A: Y, M: Grant.OWN,         U: N},
+    Action.SESSIONS_LIST:          {A: Y, M: Grant.OWN,         U: Grant.OWN},
+    Action.SESSIONS_END:           {A: Y, M: Grant.OWN,         U: Grant.OWN},
+    Action.SESSIONS_END_OTHERS:    {A: Y, M: Y,                 U: Y},
 }  # fmt: skip
 
 _NEEDS: Final[Mapping[Grant, Relation | None]] = {

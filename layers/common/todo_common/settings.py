@@ -85,6 +85,17 @@ class SecuritySettings(BaseSettings):
         return tuple(dict.fromkeys(key for key in keys if key))
 
 
+# --- Rate limits (issue 21.5) ---------------------------------------------------------------
+class RateLimitSettings(BaseSettings):
+    """The request budget of every authenticated principal (a session): `requests` per fixed
+    window of `window_seconds` that opens with its first request; past it, 429."""
+
+    model_config = _config("SECURITY_RATE_LIMIT_")
+
+    requests: int = Field(default=600, ge=1)
+    window_seconds: int = Field(default=60, ge=1, le=24 * 60 * 60)
+
+
 class DatabaseSettings(BaseSettings):
     model_config = _config("DATABASE_")
 
@@ -265,6 +276,7 @@ class Settings(BaseSettings):
 
     app: AppSettings = Field(default_factory=AppSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)

@@ -25,6 +25,7 @@ from .page_audit_digest_public import PageAuditDigestPublic
 from .page_audit_public import PageAuditPublic
 from .page_delivery_public import PageDeliveryPublic
 from .page_project_public import PageProjectPublic
+from .page_session_public import PageSessionPublic
 from .page_task_public import PageTaskPublic
 from .page_user_public import PageUserPublic
 from .page_webhook_public import PageWebhookPublic
@@ -37,6 +38,7 @@ from .project_summary import ProjectSummary
 from .project_workload import ProjectWorkload
 from .refresh_request import RefreshRequest
 from .role import Role
+from .session_public import SessionPublic
 from .status_counts import StatusCounts
 from .task_create import TaskCreate
 from .task_patch import TaskPatch
@@ -82,6 +84,7 @@ __all__ = (
     "PageAuditPublic",
     "PageDeliveryPublic",
     "PageProjectPublic",
+    "PageSessionPublic",
     "PageTaskPublic",
     "PageUserPublic",
     "PageWebhookPublic",
@@ -94,6 +97,7 @@ __all__ = (
     "ProjectWorkload",
     "RefreshRequest",
     "Role",
+    "SessionPublic",
     "StatusCounts",
     "TaskCreate",
     "TaskPatch",

@@ -63,24 +63,35 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Headers:
+    """Headers a dependency puts on every answer given once it has run: the success, the other
+    outcomes, and the errors whose statuses are `after` (those that can only come later)."""
+
+    names: tuple[str, ...]
+    after: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class Answers:
     """What a dependency adds to every route that uses it."""
 
     errors: tuple[type[DomainError], ...]
     success_headers: tuple[str, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
+    headers: Headers | None = None
 
 
 def answers(
     *errors: type[DomainError],
     success_headers: tuple[str, ...] = (),
     outcomes: tuple[Outcome, ...] = (),
+    headers: Headers | None = None,
 ) -> Callable[[F], F]:
-    """Declare on a dependency the errors it raises, the headers it adds to a success and the
-    other responses it may give instead."""
+    """Declare on a dependency the errors it raises, the headers it adds to a success, the
+    other responses it may give instead, and the headers it adds to every later answer."""
 
     def declare(dependency: F) -> F:
-        declared = Answers(errors, success_headers, outcomes)
+        declared = Answers(errors, success_headers, outcomes, headers)
         dependency.__answers__ = declared  # type: ignore[attr-defined]
         return dependency
 

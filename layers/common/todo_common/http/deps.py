@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict, TypeVar
 
 from fastapi import Depends, Header, Query, Request
@@ -20,9 +21,10 @@ from todo_common.errors import (
     InvalidInput,
     PreconditionFailed,
     ServiceUnavailable,
+    TooManyRequests,
     Unauthorized,
 )
-from todo_common.http.declared import answers
+from todo_common.http.declared import Headers, answers
 from todo_common.logs import logger
 from todo_common.principal import Principal
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -31,7 +33,18 @@ T = TypeVar("T")
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-@answers(Unauthorized, ServiceUnavailable)  # the session lives in Redis
+# Every authenticated request counts against its session's budget (`AuthService.authenticate`):
+# once the caller is known, every answer says where it stands, errors included.
+RATE_LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit")
+_AFTER_THE_CALLER = frozenset({403, 404, 409, 412, 422, 429})
+
+
+@answers(  # the session lives in Redis
+    Unauthorized,
+    ServiceUnavailable,
+    TooManyRequests,
+    headers=Headers(RATE_LIMIT_HEADERS, after=_AFTER_THE_CALLER),
+)
 async def current_principal(token: Annotated[str | None, Depends(bearer)]) -> Principal:
     if not token:
         raise Unauthorized("Not authenticated", error=None)
@@ -69,6 +82,22 @@ async def if_match_version(
 
 async def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+@dataclass(frozen=True)
+class LoginClient:
+    """Who is logging in: the address the login throttle counts, and the `User-Agent` the
+    session records (`GET /auth/sessions`)."""
+
+    address: str
+    user_agent: str
+
+
+# The login throttle reports the pair's budget on the answers that follow its count: the success,
+# a 401 (wrong credentials) and its 429.
+@answers(headers=Headers(RATE_LIMIT_HEADERS, after=frozenset({401, 429})))
+async def login_client(request: Request) -> LoginClient:
+    return LoginClient(await client_ip(request), request.headers.get("user-agent", ""))
 
 
 async def lambda_context(request: Request) -> Any:
@@ -109,6 +138,7 @@ IdempotencyKey = Annotated[
 ]
 PageParams = Annotated[PageQuery, Depends(page_params)]
 ClientIp = Annotated[str, Depends(client_ip)]
+Client = Annotated[LoginClient, Depends(login_client)]
 LambdaCtx = Annotated[Any, Depends(lambda_context)]
 
 

@@ -7,6 +7,8 @@ every route alike, what is declared elsewhere and what the framework itself can 
   the caller's principal → `401` (with `WWW-Authenticate`) and `503`; `If-Match` → `412`; a keyed
   create → `409`, `422` and `Idempotent-Replayed` on the success; a service → `503`; a read of
   one record → `304` (`If-None-Match`), `Cache-Control` on both;
+- the `RateLimit-Policy` and `RateLimit` headers a metered dependency (the caller's principal,
+  a login's client) puts on the answers given once it has counted the request (`Headers`);
 - what its parameters can fail on: a query parameter or a body → `422`; a body → `400` (not
   UTF-8) and `413`; a path parameter → `404` (a malformed id).
 
@@ -30,7 +32,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from todo_common.errors import InvalidInput, NotFound, PayloadTooLarge
-from todo_common.http.declared import SCHEMAS, Outcome, answers_of, problem_response
+from todo_common.http.declared import SCHEMAS, Headers, Outcome, answers_of, problem_response
 from todo_common.schemas.problems import Problem, ValidationProblem
 
 HEADER_REFS = "#/components/headers/"
@@ -62,6 +64,17 @@ HEADERS: dict[str, dict[str, Any]] = {
         "same `Idempotency-Key`",
         "schema": {"type": "string", "enum": ["true"]},
     },
+    "RateLimit-Policy": {
+        "description": "The rate-limit policies the request counts against, as "
+        'draft-ietf-httpapi-ratelimit-headers: `"default";q=600;w=60` (600 requests per '
+        '60 s per session), `"login";q=5;w=900` (password checks per email and address)',
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'Where the request leaves each policy: `"default";r=599;t=42`, `r` '
+        "units remaining, `t` seconds until the window resets; past `r=0`, 429",
+        "schema": {"type": "string"},
+    },
     "Link": {
         "description": 'The next page of a CSV export: `<…?cursor=…>; rel="next"`',
         "schema": {"type": "string"},
@@ -78,6 +91,16 @@ class RouteFacts:
     statuses: set[int] = field(default_factory=set)
     success_headers: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    later_headers: list[Headers] = field(default_factory=list)
+
+    def headers_of(self, status: int | None = None) -> list[str]:
+        """The headers a dependency adds to the success (None), an outcome, or an error."""
+        return [
+            name
+            for declared in self.later_headers
+            if status is None or status in declared.after
+            for name in declared.names
+        ]
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -140,6 +163,8 @@ def route_facts(route: DocumentedRoute) -> RouteFacts:
         facts.statuses |= {error.status for error in declared.errors}
         facts.success_headers += declared.success_headers
         facts.outcomes += declared.outcomes
+        if declared.headers is not None:
+            facts.later_headers.append(declared.headers)
     # Path parameters and headers are free strings (a malformed id is a 404, a bad If-Match a
     # 412): only a query parameter or a body can fail validation.
     if route.body_field is not None:  # 400: a text body that is not UTF-8 (the local gateway)
@@ -170,15 +195,17 @@ def _describe(operation: dict[str, Any], route: DocumentedRoute, facts: RouteFac
     if _is_versioned(route.response_model):
         success_headers.append("ETag")
     success_headers += [h for h in facts.success_headers if h not in success_headers]
+    success_headers += facts.headers_of()
     _add_headers(responses.setdefault(success, {"description": "Success"}), success_headers)
     for outcome in facts.outcomes:
         entry = responses.setdefault(str(outcome.status), {"description": outcome.description})
-        _add_headers(entry, ["X-Request-Id", *outcome.headers])
+        _add_headers(entry, ["X-Request-Id", *outcome.headers, *facts.headers_of()])
     for status in sorted(facts.statuses):
         declared = responses.get(str(status))
         if declared is None or "HTTPValidationError" in str(declared):
             declared = responses[str(status)] = problem_response(status)
-        _add_headers(declared, ["X-Request-Id", *_ERROR_HEADERS.get(status, [])])
+        later = facts.headers_of(status)
+        _add_headers(declared, ["X-Request-Id", *_ERROR_HEADERS.get(status, []), *later])
     operation["responses"] = dict(sorted(responses.items()))
 
 

@@ -1,5 +1,5 @@
-"""Request context for every function: `X-Request-Id`, the 64 KiB body limit, a last-resort 500,
-and the request's one summary log line.
+"""Request context for every function: `X-Request-Id`, the `RateLimit` headers, the 64 KiB body
+limit, a last-resort 500, and the request's one summary log line.
 
 A plain ASGI middleware (no BaseHTTPMiddleware), so it adds no task or copy per request.
 """
@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from todo_common import context, tracing
+from todo_common.context import Quota
 from todo_common.errors import PayloadTooLarge
 from todo_common.http.problems import internal_error_response, problem_response
 from todo_common.logs import logger
@@ -76,10 +78,13 @@ class RequestContextMiddleware:
                 message["headers"] = [
                     *message["headers"],
                     (b"x-request-id", request_id.encode("latin-1")),
+                    *rate_limit_headers(met.values()),
                 ]
             await send(message)
 
         token = context.request_id.set(request_id)  # for the audit events of this request
+        met: dict[str, Quota] = {}  # the quotas the request meets, reported by the services
+        quotas_token = context.quotas.set(met)
         try:
             await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge:
@@ -91,6 +96,7 @@ class RequestContextMiddleware:
                 await internal_error_response(path, request_id)(scope, receive, send_with_id)
         finally:
             context.request_id.reset(token)
+            context.quotas.reset(quotas_token)
             _handled(scope, status, began)
 
     async def _too_large(self, path: str, request_id: str, send: Send) -> None:
@@ -105,6 +111,17 @@ class RequestContextMiddleware:
             headers={"X-Request-Id": request_id},
         )
         await response({"type": "http"}, _empty_receive, send)
+
+
+def rate_limit_headers(quotas: Iterable[Quota]) -> list[tuple[bytes, bytes]]:
+    """`RateLimit-Policy` and `RateLimit` for the quotas a request met, as structured fields
+    (draft-ietf-httpapi-ratelimit-headers): `"default";q=600;w=60` and `"default";r=599;t=60`."""
+    met = list(quotas)
+    if not met:
+        return []
+    policies = ", ".join(f'"{q.policy}";q={q.limit};w={q.window}' for q in met)
+    states = ", ".join(f'"{q.policy}";r={q.remaining};t={q.reset}' for q in met)
+    return [(b"ratelimit-policy", policies.encode()), (b"ratelimit", states.encode())]
 
 
 def _handled(scope: Scope, status: int, began: float) -> None:

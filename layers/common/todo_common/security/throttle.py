@@ -9,9 +9,11 @@ first attempt:
 
 An attempt is *reserved* before the password is checked, in one Redis round trip (a Lua script,
 atomic on the server), so parallel guesses cannot all slip past a count that is only read
-first. A success gives the address its unit back. A refused attempt is not counted; it reports
-whether it is the first refusal of the pair in its window, so the audit trail records one
-`LOGIN_FAILED_THROTTLED` per (email, address, window) rather than one per request.
+first. A success gives the address its unit back. Each attempt tells the client where the pair
+stands (`RateLimit: "login";r=…;t=…`, reported through `context.report_quota`). A refused
+attempt is not counted; it reports whether it is the first refusal of the pair in its window,
+so the audit trail records one `LOGIN_FAILED_THROTTLED` per (email, address, window) rather
+than one per request.
 """
 
 from __future__ import annotations
@@ -21,11 +23,15 @@ from dataclasses import dataclass
 
 import redis
 
+from todo_common.context import Quota, report_quota
 from todo_common.errors import TooManyRequests
+
+LOGIN_POLICY = "login"
 
 # KEYS: pair counter, address counter, "refusal recorded" marker of the pair.
 # ARGV: pair limit, address limit, window seconds.
-# Returns {0, 0, 0} when the attempt is reserved, or {1, seconds left, first refusal (0|1)}.
+# Returns {0, the pair's checks in its window, seconds left} when the attempt is reserved, or
+# {1, seconds left, first refusal (0|1)}.
 _RESERVE = """
 local pair = tonumber(redis.call('GET', KEYS[1]) or '0')
 local address = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -38,9 +44,10 @@ if key then
   local first = redis.call('SET', KEYS[3], '1', 'NX', 'EX', ttl)
   return {1, ttl, first and 1 or 0}
 end
-if redis.call('INCR', KEYS[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+local checks = redis.call('INCR', KEYS[1])
+if checks == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 if redis.call('INCR', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
-return {0, 0, 0}
+return {0, checks, redis.call('TTL', KEYS[1])}
 """
 
 # KEYS: pair counter, address counter, marker. Clears the pair, gives the address its unit back.
@@ -101,12 +108,23 @@ class LoginThrottle:
     def reserve(self, email: str, client_ip: str) -> None:
         """Count one password check for the pair and the address, or raise `LoginThrottled`."""
         keys = self._keys(email, client_ip)
-        refused, seconds_left, first = self._reserve(
-            keys=keys.all(), args=[self._max, self._max_per_address, self._window]
+        refused, *figures = (
+            int(n)
+            for n in self._reserve(
+                keys=keys.all(), args=[self._max, self._max_per_address, self._window]
+            )
         )
-        if int(refused):
-            raise LoginThrottled(int(seconds_left), first_in_window=bool(int(first)))
+        if refused:
+            wait, first = figures
+            self._report(0, wait)
+            raise LoginThrottled(wait, first_in_window=bool(first))
+        checks, seconds_left = figures
+        self._report(self._max - checks, seconds_left)
 
     def succeeded(self, email: str, client_ip: str) -> None:
         """The password was right: the pair starts afresh and the address gets its unit back."""
         self._succeed(keys=self._keys(email, client_ip).all())
+        self._report(self._max, self._window)
+
+    def _report(self, remaining: int, reset: int) -> None:
+        report_quota(Quota(LOGIN_POLICY, self._max, self._window, max(remaining, 0), max(reset, 1)))

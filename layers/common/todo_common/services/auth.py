@@ -5,18 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from todo_common import metrics
+from todo_common import context, metrics
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
 from todo_common.audit.trail import AuditTrail
 from todo_common.documents import Doc
 from todo_common.errors import Unauthorized
+from todo_common.instants import utcnow
 from todo_common.logs import logger
 from todo_common.metrics import Metric
 from todo_common.principal import Principal, Role
 from todo_common.records import User
 from todo_common.repositories.users import UserRepository
 from todo_common.security.passwords import dummy_hash, verify_password
-from todo_common.security.sessions import Rotation, SessionStore
+from todo_common.security.rate_limit import RateLimited, RequestBudget
+from todo_common.security.sessions import Opening, Rotation, SessionStore
 from todo_common.security.throttle import LoginThrottle, LoginThrottled
 from todo_common.security.tokens import TokenPair, TokenService, TokenType
 
@@ -33,6 +35,8 @@ class AuthService:
         audit: AuditTrail,
         bcrypt_rounds: int,
         hash_key: str = "",
+        *,
+        budget: RequestBudget | None = None,
     ) -> None:
         self._users = users
         self._sessions = sessions
@@ -40,12 +44,13 @@ class AuthService:
         self._throttle = throttle
         self._audit = audit
         self._rounds = bcrypt_rounds
+        self._budget = budget or RequestBudget(requests=600, window_seconds=60)
         # A key of its own for the hashes of unknown emails in log lines (see `_log_account`).
         self._email_hash_key = hmac.new(
             hash_key.encode(), b"todo-api: login account in logs", hashlib.sha256
         ).digest()
 
-    def login(self, email: str, password: str, client_ip: str) -> TokenPair:
+    def login(self, email: str, password: str, client_ip: str, user_agent: str = "") -> TokenPair:
         """Check the credentials and open a session; every failure looks and costs the same.
 
         The attempt is counted before the password is checked (see `security/throttle.py`).
@@ -84,7 +89,7 @@ class AuthService:
             self._failed(account, failure)
             raise Unauthorized(BAD_CREDENTIALS, error=None)
         self._throttle.succeeded(email, client_ip)
-        pair, sid = self._open_session(user)
+        pair, sid = self._open_session(user, Opening(utcnow(), client_ip, user_agent))
         metrics.count(Metric.LOGIN_SUCCEEDED)
         logger.append_keys(user_id=user.id)
         logger.info("Login succeeded", extra={"account": user.id})
@@ -99,7 +104,11 @@ class AuthService:
             raise Unauthorized("The session has ended; log in again")
         pair = self._tokens.issue_pair(session.user_id, session.role, session.sid)
         outcome = self._sessions.rotate(
-            session.sid, claims.jti, pair.refresh_jti, pair.refresh_expires_in
+            session.sid,
+            claims.jti,
+            pair.refresh_jti,
+            pair.refresh_expires_in,
+            user_id=session.user_id,
         )
         if outcome is Rotation.REUSED:
             metrics.count(Metric.TOKEN_REUSE_DETECTED)
@@ -122,18 +131,25 @@ class AuthService:
         self._session_event(principal, AuditAction.LOGOUT, "LOGOUT")
 
     def authenticate(self, access_token: str) -> Principal:
-        """The caller of a request: a valid access token whose session is still open."""
+        """The caller of a request: a valid access token whose session is still open, within
+        its rate budget (a 429 past it). One Redis round trip reads the session, marks it used
+        and counts the request (`SessionStore.use`); the quota goes to the client."""
         claims = self._tokens.verify(access_token, TokenType.ACCESS)
-        session = self._sessions.get(claims.sid)
+        use = self._sessions.use(claims.sid, self._budget, utcnow())
+        session = use.session
         if session is None or session.user_id != claims.sub:
             raise Unauthorized("The session has ended; log in again")
+        quota = self._budget.quota(use.used, use.resets_in)
+        context.report_quota(quota)
+        if self._budget.exceeded(use.used):
+            raise RateLimited(quota.reset)
         return Principal(user_id=session.user_id, role=Role(session.role), session_id=session.sid)
 
-    def _open_session(self, user: User) -> tuple[TokenPair, str]:
+    def _open_session(self, user: User, opening: Opening) -> tuple[TokenPair, str]:
         sid = SessionStore.new_id()
         pair = self._tokens.issue_pair(user.id, user.role.value, sid)
         self._sessions.create(
-            sid, user.id, user.role.value, pair.refresh_jti, pair.refresh_expires_in
+            sid, user.id, user.role.value, pair.refresh_jti, pair.refresh_expires_in, opening
         )
         return pair, sid
 
