@@ -410,6 +410,38 @@ def run_session(admin: User) -> Script:
     s.unaudited_call(
         s.users, "POST", "/auth/refresh", 401, json={"refresh_token": rotated["refresh_token"]}
     )
+
+    # Session control (issue 21.2): three sessions; one ends another, then all but itself.
+    sessions = [
+        s.audited(
+            s.users,
+            "POST",
+            "/auth/login",
+            200,
+            login_event(admin),
+            json={"email": admin.email, "password": DEFAULT_PASSWORD},
+        )["access_token"]
+        for _ in range(3)
+    ]
+    listed = s.unaudited_call(s.users, "GET", "/auth/sessions", 200, token=sessions[0]).json()
+    other = next(item["id"] for item in listed["items"] if not item["current"])
+    s.audited(
+        s.users,
+        "DELETE",
+        f"/auth/sessions/{other}",
+        204,
+        Expected(a, "ADMIN", "LOGOUT", "SESSION", a, "END_SESSION", {}),
+        token=sessions[0],
+    )
+    s.audited(
+        s.users,
+        "DELETE",
+        "/auth/sessions",
+        204,
+        Expected(a, "ADMIN", "LOGOUT", "SESSION", a, "END_OTHER_SESSIONS", {}),
+        token=sessions[0],
+    )
+    s.unaudited_call(s.users, "DELETE", "/auth/sessions", 204, token=sessions[0])  # none left
     return s
 
 
@@ -475,9 +507,9 @@ def test_given_a_session_when_delivered_then_one_record_says_who_did_what_for_ea
     db: Db, delivered: Delivered
 ) -> None:
     expected = delivered.script.expected
-    # Then the session sent 18 events, each at once, and they became exactly 18 records
-    assert len(expected) == delivered.waiting_before == 18
-    assert db.audits.count_documents({}) == 18
+    # Then the session sent 23 events, each at once, and they became exactly 23 records
+    assert len(expected) == delivered.waiting_before == 23
+    assert db.audits.count_documents({}) == 23
     assert {r["eventId"] for r in db.audits.find()} == {
         json.loads(body)["eventId"] for body in delivered.recorded.bodies
     }
@@ -538,11 +570,11 @@ def test_given_a_delivered_session_when_every_message_is_delivered_again_then_no
     # When every message is sent to the queue again and delivered
     for body in delivered.recorded.bodies:
         queue.send(body)
-    assert delivered.worker.drain() == 18
+    assert delivered.worker.drain() == 23
 
     # Then the consumer accepts them all and writes nothing: the records are exactly as before
     assert delivered.recorded.failures == []
-    assert db.audits.count_documents({}) == 18
+    assert db.audits.count_documents({}) == 23
     assert {r["eventId"]: r for r in db.audits.find()} == first
 
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 import redis
 from bson import ObjectId
@@ -368,8 +369,13 @@ BAD_TOKENS: dict[str, Callable[[dict[str, str]], str | None]] = {
     ),
     "expired": lambda tokens: expired_access_token(tokens["access_token"]),
     "refresh-token": lambda tokens: tokens["refresh_token"],
-    "revoked-session": lambda tokens: tokens["access_token"],  # after a logout, below
+    # Sessions that have ended (below): by a logout; by the user ending it from another session
+    # (DELETE /auth/sessions/{id}); by the user ending all others (DELETE /auth/sessions).
+    "revoked-session": lambda tokens: tokens["access_token"],
+    "ended-session": lambda tokens: tokens["access_token"],
+    "ended-with-all-others": lambda tokens: tokens["access_token"],
 }
+ENDED_SESSIONS = ("revoked-session", "ended-session", "ended-with-all-others")
 
 
 def test_the_protected_routes_are_every_route_but_the_public_ones() -> None:
@@ -379,22 +385,51 @@ def test_the_protected_routes_are_every_route_but_the_public_ones() -> None:
     assert "GET /audits/verify" in PROTECTED_ROUTES
 
 
+def _sid(token: str) -> str:
+    sid: str = jwt.decode(token, options={"verify_signature": False})["sid"]
+    return sid
+
+
 @pytest.fixture(scope="module")
 def sessions(gateway_url: str) -> dict[str, dict[str, str]]:
-    """A token pair of a live session, and one of a session that logged out (module-wide)."""
-    user = make_user(get_database(), role=Role.ADMIN)
+    """A token pair of a live session, and of sessions ended each way there is (module-wide)."""
+    user, other = (make_user(get_database(), role=Role.ADMIN) for _ in range(2))
     with httpx.Client(base_url=gateway_url, timeout=15) as client:
-        pairs = []
-        for _ in range(2):
-            login = client.post(
-                "/auth/login", json={"email": user.email, "password": DEFAULT_PASSWORD}
-            )
-            assert login.status_code == 200, login.text
-            pairs.append(login.json())
-        revoked = pairs[1]
-        logout = client.post("/auth/logout", headers=bearer(revoked["access_token"]))
+
+        def login(email: str) -> dict[str, str]:
+            answer = client.post("/auth/login", json={"email": email, "password": DEFAULT_PASSWORD})
+            assert answer.status_code == 200, answer.text
+            pair: dict[str, str] = answer.json()
+            return pair
+
+        live, logged_out, ended = (login(user.email) for _ in range(3))
+        keeper, ended_with_others = (login(other.email) for _ in range(2))
+        logout = client.post("/auth/logout", headers=bearer(logged_out["access_token"]))
         assert logout.status_code == 204, logout.text
-    return {"live": pairs[0], "revoked": revoked}
+        end = client.delete(
+            f"/auth/sessions/{_sid(ended['access_token'])}", headers=bearer(live["access_token"])
+        )
+        assert end.status_code == 204, end.text
+        end_others = client.delete("/auth/sessions", headers=bearer(keeper["access_token"]))
+        assert end_others.status_code == 204, end_others.text
+    return {
+        "live": live,
+        "revoked-session": logged_out,
+        "ended-session": ended,
+        "ended-with-all-others": ended_with_others,
+    }
+
+
+@pytest.mark.parametrize("kind", ENDED_SESSIONS)
+def test_an_ended_sessions_refresh_token_is_401(
+    gateway_url: str, sessions: dict[str, dict[str, str]], kind: str
+) -> None:
+    with httpx.Client(base_url=gateway_url, timeout=15) as client:
+        response = client.post(
+            "/auth/refresh", json={"refresh_token": sessions[kind]["refresh_token"]}
+        )
+
+    assert_problem(response, 401)
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_TOKENS))
@@ -406,7 +441,7 @@ def test_an_attacker_with_a_bad_token_gets_the_same_401_on_every_protected_route
     # expired, of the wrong type, or of a session that has ended
     method, path = route_key.split(" ", 1)
     url = re.sub(r"\{[^/]+\}", "0123456789abcdef01234567", path)
-    tokens = sessions["revoked" if kind == "revoked-session" else "live"]
+    tokens = sessions[kind if kind in ENDED_SESSIONS else "live"]
     token = BAD_TOKENS[kind](tokens)
     headers = bearer(token) if token is not None else {}
     body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
