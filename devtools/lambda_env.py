@@ -5,7 +5,8 @@ then the function's own) are evaluated for the `local` stage; a variable the loc
 sets (the local servers' endpoints, the development key) replaces the template's value, as an
 `env.json` would; a value only AWS can supply (a Secrets Manager reference, a queue's URL) is left
 out unless the local environment has it. Nothing else of the caller's environment is passed on,
-except what the Lambda service itself puts in every function's environment (credentials, Region).
+except what the Lambda service itself puts in every function's environment (credentials, Region)
+and where the local AWS services are (`AWS_ENDPOINT_URL_*`: moto).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ RUNTIME_VARIABLES = (
     "AWS_DEFAULT_REGION",
     "DATABASE_SERVER",
 )
+# Where AWS is. In Lambda a function reaches KMS, Secrets Manager and S3 at their regional
+# endpoints without being told; on this machine AWS is moto, and only the local environment knows
+# where: its endpoints are passed on, so a function never looks up or calls a real AWS endpoint.
+LOCAL_AWS_ENDPOINTS = re.compile(r"^AWS_ENDPOINT_URL(_[A-Z0-9_]+)?$")
 
 
 class Unresolved(Exception):
@@ -100,4 +105,5 @@ def function_environment(
         except Unresolved:
             continue
     env.update({name: local[name] for name in RUNTIME_VARIABLES if local.get(name)})
+    env.update({n: v for n, v in local.items() if LOCAL_AWS_ENDPOINTS.match(n) and v})
     return env

@@ -49,3 +49,17 @@ def test_given_other_local_variables_then_only_what_lambda_itself_sets_is_passed
 
 def test_unrouted_requests_go_to_the_docs_function_as_the_default_route() -> None:
     assert TEMPLATE.default_route == "DocsFunction"
+
+
+def test_given_local_aws_endpoints_then_every_function_gets_them() -> None:
+    # A function in the RIE must reach moto's KMS, Secrets Manager and S3, never a real AWS
+    # endpoint (which it would first look up in DNS), though the template declares none of them
+    local = {
+        "AWS_ENDPOINT_URL_KMS": "http://127.0.0.1:9424",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:9424",
+        "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9424",
+        "AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:9424",
+    }
+
+    for fn in TEMPLATE.functions.values():
+        assert function_environment(TEMPLATE, fn, local).items() >= local.items(), fn.logical_id

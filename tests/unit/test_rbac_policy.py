@@ -100,7 +100,8 @@ def _endpoint(cell: str) -> str:
 
 def _spec_rows() -> dict[str, dict[Role, Grant]]:
     rows: dict[str, dict[Role, Grant]] = {}
-    for line in "\n".join(t.strip() for t in (SPEC_TABLE, WEBHOOK_TABLE, SESSION_TABLE)).splitlines():
+    tables = (SPEC_TABLE, WEBHOOK_TABLE, SESSION_TABLE)
+    for line in "\n".join(t.strip() for t in tables).splitlines():
         endpoint, *cells = (cell.strip() for cell in line.strip().strip("|").split("|"))
         grants = [CELL_MEANING[cell.replace("`", "")] for cell in cells]
         rows[_endpoint(endpoint)] = dict(zip(ROLE_COLUMNS, grants, strict=True))

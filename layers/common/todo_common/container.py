@@ -145,7 +145,7 @@ def auth_service() -> AuthService:
         throttle=login_throttle(),
         audit=audit_trail(),
         bcrypt_rounds=get_settings().security.bcrypt_rounds,
-        hash_key=secrets_manager.hash_key(),
+        hash_key=secrets_manager.hash_key,
         budget=request_budget(),
     )
 

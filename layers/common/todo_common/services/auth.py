@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+from collections.abc import Callable
 
 from todo_common import context, metrics
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
@@ -34,7 +36,7 @@ class AuthService:
         throttle: LoginThrottle,
         audit: AuditTrail,
         bcrypt_rounds: int,
-        hash_key: str = "",
+        hash_key: Callable[[], str] = str,
         *,
         budget: RequestBudget | None = None,
     ) -> None:
@@ -45,10 +47,9 @@ class AuthService:
         self._audit = audit
         self._rounds = bcrypt_rounds
         self._budget = budget or RequestBudget(requests=600, window_seconds=60)
-        # A key of its own for the hashes of unknown emails in log lines (see `_log_account`).
-        self._email_hash_key = hmac.new(
-            hash_key.encode(), b"todo-api: login account in logs", hashlib.sha256
-        ).digest()
+        # Read when a login first needs it: the functions that only authenticate requests
+        # (reports, webhooks) are given no hash key, and may not read its secret.
+        self._hash_key = hash_key
 
     def login(self, email: str, password: str, client_ip: str, user_agent: str = "") -> TokenPair:
         """Check the credentials and open a session; every failure looks and costs the same.
@@ -152,6 +153,13 @@ class AuthService:
             sid, user.id, user.role.value, pair.refresh_jti, pair.refresh_expires_in, opening
         )
         return pair, sid
+
+    @functools.cached_property
+    def _email_hash_key(self) -> bytes:
+        """A key of its own for the hashes of unknown emails in log lines (`_log_account`)."""
+        return hmac.new(
+            self._hash_key().encode(), b"todo-api: login account in logs", hashlib.sha256
+        ).digest()
 
     def _log_account(self, doc: Doc | None, email: str) -> str:
         """Who a login was for, as a log line may say it: the user id of a known account; for an
