@@ -9,7 +9,6 @@ from typing import Any
 from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.audit.trail import AuditTrail
 from todo_common.errors import (
-    Conflict,
     FieldError,
     Forbidden,
     InvalidInput,
@@ -101,26 +100,14 @@ class ProjectService:
     def update(
         self, principal: Principal, project_id: str, patch: ProjectPatch, if_match: int | None
     ) -> Project:
-        def attempt() -> Project:
-            current = self._writable(principal, project_id, if_match)
-            if not current.is_active:
-                raise Conflict("The project is deleted; restore it before changing it")
-            changes = self._changes(principal, current, patch.changes())
-            if not changes:
-                return current
-            return Project.from_document(
-                self._writes.update(
-                    principal,
-                    AuditAction.UPDATE,
-                    project_id,
-                    current,
-                    changes,
-                    version=current.version,
-                    detail="UPDATE_PROJECT",
-                )
-            )
-
-        return retrying(if_match, attempt)
+        return self._writes.revise(
+            principal,
+            if_match,
+            lambda: self._writable(principal, project_id, if_match),
+            lambda current: self._changes(principal, current, patch.changes()),
+            detail="UPDATE_PROJECT",
+            deleted="The project is deleted; restore it before changing it",
+        )
 
     def delete(self, principal: Principal, project_id: str, if_match: int | None) -> None:
         """Soft-delete the project and, tagged with this delete, its active tasks.

@@ -92,26 +92,14 @@ class WebhookService:
     def update(
         self, principal: Principal, webhook_id: str, patch: WebhookPatch, if_match: int | None
     ) -> Webhook:
-        def attempt() -> Webhook:
-            current = self._writable(principal, webhook_id, if_match)
-            if not current.is_active:
-                raise Conflict("The webhook is deleted; restore it before changing it")
-            changes = self._changes(principal, current, patch.changes())
-            if not changes:
-                return current
-            return Webhook.from_document(
-                self._writes.update(
-                    principal,
-                    AuditAction.UPDATE,
-                    webhook_id,
-                    current,
-                    changes,
-                    version=current.version,
-                    detail="UPDATE_WEBHOOK",
-                )
-            )
-
-        return retrying(if_match, attempt)
+        return self._writes.revise(
+            principal,
+            if_match,
+            lambda: self._writable(principal, webhook_id, if_match),
+            lambda current: self._changes(principal, current, patch.changes()),
+            detail="UPDATE_WEBHOOK",
+            deleted="The webhook is deleted; restore it before changing it",
+        )
 
     def delete(self, principal: Principal, webhook_id: str, if_match: int | None) -> None:
         """Soft-delete: deliveries stop; a restore resumes them."""

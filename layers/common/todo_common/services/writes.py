@@ -4,17 +4,34 @@ stored with the write and published after it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, Self, TypeVar
 
 from todo_common.audit.events import AuditAction, AuditEntity, created, new_event, updated
 from todo_common.audit.trail import AuditTrail
 from todo_common.documents import Doc, StoredModel
-from todo_common.errors import PreconditionFailed
+from todo_common.errors import Conflict, PreconditionFailed
 from todo_common.principal import Principal
 from todo_common.repositories.base import MongoRepository
 
 T = TypeVar("T")
 ATTEMPTS = 3
+
+
+class Revisable(Protocol):
+    """A stored record that is soft-deleted and changed under If-Match (projects, webhooks)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def is_active(self) -> bool: ...
+    @classmethod
+    def from_document(cls, doc: Doc) -> Self: ...
+    def audit_view(self) -> Doc: ...
+
+
+R = TypeVar("R", bound=Revisable)
 
 
 def check_if_match(version: int, if_match: int | None) -> None:
@@ -64,12 +81,46 @@ class AuditedWrites:
         self._audit.written(event, self._repo, record_id)
         return doc
 
+    def revise(
+        self,
+        principal: Principal,
+        if_match: int | None,
+        read: Callable[[], R],
+        changes: Callable[[R], Doc],
+        *,
+        detail: str,
+        deleted: str,
+    ) -> R:
+        """The update of a record that must be active: `read` it (If-Match checked there), write
+        `changes(current)` with one audit event (nothing when nothing changes), and read again
+        after a lost race; a deleted record is a Conflict saying `deleted`."""
+
+        def attempt() -> R:
+            current = read()
+            if not current.is_active:
+                raise Conflict(deleted)
+            fields = changes(current)
+            if not fields:
+                return current
+            doc = self.update(
+                principal,
+                AuditAction.UPDATE,
+                current.id,
+                current,
+                fields,
+                version=current.version,
+                detail=detail,
+            )
+            return type(current).from_document(doc)
+
+        return retrying(if_match, attempt)
+
     def update(
         self,
         principal: Principal,
         action: AuditAction,
         record_id: str,
-        before: StoredModel,
+        before: StoredModel | Revisable,
         fields: Doc,
         *,
         version: int,
