@@ -15,7 +15,7 @@ from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
-from todo_common.http.records import Create, Read, Write, creates, soft_delete_routes
+from todo_common.http.records import Create, Write, creates, read_route, soft_delete_routes
 from todo_common.schemas.base import ObjectIdStr, Page
 from todo_common.schemas.projects import (
     ProjectCreate,
@@ -53,9 +53,7 @@ async def list_projects(
     return Page[ProjectPublic].of(result, ProjectPublic.of)
 
 
-@projects.get("/{project_id}", response_model=ProjectPublic, responses=problems(NotFound))
-async def get_project(project_id: str, read: Read, service: Projects) -> ProjectPublic | Response:
-    return read.answer(ProjectPublic.of(service.get(read.principal, project_id)))
+read_route(projects, "project", Projects, ProjectPublic, NotFound)
 
 
 @projects.put(

@@ -15,7 +15,7 @@ from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
-from todo_common.http.records import Create, Read, Write, creates, soft_delete_routes
+from todo_common.http.records import Create, Write, creates, read_route, soft_delete_routes
 from todo_common.records import TaskStatus
 from todo_common.schemas.base import ObjectIdOrMe, ObjectIdStr, Page
 from todo_common.schemas.tasks import DueDate, TaskCreate, TaskPatch, TaskPublic, TaskReplace
@@ -63,9 +63,7 @@ async def list_tasks(
     return Page[TaskPublic].of(result, TaskPublic.of)
 
 
-@tasks.get("/{task_id}", response_model=TaskPublic, responses=problems(NotFound))
-async def get_task(task_id: str, read: Read, service: Tasks) -> TaskPublic | Response:
-    return read.answer(TaskPublic.of(service.get(read.principal, task_id)))
+read_route(tasks, "task", Tasks, TaskPublic, NotFound)
 
 
 @tasks.put(

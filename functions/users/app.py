@@ -23,7 +23,7 @@ from todo_common.errors import (
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import Client, ClientIp, CurrentPrincipal, PageParams, service
-from todo_common.http.records import Create, Read, Write, creates, soft_delete_routes
+from todo_common.http.records import Create, Read, Write, creates, read_route, soft_delete_routes
 from todo_common.principal import Role
 from todo_common.schemas.base import ObjectIdStr, Page
 from todo_common.schemas.sessions import SessionPublic
@@ -176,9 +176,7 @@ async def list_users(
     return Page[UserPublic].of(result, UserPublic.of)
 
 
-@users.get("/{user_id}", response_model=UserPublic, responses=problems(Forbidden, NotFound))
-async def get_user(user_id: str, read: Read, service: Users) -> UserPublic | Response:
-    return read.answer(UserPublic.of(service.get(read.principal, user_id)))
+read_route(users, "user", Users, UserPublic, Forbidden, NotFound)
 
 
 @users.put(

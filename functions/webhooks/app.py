@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from todo_common import container, snapstart
@@ -15,7 +15,7 @@ from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
-from todo_common.http.records import Read, Write, soft_delete_routes
+from todo_common.http.records import Write, read_route, soft_delete_routes
 from todo_common.http.responses import created, to_response
 from todo_common.schemas.base import Page
 from todo_common.schemas.webhooks import (
@@ -58,11 +58,7 @@ async def list_webhooks(
     return Page[WebhookPublic].of(result, WebhookPublic.of)
 
 
-@webhooks.get(
-    "/{webhook_id}", response_model=WebhookPublic, responses=problems(Forbidden, NotFound)
-)
-async def get_webhook(webhook_id: str, read: Read, service: Webhooks) -> WebhookPublic | Response:
-    return read.answer(WebhookPublic.of(service.get(read.principal, webhook_id)))
+read_route(webhooks, "webhook", Webhooks, WebhookPublic, Forbidden, NotFound)
 
 
 @webhooks.patch(

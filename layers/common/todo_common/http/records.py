@@ -163,6 +163,25 @@ class PublicRecord(Protocol):
     def of(cls, record: Any) -> Versioned: ...
 
 
+def read_route(
+    router: APIRouter, record: str, service: Any, public: type[PublicRecord], *errors: type
+) -> None:
+    """`GET /{<record>_id}` on `router`, named `get_<record>`: the record with its ETag, or `304`
+    to a caller holding that version. `service` is the function's `Annotated[XService, …]`, whose
+    `get(principal, id)` says who may read; `errors` are the problems it may raise."""
+    record_id = Annotated[str, Path(alias=f"{record}_id")]
+
+    async def read(id_: record_id, read: Read, service: service) -> Any:
+        return read.answer(public.of(service.get(read.principal, id_)))
+
+    router.get(
+        f"/{{{record}_id}}",
+        response_model=public,
+        name=f"get_{record}",
+        responses=problems(*errors),
+    )(read)
+
+
 def soft_delete_routes(
     router: APIRouter, record: str, service: Any, public: type[PublicRecord]
 ) -> None:

@@ -12,7 +12,6 @@ from todo_common.errors import (
     FieldError,
     Forbidden,
     InvalidInput,
-    NotFound,
 )
 from todo_common.principal import Principal, Role
 from todo_common.rbac import (
@@ -30,6 +29,7 @@ from todo_common.repositories.projects import ProjectRepository, project_search_
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
 from todo_common.schemas.projects import ProjectCreate, ProjectPatch
+from todo_common.services.reads import visible_owned
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 SORTABLE = frozenset({"createdAt", "updatedAt", "name"})
@@ -168,13 +168,7 @@ class ProjectService:
     def visible(self, principal: Principal, project_id: str) -> Project:
         """The project; NotFound when missing, or inactive and the caller not ADMIN or owner."""
         doc = self._projects.get(project_id)
-        if doc is None:
-            raise NotFound("Project not found")
-        project = Project.from_document(doc)
-        relations = owner_relation(principal, project.owner_id)
-        if not project.is_active and not sees_inactive(principal, Resource.PROJECT, relations):
-            raise NotFound("Project not found")
-        return project
+        return visible_owned(doc, Project, principal, Resource.PROJECT, "Project not found")
 
     def _writable(self, principal: Principal, project_id: str, if_match: int | None) -> Project:
         project = self.visible(principal, project_id)

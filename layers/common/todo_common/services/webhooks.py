@@ -14,12 +14,13 @@ from todo_common.errors import Conflict, FieldError, Forbidden, InvalidInput, No
 from todo_common.instants import instant_text, utcnow
 from todo_common.logs import logger
 from todo_common.principal import Principal, Role
-from todo_common.rbac import Action, Resource, authorize, owner_relation, sees_inactive
+from todo_common.rbac import Action, Resource, authorize, owner_relation
 from todo_common.records import Project
 from todo_common.repositories.pagination import Slice
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.webhooks import OLDEST_FIRST, DeliveryRepository, WebhookRepository
 from todo_common.schemas.webhooks import WebhookCreate, WebhookPatch
+from todo_common.services.reads import visible_owned
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 from todo_common.settings import WebhookSettings
 from todo_common.webhooks.addresses import url_problem
@@ -194,13 +195,7 @@ class WebhookService:
 
     def _visible(self, principal: Principal, webhook_id: str) -> Webhook:
         doc = self._webhooks.get(webhook_id)
-        if doc is None:
-            raise NotFound("Webhook not found")
-        webhook = Webhook.from_document(doc)
-        relations = owner_relation(principal, webhook.owner_id)
-        if not webhook.is_active and not sees_inactive(principal, Resource.WEBHOOK, relations):
-            raise NotFound("Webhook not found")
-        return webhook
+        return visible_owned(doc, Webhook, principal, Resource.WEBHOOK, "Webhook not found")
 
     def _writable(self, principal: Principal, webhook_id: str, if_match: int | None) -> Webhook:
         webhook = self._visible(principal, webhook_id)

@@ -51,22 +51,16 @@ def event_body(
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
+@dataclass(frozen=True)
 class WebhookFanout:
-    def __init__(
-        self,
-        webhooks: WebhookRepository,
-        deliveries: DeliveryRepository,
-        users: UserRepository,
-        projects: ProjectRepository,
-        tasks: TaskRepository,
-        queue: DeliveryQueue,
-    ) -> None:
-        self._webhooks = webhooks
-        self._deliveries = deliveries
-        self._users = users
-        self._projects = projects
-        self._tasks = tasks
-        self._queue = queue
+    """What the fan-out reads (subscriptions, the changed resource) and writes (deliveries)."""
+
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
+    users: UserRepository
+    projects: ProjectRepository
+    tasks: TaskRepository
+    queue: DeliveryQueue
 
     def publish(self, event: AuditEvent) -> int:
         """Write and queue the deliveries `event` owes; returns how many were queued now.
@@ -77,7 +71,7 @@ class WebhookFanout:
         type_ = event_type(event)
         if type_ is None:
             return 0
-        subscriptions = [Webhook.from_document(d) for d in self._webhooks.subscribed_to(type_)]
+        subscriptions = [Webhook.from_document(d) for d in self.webhooks.subscribed_to(type_)]
         if not subscriptions:
             return 0
         subject = self._subject(event)
@@ -85,7 +79,7 @@ class WebhookFanout:
         queued = 0
         for webhook in subscriptions:
             if webhook.owner_id not in owners:
-                doc = self._users.get(webhook.owner_id)
+                doc = self.users.get(webhook.owner_id)
                 owners[webhook.owner_id] = User.from_document(doc) if doc else None
             if not receives(webhook, owners[webhook.owner_id], type_, subject.project):
                 continue
@@ -103,7 +97,7 @@ class WebhookFanout:
             data=subject.data,
             changes={k: c.model_dump(mode="json", by_alias=True) for k, c in event.changes.items()},
         )
-        doc, _ = self._deliveries.add(
+        doc, _ = self.deliveries.add(
             WebhookDelivery.document(
                 webhook_id=webhook.id,
                 owner_id=webhook.owner_id,
@@ -120,8 +114,8 @@ class WebhookFanout:
         delivery = WebhookDelivery.from_document(doc)
         if delivery.queued:
             return 0  # written and queued by an earlier delivery of this audit message
-        self._queue.send(delivery.id, 0)
-        self._deliveries.mark_queued(delivery.id)
+        self.queue.send(delivery.id, 0)
+        self.deliveries.mark_queued(delivery.id)
         logger.info(
             "Webhook delivery queued",
             extra={"webhook_id": webhook.id, "event_id": event.event_id, "type": type_.value},
@@ -130,7 +124,7 @@ class WebhookFanout:
 
     def _subject(self, event: AuditEvent) -> Subject:
         if event.entity is AuditEntity.TASK:
-            doc = self._tasks.get(event.entity_id)
+            doc = self.tasks.get(event.entity_id)
             if doc is None:
                 return Subject(None, None)
             task = Task.from_document(doc)
@@ -138,11 +132,11 @@ class WebhookFanout:
         if event.entity is AuditEntity.PROJECT:
             project = self._project(event.entity_id)
             return Subject(_wire(ProjectPublic.of(project)) if project else None, project)
-        doc = self._users.get(event.entity_id)
+        doc = self.users.get(event.entity_id)
         return Subject(_wire(UserPublic.of(User.from_document(doc))) if doc else None, None)
 
     def _project(self, project_id: str) -> Project | None:
-        doc = self._projects.get(project_id)
+        doc = self.projects.get(project_id)
         return Project.from_document(doc) if doc else None
 
 
