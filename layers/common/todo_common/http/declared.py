@@ -35,7 +35,10 @@ DESCRIPTIONS = {
     413: "The body exceeds 64 KiB",
     422: "The request is not valid; `errors` names each field",
     429: "Too many attempts; wait `Retry-After` seconds",
-    503: "A dependency (MongoDB or Redis) is down or does not answer; retry after `Retry-After`",
+    503: (
+        "A dependency (MongoDB, Redis, KMS, S3 or Secrets Manager) is down or does not answer; "
+        "retry after `Retry-After`"
+    ),
 }
 
 
