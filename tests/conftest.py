@@ -15,6 +15,9 @@ os.environ.setdefault("APP_DEBUG", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "todo-api-tests")
 os.environ.setdefault("TODO_LOCAL_GATEWAY", "1")
+# The token key `scripts/servers.py` creates in moto, so that a function loads without the
+# servers too (`make test-unit`); its public key is read only when a token is checked.
+os.environ.setdefault("SECURITY_JWT_VERIFY_KEY_IDS", "alias/todo-tokens")
 # The relay sends any waiting audit event at once (in AWS it leaves the last 30 s to the sender).
 os.environ.setdefault("AUDIT_RELAY_MIN_AGE_SECONDS", "0")
 # Webhook retries 2 s, 4 s, 8 s… apart (30 s, 60 s… in AWS), so a retried delivery takes seconds.
