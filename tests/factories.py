@@ -14,11 +14,13 @@ from pymongo.database import Database
 
 from todo_common import container
 from todo_common.instants import utcnow
-from todo_common.principal import Role
-from todo_common.records import Project, Task, TaskStatus, User
+from todo_common.principal import Role, Scope
+from todo_common.records import AccessToken, Project, Task, TaskStatus, User
+from todo_common.repositories.access_tokens import AccessTokenRepository
 from todo_common.repositories.projects import ProjectRepository, project_search_keys
 from todo_common.repositories.tasks import TaskRepository, due_fields
 from todo_common.repositories.users import UserRepository, user_fields
+from todo_common.security.access_tokens import new_token, token_hash
 from todo_common.security.passwords import hash_password
 
 DEFAULT_PASSWORD = "correct-horse-9"
@@ -52,6 +54,33 @@ def make_user(
         )
     )
     return User.from_document(doc)
+
+
+def make_access_token(
+    db: Database[dict[str, Any]],
+    owner: User,
+    *,
+    scopes: Sequence[Scope] = (Scope.READ,),
+    expires_in: timedelta = timedelta(days=30),
+    name: str = "CI",
+) -> tuple[AccessToken, str]:
+    """A personal access token stored as `AccessTokenService.create` stores one (without its
+    audit event), and its value."""
+    token = new_token()
+    doc = AccessTokenRepository(db, container.server()).insert(
+        AccessToken.document(
+            user_id=owner.id,
+            name=name,
+            scopes=[s.value for s in Scope if s in scopes],
+            token_hash=token_hash(token),
+            expires_at=utcnow() + expires_in,
+            is_active=True,
+            revoked_at=None,
+            last_used_at=None,
+            last_used_from=None,
+        )
+    )
+    return AccessToken.from_document(doc), token
 
 
 def make_project(

@@ -25,6 +25,11 @@ from todo_common.http.declared import problems
 from todo_common.http.deps import Client, ClientIp, CurrentPrincipal, PageParams, service
 from todo_common.http.records import Create, Read, Write, creates, read_route, soft_delete_routes
 from todo_common.principal import Role
+from todo_common.schemas.access_tokens import (
+    AccessTokenCreate,
+    AccessTokenPublic,
+    AccessTokenWithValue,
+)
 from todo_common.schemas.base import ObjectIdStr, Page
 from todo_common.schemas.sessions import SessionPublic
 from todo_common.schemas.users import (
@@ -41,6 +46,7 @@ from todo_common.schemas.users import (
 )
 from todo_common.security.passwords import dummy_hash
 from todo_common.security.tokens import TokenPair, TokenService
+from todo_common.services.access_tokens import AccessTokenService
 from todo_common.services.auth import AuthService
 from todo_common.services.sessions import SessionService
 from todo_common.services.users import UserService
@@ -50,6 +56,7 @@ Auth = Annotated[AuthService, Depends(service(container.auth_service))]
 Users = Annotated[UserService, Depends(service(container.user_service))]
 Tokens = Annotated[TokenService, Depends(service(container.token_service))]
 Sessions = Annotated[SessionService, Depends(service(container.session_service))]
+AccessTokens = Annotated[AccessTokenService, Depends(service(container.access_token_service))]
 
 auth = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(prefix="/users", tags=["users"])
@@ -147,6 +154,71 @@ async def end_session(session_id: str, principal: CurrentPrincipal, service: Ses
 )
 async def end_other_sessions(principal: CurrentPrincipal, service: Sessions) -> Response:
     service.end_others(principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- Personal access tokens (issue 21.1) -------------------------------------------------------
+@auth.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AccessTokenWithValue,
+    summary="Create a personal access token",
+    responses=problems(Forbidden, InvalidInput),
+)
+async def create_access_token(
+    body: AccessTokenCreate, principal: CurrentPrincipal, service: AccessTokens
+) -> JSONResponse:
+    """The answer holds the token (`todo_pat_…`), shown this once; creating one needs a
+    session."""
+    record, token = service.create(principal, body)
+    return JSONResponse(
+        AccessTokenWithValue.revealing(record, token).model_dump(mode="json", by_alias=True),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/auth/tokens/{record.id}"},
+    )
+
+
+@auth.get(
+    "/tokens",
+    response_model=Page[AccessTokenPublic],
+    summary="List personal access tokens",
+    responses=problems(Forbidden),
+)
+async def list_access_tokens(
+    principal: CurrentPrincipal,
+    service: AccessTokens,
+    page: PageParams,
+    user_id: Annotated[
+        ObjectIdStr | None,
+        Query(alias="userId", description="Whose tokens (an ADMIN's choice); the caller's"),
+    ] = None,
+) -> Page[AccessTokenPublic]:
+    result = service.list(principal, user_id, **page)
+    return Page[AccessTokenPublic].of(result, AccessTokenPublic.of)
+
+
+@auth.get(
+    "/tokens/{token_id}",
+    response_model=AccessTokenPublic,
+    summary="Read a personal access token",
+    responses=problems(NotFound),
+)
+async def get_access_token(
+    token_id: str, principal: CurrentPrincipal, service: AccessTokens
+) -> AccessTokenPublic:
+    return AccessTokenPublic.of(service.get(principal, token_id))
+
+
+@auth.delete(
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a personal access token",
+    responses=problems(NotFound),
+)
+async def revoke_access_token(
+    token_id: str, principal: CurrentPrincipal, service: AccessTokens
+) -> Response:
+    service.revoke(principal, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -3,7 +3,8 @@ headers listed for it (SPEC §6).
 
 For every operation of the committed document, over HTTP through the gateway: the success (as
 ADMIN), the same request as a USER, no token (`401`), a malformed and an unknown id (`404`), an
-invalid query or body (`422`), a stale `If-Match` (`412`) and a body over 64 KiB (`413`), each
+invalid query or body (`422`), a stale `If-Match` (`412`), a body over 64 KiB (`413`) and, on
+every protected operation that is not a read, the ADMIN's `read`-only access token (`403`), each
 where the document lists it. Each answer must be listed for its operation; each of those statuses
 the document lists must be what the probe gets.
 """
@@ -25,11 +26,17 @@ from pymongo.database import Database
 from devtools.lambda_local import bearer
 from devtools.openapi import OUTPUT
 from tests.e2e.support import expired_access_token, record_audit
-from tests.factories import DEFAULT_PASSWORD, make_project, make_task, make_user
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    make_access_token,
+    make_project,
+    make_task,
+    make_user,
+)
 from tests.webhook_factories import CLOSED_PORT_URL, make_delivery, make_webhook
 from todo_common.audit.events import AuditAction, AuditEntity
 from todo_common.instants import utcnow
-from todo_common.principal import Role
+from todo_common.principal import Role, Scope
 
 pytestmark = [pytest.mark.e2e]
 
@@ -58,6 +65,7 @@ class World:
     user: dict[str, str]
     refresh_token: str
     ids: dict[str, str]
+    admin_read_token: dict[str, str]  # the headers of the ADMIN's `read`-only access token
 
 
 @pytest.fixture
@@ -75,6 +83,8 @@ def world(db: Database[dict[str, Any]], login: Callable[[str, str], dict[str, An
     )
     webhook = make_webhook(db, admin)
     delivery = make_delivery(db, webhook)
+    access_token, _ = make_access_token(db, admin, scopes=(Scope.READ, Scope.WRITE))
+    _, read_token = make_access_token(db, admin, scopes=(Scope.READ,))
     tokens = login(admin.email, DEFAULT_PASSWORD)
     # A second session of the ADMIN's, for the session routes to end (not the one probing)
     other_session = login(admin.email, DEFAULT_PASSWORD)["access_token"]
@@ -91,7 +101,9 @@ def world(db: Database[dict[str, Any]], login: Callable[[str, str], dict[str, An
             "webhook_id": webhook.id,
             "deliveryId": delivery.id,
             "session_id": jwt.decode(other_session, options={"verify_signature": False})["sid"],
+            "token_id": access_token.id,
         },
+        admin_read_token=bearer(read_token),
     )
 
 
@@ -144,6 +156,13 @@ def _success_request(method: str, path: str, world: World) -> dict[str, Any]:
         ("PATCH", "/tasks/{task_id}"): {"json": {"description": "Land softly"}},
         ("POST", "/webhooks"): {"json": {"url": CLOSED_PORT_URL, "events": ["task.created"]}},
         ("PATCH", "/webhooks/{webhook_id}"): {"json": {"description": "the CI job"}},
+        ("POST", "/auth/tokens"): {
+            "json": {
+                "name": "CI",
+                "scopes": ["read"],
+                "expiresAt": (now + timedelta(days=30)).isoformat(),
+            }
+        },
         ("GET", "/reports/activity"): {
             "params": {"from": (now - timedelta(days=30)).isoformat(), "to": now.isoformat()}
         },
@@ -202,6 +221,9 @@ def _probes(method: str, path: str, world: World) -> Iterator[tuple[str, int | N
         yield "without a token", 401, {**success, "url": _url(path, ids)}
         expired = bearer(expired_access_token(world.admin["Authorization"].split()[1]))
         yield "an expired token", 401, {**success, "url": _url(path, ids), "headers": expired}
+        if method not in {"GET", "HEAD"}:
+            read_only = {"headers": world.admin_read_token}
+            yield "a read-only access token", 403, {**success, **read_only, "url": _url(path, ids)}
     if has_ids:
         for name, value in (("malformed", "not-an-id"), ("unknown", str(ObjectId()))):
             unknown = dict.fromkeys(ids, value)

@@ -181,6 +181,7 @@ def test_reusing_a_refresh_token_revokes_the_whole_session(db: Db, clean: None) 
     first = auth.login(user.email, DEFAULT_PASSWORD, IP)
     second = auth.refresh(first.refresh_token)
     sid = auth.authenticate(second.access_token).session_id
+    assert sid is not None
 
     # When the old refresh token is presented again
     with pytest.raises(Unauthorized) as caught:
@@ -219,6 +220,7 @@ def test_logout_ends_access_and_refresh_at_once(db: Db, clean: None) -> None:
     auth = container.auth_service()
     pair = auth.login(user.email, DEFAULT_PASSWORD, IP)
     principal = auth.authenticate(pair.access_token)
+    assert principal.session_id is not None
 
     # When they log out
     auth.logout(principal)

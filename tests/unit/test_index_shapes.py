@@ -19,6 +19,7 @@ from pymongo import IndexModel
 
 from todo_common.principal import Role
 from todo_common.records import TaskStatus
+from todo_common.repositories.access_tokens import AccessTokenRepository
 from todo_common.repositories.audits import NEWEST_FIRST, AuditRepository
 from todo_common.repositories.base import MongoRepository
 from todo_common.repositories.projects import SORT_FIELDS as PROJECT_SORTS
@@ -40,6 +41,7 @@ from todo_common.repositories.users import UserRepository
 from todo_common.repositories.webhooks import NEWEST_FIRST as DELIVERIES_ORDER
 from todo_common.repositories.webhooks import OLDEST_FIRST as WEBHOOKS_ORDER
 from todo_common.repositories.webhooks import DeliveryRepository, WebhookRepository
+from todo_common.services.access_tokens import OLDEST_FIRST as TOKENS_ORDER
 from todo_common.services.projects import SORTABLE as PROJECT_SORTABLE
 from todo_common.services.tasks import SORTABLE as TASK_SORTABLE
 from todo_common.services.users import SORTABLE as USER_SORTABLE
@@ -201,6 +203,13 @@ def test_every_webhook_list_query_has_an_esr_index(label: str, shape: QueryShape
 def test_the_deliveries_of_a_webhook_have_an_esr_index() -> None:
     shape = shape_of({"webhookId": OID}, DELIVERIES_ORDER.field)
     assert any(serves(_keys(ix), shape) for ix in DeliveryRepository.indexes)
+
+
+def test_a_users_access_tokens_have_an_esr_index_and_a_lookup_is_by_a_unique_hash() -> None:
+    shape = shape_of(AccessTokenRepository.list_query(user_id=OID), TOKENS_ORDER.field)
+    assert any(serves(_keys(ix), shape) for ix in AccessTokenRepository.indexes)
+    by_hash = [ix.document for ix in AccessTokenRepository.indexes if _keys(ix) == ["tokenHash"]]
+    assert [ix.get("unique") for ix in by_hash] == [True]
 
 
 def test_given_an_index_with_the_sort_before_an_equality_field_then_it_does_not_serve() -> None:

@@ -88,20 +88,33 @@ class Server:
 
     def session(self, **options: object) -> Session:
         self.routes.setdefault("POST /auth/login", lambda _: httpx.Response(200, json=_tokens(1)))
+        return Session.login(
+            f"http://api.test{self.base}",
+            "lead@example.com",
+            "secret",
+            transport=self._transport(),
+            sleep=self.slept.append,
+            **options,
+        )
+
+    def token_session(self, token: str, **options: object) -> Session:
+        """A session with a personal access token, as a CI job opens one."""
+        return Session.with_token(
+            f"http://api.test{self.base}",
+            token,
+            transport=self._transport(),
+            sleep=self.slept.append,
+            **options,
+        )
+
+    def _transport(self) -> httpx.MockTransport:
         server = self
 
         class Transport(httpx.MockTransport):
             def close(self) -> None:
                 server.closed = True
 
-        return Session.login(
-            f"http://api.test{self.base}",
-            "lead@example.com",
-            "secret",
-            transport=Transport(self.handle),
-            sleep=self.slept.append,
-            **options,
-        )
+        return Transport(self.handle)
 
 
 def test_the_committed_client_is_what_the_document_generates(tmp_path: Path) -> None:
@@ -439,3 +452,71 @@ def test_the_kept_copies_are_bounded() -> None:
 
     # The oldest copy made room for the third: the fourth read of it asks without a tag.
     assert server.sent(f"GET /projects/{ids[0]}")[-1].headers.get("If-None-Match") is None
+
+
+# -- personal access tokens (issue 21.1) ---------------------------------------------------------
+
+PAT = "todo_pat_" + "x" * 43
+
+
+def test_a_token_session_sends_the_token_with_every_request_and_never_logs_in() -> None:
+    server = Server({"GET /users/me": lambda _: httpx.Response(200, json=ME)})
+
+    with server.token_session(PAT) as api:
+        assert api.call(me.sync_detailed).email == "lead@example.com"
+
+    assert [r.headers["Authorization"] for r in server.requests] == [f"Bearer {PAT}"]
+    assert server.sent("POST /auth/login") == []
+    assert server.closed
+
+
+def test_a_revoked_tokens_401_goes_back_to_the_caller_without_a_refresh() -> None:
+    server = Server({"GET /users/me": lambda _: httpx.Response(401, json=_problem(401, "revoked"))})
+
+    with server.token_session(PAT) as api, pytest.raises(ApiError) as refused:
+        api.call(me.sync_detailed)
+
+    assert refused.value.status == 401
+    assert [r.url.path for r in server.requests] == ["/users/me"]  # sent once, no refresh
+
+
+def test_a_token_sessions_429_is_waited_for_and_sent_again() -> None:
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "2"}, json=_problem(429, "later")),
+            httpx.Response(200, json=ME),
+        ]
+    )
+    server = Server({"GET /users/me": lambda _: next(answers)})
+
+    with server.token_session(PAT) as api:
+        assert api.call(me.sync_detailed).email == "lead@example.com"
+
+    assert server.slept == [2.0]
+    assert len(server.sent("GET /users/me")) == 2
+
+
+def test_a_token_session_keeps_records_and_revalidates_them_with_their_etag() -> None:
+    def project_route(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("If-None-Match") == '"1"':
+            return httpx.Response(304, headers={"ETag": '"1"'})
+        return httpx.Response(200, json=PROJECT, headers={"ETag": '"1"'})
+
+    server = Server({f"GET /projects/{PROJECT['id']}": project_route})
+
+    with server.token_session(PAT) as api:
+        first = api.call(get_project.sync_detailed, project_id=str(PROJECT["id"]))
+        again = api.call(get_project.sync_detailed, project_id=str(PROJECT["id"]))
+
+    assert first.name == again.name == "Launch"
+    sent = server.sent(f"GET /projects/{PROJECT['id']}")
+    assert [r.headers.get("If-None-Match") for r in sent] == [None, '"1"']
+
+
+def test_a_value_that_is_not_a_personal_access_token_is_refused_before_any_request() -> None:
+    server = Server({})
+
+    with pytest.raises(ValueError, match="todo_pat_"):
+        server.token_session("eyJhbGciOiJFUzI1NiJ9.not-a-pat")
+
+    assert server.requests == []

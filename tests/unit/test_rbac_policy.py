@@ -65,6 +65,14 @@ SESSION_TABLE = """
 | `DELETE /auth/sessions` | yes | yes | yes |
 """
 
+# Personal access tokens (issue 21.1): the caller's own tokens; an ADMIN anyone's.
+TOKEN_TABLE = """
+| `POST /auth/tokens` | yes | yes | yes |
+| `GET /auth/tokens` | yes | own | own |
+| `GET /auth/tokens/{id}` | yes | own | own |
+| `DELETE /auth/tokens/{id}` | yes | own | own |
+"""
+
 # How each cell of the spec reads as a grant. The remarks after "yes" are rules the services
 # enforce on top (which ownerId an ADMIN may choose); for the access decision they are a plain yes,
 # except the two that restrict what the caller gets.
@@ -100,8 +108,9 @@ def _endpoint(cell: str) -> str:
 
 def _spec_rows() -> dict[str, dict[Role, Grant]]:
     rows: dict[str, dict[Role, Grant]] = {}
-    tables = (SPEC_TABLE, WEBHOOK_TABLE, SESSION_TABLE)
-    for line in "\n".join(t.strip() for t in tables).splitlines():
+    for line in "\n".join(
+        t.strip() for t in (SPEC_TABLE, WEBHOOK_TABLE, SESSION_TABLE, TOKEN_TABLE)
+    ).splitlines():
         endpoint, *cells = (cell.strip() for cell in line.strip().strip("|").split("|"))
         grants = [CELL_MEANING[cell.replace("`", "")] for cell in cells]
         rows[_endpoint(endpoint)] = dict(zip(ROLE_COLUMNS, grants, strict=True))
@@ -124,9 +133,9 @@ def _label(relations: frozenset[Relation]) -> str:
     return "+".join(sorted(relations)) or "no-relation"
 
 
-def test_the_spec_table_has_seventeen_rows_the_webhooks_four_and_the_sessions_three() -> None:
+def test_the_spec_table_has_seventeen_rows_webhooks_four_sessions_three_tokens_four() -> None:
     """Guards the transcription itself: a row lost while copying would hide a missing action."""
-    assert len(SPEC_POLICY) == 17 + 4 + 3
+    assert len(SPEC_POLICY) == 17 + 4 + 3 + 4
 
 
 @pytest.mark.parametrize("endpoint", list(SPEC_POLICY))

@@ -7,9 +7,14 @@ Written by hand (`make client` regenerates everything else in this package and k
         for task in api.pages(list_tasks.sync_detailed, project_id=project.id):
             print(task.description)
 
+    # A job without a person: a personal access token (`POST /auth/tokens`), from a secret
+    with Session.with_token("https://api.example.com", os.environ["TODO_API_TOKEN"]) as api:
+        ...
+
 - The access token goes with every request; on a `401` the session refreshes it once with the
   refresh token (one refresh at a time, across threads: a refresh token is single-use) and
-  sends the request again.
+  sends the request again. A personal access token is never refreshed: its `401` (revoked,
+  expired, its owner inactive) goes back to the caller.
 - A `429` is sent again after its `Retry-After`, and so is a `503` for a read or a create with
   its Idempotency-Key (an update or a delete may have been stored before the `503`: it goes back
   to the caller). At most `retries` times, waiting at most `max_wait` seconds each; a longer wait
@@ -53,6 +58,7 @@ T = TypeVar("T")
 CREATE_PATHS = frozenset({"/users", "/projects", "/tasks"})
 # Where a token is issued: a 401 there is a wrong password or a dead session, not an old token.
 TOKEN_PATHS = frozenset({"/auth/login", "/auth/token", "/auth/refresh"})
+ACCESS_TOKEN_PREFIX = "todo_pat_"
 
 
 class ApiError(Exception):
@@ -101,6 +107,7 @@ class _Flow(httpx.Auth):
         sleep: Callable[[float], None],
     ) -> None:
         self.access = ""
+        self.refreshable = True  # false for a personal access token, which has no refresh
         self._prefix = prefix  # the base URL's path, for an API behind a path (`/v1`)
         self._refresh = refresh
         self._retries = retries
@@ -116,7 +123,11 @@ class _Flow(httpx.Auth):
         sent_with = self.access
         request.headers["Authorization"] = f"Bearer {sent_with}"
         response = yield request
-        if response.status_code == 401 and self._route(request) not in TOKEN_PATHS:
+        if (
+            response.status_code == 401
+            and self.refreshable
+            and self._route(request) not in TOKEN_PATHS
+        ):
             request.headers["Authorization"] = f"Bearer {self._refresh(sent_with)}"
             response = yield request
         for _ in range(self._retries):
@@ -218,6 +229,17 @@ class Session:
         except BaseException:
             session.close()
             raise
+        return session
+
+    @classmethod
+    def with_token(cls, base_url: str, token: str, **options: Any) -> Session:
+        """A session that authenticates with a personal access token (`todo_pat_…`): what a CI
+        job or a bot uses. It has no login to end and nothing to refresh."""
+        if not token.startswith(ACCESS_TOKEN_PREFIX):
+            raise ValueError(f"a personal access token starts with {ACCESS_TOKEN_PREFIX}")
+        session = cls(base_url, **options)
+        session._flow.access = token
+        session._flow.refreshable = False
         return session
 
     def use(self, tokens: TokenResponse) -> None:

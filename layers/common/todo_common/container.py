@@ -19,7 +19,9 @@ from todo_common.clients import get_database, get_redis
 from todo_common.database_server import DatabaseServer, database_server
 from todo_common.kms import KeyUnavailable, kms_client, request_kms_client
 from todo_common.locks import Locks
+from todo_common.repositories.access_tokens import AccessTokenRepository
 from todo_common.repositories.audits import AuditOutboxRepository, AuditRepository
+from todo_common.repositories.base import MongoRepository
 from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
@@ -35,10 +37,12 @@ if TYPE_CHECKING:
     from todo_common.idempotency import IdempotentCreates
     from todo_common.repositories.audit_digests import AuditDigestRepository
     from todo_common.repositories.webhooks import DeliveryRepository, WebhookRepository
+    from todo_common.security.access_tokens import TokenLookups
     from todo_common.security.rate_limit import RequestBudget
     from todo_common.security.sessions import SessionStore
     from todo_common.security.throttle import LoginThrottle
     from todo_common.security.tokens import TokenService
+    from todo_common.services.access_tokens import AccessTokenService
     from todo_common.services.audits import AuditService
     from todo_common.services.auth import AuthService
     from todo_common.services.projects import ProjectService
@@ -60,11 +64,12 @@ class Repositories:
     tasks: TaskRepository
     audits: AuditRepository
     outbox: AuditOutboxRepository
+    access_tokens: AccessTokenRepository
 
     @property
-    def audited(self) -> tuple[UserRepository, ProjectRepository, TaskRepository]:
+    def audited(self) -> tuple[MongoRepository, ...]:
         """The collections whose writes carry their audit event in an outbox (the relay's)."""
-        return (self.users, self.projects, self.tasks)
+        return (self.users, self.projects, self.tasks, self.access_tokens)
 
 
 @lru_cache(maxsize=1)
@@ -87,6 +92,7 @@ def repositories() -> Repositories:
         tasks=TaskRepository(db, server()),
         audits=AuditRepository(db, server()),
         outbox=AuditOutboxRepository(db),
+        access_tokens=AccessTokenRepository(db, server()),
     )
 
 
@@ -135,8 +141,20 @@ def login_throttle() -> LoginThrottle:
 
 
 @lru_cache(maxsize=1)
+def token_lookups() -> TokenLookups:
+    from todo_common.security.access_tokens import TokenLookups
+
+    security = get_settings().security
+    return TokenLookups(
+        get_redis(),
+        max_failures=security.token_max_failures_per_address,
+        window_seconds=security.login_window_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
 def auth_service() -> AuthService:
-    from todo_common.services.auth import AuthService
+    from todo_common.services.auth import AccessTokenAuth, AuthService
 
     return AuthService(
         users=repositories().users,
@@ -147,6 +165,7 @@ def auth_service() -> AuthService:
         bcrypt_rounds=get_settings().security.bcrypt_rounds,
         hash_key=secrets_manager.hash_key,
         budget=request_budget(),
+        access_tokens=AccessTokenAuth(repositories().access_tokens, token_lookups()),
     )
 
 
@@ -163,6 +182,13 @@ def session_service() -> SessionService:
     from todo_common.services.sessions import SessionService
 
     return SessionService(session_store(), audit_trail())
+
+
+@lru_cache(maxsize=1)
+def access_token_service() -> AccessTokenService:
+    from todo_common.services.access_tokens import AccessTokenService
+
+    return AccessTokenService(repositories().access_tokens, audit_trail())
 
 
 @lru_cache(maxsize=1)
@@ -394,9 +420,11 @@ def reset() -> None:
         session_store,
         token_service,
         login_throttle,
+        token_lookups,
         audit_trail,
         auth_service,
         session_service,
+        access_token_service,
         user_service,
         project_service,
         task_service,

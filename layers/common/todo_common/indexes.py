@@ -18,6 +18,7 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from todo_common.documents import Doc
+from todo_common.repositories.access_tokens import AccessTokenRepository
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import AuditRepository
 from todo_common.repositories.base import MongoRepository
@@ -39,6 +40,7 @@ REPOSITORIES: tuple[type[MongoRepository] | type[AuditDigestRepository], ...] = 
     TaskRepository,
     WebhookRepository,
     DeliveryRepository,
+    AccessTokenRepository,
 )
 
 

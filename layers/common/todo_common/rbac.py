@@ -5,7 +5,10 @@ Every permission and visibility question is answered here, and services only ask
 - `owner_relation` / `task_relations`: how the caller stands to a record;
 - `sees_inactive`: who sees a deleted (inactive) record (the `INACTIVE_VISIBLE_TO` table);
 - `authorize_fields`: who may set which field (`ADMIN_ONLY_FIELDS`, and the fields a grant such
-  as "assignee: status only" limits the caller to).
+  as "assignee: status only" limits the caller to);
+- `authorize_scope`: what a personal access token's scopes let through, by the request's method
+  (asked once, by the dependency that resolves the caller); `require_session`: what only a
+  session may do, never a token.
 Routes never decide a permission. The same tables generate the RBAC tests, so the code and the
 tests cannot drift apart.
 """
@@ -17,7 +20,7 @@ from enum import StrEnum
 from typing import Final
 
 from todo_common.errors import Forbidden
-from todo_common.principal import Principal, Role
+from todo_common.principal import Principal, Role, Scope
 
 
 class Action(StrEnum):
@@ -54,6 +57,12 @@ class Action(StrEnum):
     SESSIONS_LIST = "GET /auth/sessions"
     SESSIONS_END = "DELETE /auth/sessions/{id}"
     SESSIONS_END_OTHERS = "DELETE /auth/sessions"
+    # Personal access tokens (issue 21.1): a token is always its creator's; someone else's is a
+    # 404 to a non-ADMIN, as for sessions.
+    TOKENS_CREATE = "POST /auth/tokens"
+    TOKENS_LIST = "GET /auth/tokens"
+    TOKENS_READ = "GET /auth/tokens/{id}"
+    TOKENS_REVOKE = "DELETE /auth/tokens/{id}"
 
 
 class Grant(StrEnum):
@@ -113,6 +122,10 @@ POLICY: Final[Mapping[Action, Mapping[Role, Grant]]] = {
     Action.SESSIONS_LIST:          {A: Y, M: Grant.OWN,         U: Grant.OWN},
     Action.SESSIONS_END:           {A: Y, M: Grant.OWN,         U: Grant.OWN},
     Action.SESSIONS_END_OTHERS:    {A: Y, M: Y,                 U: Y},
+    Action.TOKENS_CREATE:          {A: Y, M: Y,                 U: Y},
+    Action.TOKENS_LIST:            {A: Y, M: Grant.OWN,         U: Grant.OWN},
+    Action.TOKENS_READ:            {A: Y, M: Grant.OWN,         U: Grant.OWN},
+    Action.TOKENS_REVOKE:          {A: Y, M: Grant.OWN,         U: Grant.OWN},
 }  # fmt: skip
 
 _NEEDS: Final[Mapping[Grant, Relation | None]] = {
@@ -205,3 +218,30 @@ def authorize_fields(
             f"As the assignee you may change {', '.join(sorted(allowed))} only, "
             f"not {', '.join(sorted(changing - allowed))}"
         )
+
+
+# What a personal access token's scopes let through (issue 21.1), by the request's method: a
+# read (GET, HEAD) needs any scope (`write` includes reading), anything else `write`. Asked once,
+# by the dependency that resolves the caller, so no route can forget it. A token never grants
+# more than its owner's role allows: the table above still decides, for the owner's role now.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def authorize_scope(principal: Principal, method: str) -> None:
+    """Raise `Forbidden`, naming the missing scope, when the caller's token lacks the scope a
+    request of `method` needs (a session has every scope)."""
+    if method.upper() in READ_METHODS or Scope.WRITE in principal.scopes:
+        return
+    raise Forbidden(
+        f"This access token lacks the `{Scope.WRITE.value}` scope, which {method.upper()} needs; "
+        f"it has {', '.join(f'`{s.value}`' for s in sorted(principal.scopes)) or 'none'}"
+    )
+
+
+def require_session(principal: Principal, what: str) -> str:
+    """The caller's session id; `Forbidden` when they came with an access token: `what`
+    (creating a token, changing a password or a role, ending sessions) needs someone who
+    logged in."""
+    if principal.via_token or principal.session_id is None:
+        raise Forbidden(f"{what} needs a session (log in); an access token cannot do it")
+    return principal.session_id

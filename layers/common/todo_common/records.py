@@ -1,5 +1,5 @@
-"""The records the API stores (users, projects, tasks, the audit trail and its digests), as
-services work with them, independent of storage and of the HTTP shapes.
+"""The records the API stores (users, projects, tasks, access tokens, the audit trail and its
+digests), as services work with them, independent of storage and of the HTTP shapes.
 
 Each is a frozen dataclass whose fields are its stored fields (`documents.py` maps them to and
 from MongoDB). The API's schemas map these objects to the wire; adding a field to a record
@@ -61,6 +61,27 @@ class Task(Record):
     @property
     def is_open(self) -> bool:
         return self.status is not TaskStatus.COMPLETED
+
+
+@dataclass(frozen=True)
+class AccessToken(Record):
+    """A personal access token (issue 21.1): only the SHA-256 of its value is kept. Revoking sets
+    `is_active` false (and `revoked_at`); the record stays, as every record does."""
+
+    # The hash is the credential's stand-in, and the use marks are bookkeeping, not changes.
+    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset(
+        {"token_hash", "last_used_at", "last_used_from"}
+    )
+
+    user_id: str
+    name: str
+    scopes: list[str]
+    token_hash: str
+    expires_at: datetime
+    is_active: bool
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+    last_used_from: str | None = None
 
 
 @dataclass(frozen=True)

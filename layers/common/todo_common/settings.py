@@ -70,6 +70,9 @@ class SecuritySettings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=100, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
+    # Failed personal access token lookups per client address, per login window: a budget of its
+    # own, so a CI job retrying a revoked token does not lock its office out of logging in.
+    token_max_failures_per_address: int = Field(default=100, ge=1)
 
     # -- token keys (issue 19): asymmetric KMS keys, ECC_NIST_P256 / SIGN_VERIFY -----------------
     # The key that signs new tokens (id, ARN or alias; given to the users function only), and the

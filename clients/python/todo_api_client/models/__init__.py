@@ -1,5 +1,8 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .access_token_create import AccessTokenCreate
+from .access_token_public import AccessTokenPublic
+from .access_token_with_value import AccessTokenWithValue
 from .activity import Activity
 from .activity_count import ActivityCount
 from .audit_action import AuditAction
@@ -21,6 +24,7 @@ from .json_web_key import JsonWebKey
 from .json_web_key_set import JsonWebKeySet
 from .latencies import Latencies
 from .login_request import LoginRequest
+from .page_access_token_public import PageAccessTokenPublic
 from .page_audit_digest_public import PageAuditDigestPublic
 from .page_audit_public import PageAuditPublic
 from .page_delivery_public import PageDeliveryPublic
@@ -38,6 +42,7 @@ from .project_summary import ProjectSummary
 from .project_workload import ProjectWorkload
 from .refresh_request import RefreshRequest
 from .role import Role
+from .scope import Scope
 from .session_public import SessionPublic
 from .status_counts import StatusCounts
 from .task_create import TaskCreate
@@ -59,6 +64,9 @@ from .webhook_public import WebhookPublic
 from .webhook_with_secret import WebhookWithSecret
 
 __all__ = (
+    "AccessTokenCreate",
+    "AccessTokenPublic",
+    "AccessTokenWithValue",
     "Activity",
     "ActivityCount",
     "AuditAction",
@@ -80,6 +88,7 @@ __all__ = (
     "JsonWebKeySet",
     "Latencies",
     "LoginRequest",
+    "PageAccessTokenPublic",
     "PageAuditDigestPublic",
     "PageAuditPublic",
     "PageDeliveryPublic",
@@ -97,6 +106,7 @@ __all__ = (
     "ProjectWorkload",
     "RefreshRequest",
     "Role",
+    "Scope",
     "SessionPublic",
     "StatusCounts",
     "TaskCreate",

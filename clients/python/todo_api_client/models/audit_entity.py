@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class AuditEntity(StrEnum):
+    ACCESS_TOKEN = "ACCESS_TOKEN"
     PROJECT = "PROJECT"
     SESSION = "SESSION"
     TASK = "TASK"

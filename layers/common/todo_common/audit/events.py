@@ -33,6 +33,7 @@ class AuditEntity(StrEnum):
     TASK = "TASK"
     SESSION = "SESSION"
     WEBHOOK = "WEBHOOK"  # a subscription's create, update, delete, restore, secret rotation
+    ACCESS_TOKEN = "ACCESS_TOKEN"  # a personal access token created (CREATE) or revoked (DELETE)
 
 
 # Never in `changes`, whatever a caller passes: secrets and internal bookkeeping.

@@ -27,7 +27,8 @@ SCHEMAS = "#/components/schemas/"
 DESCRIPTIONS = {
     400: "The body is not UTF-8 text",
     401: "Missing, invalid, expired or revoked credentials",
-    403: "The caller's role or relation to the resource does not allow this",
+    403: "The caller's role or relation to the resource does not allow this, or their access "
+    "token lacks the scope it needs or may not do it at all (it needs a session)",
     404: "No such resource, or not visible to the caller (also a malformed id)",
     409: "Conflicts with the current state (a duplicate, the last ADMIN, a deleted record, "
     "a concurrent change or a retry still in progress)",
@@ -82,6 +83,7 @@ class Answers:
     success_headers: tuple[str, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
     headers: Headers | None = None
+    on_writes: tuple[type[DomainError], ...] = ()  # only on a method other than GET and HEAD
 
 
 def answers(
@@ -89,12 +91,14 @@ def answers(
     success_headers: tuple[str, ...] = (),
     outcomes: tuple[Outcome, ...] = (),
     headers: Headers | None = None,
+    on_writes: tuple[type[DomainError], ...] = (),
 ) -> Callable[[F], F]:
-    """Declare on a dependency the errors it raises, the headers it adds to a success, the
-    other responses it may give instead, and the headers it adds to every later answer."""
+    """Declare on a dependency the errors it raises (`on_writes`: only on routes whose method
+    is not a read), the headers it adds to a success, the other responses it may give instead,
+    and the headers it adds to every later answer."""
 
     def declare(dependency: F) -> F:
-        declared = Answers(errors, success_headers, outcomes, headers)
+        declared = Answers(errors, success_headers, outcomes, headers, on_writes)
         dependency.__answers__ = declared  # type: ignore[attr-defined]
         return dependency
 

@@ -18,6 +18,7 @@ from fastapi.security import OAuth2PasswordBearer
 from todo_common import container, tracing
 from todo_common.errors import (
     FieldError,
+    Forbidden,
     InvalidInput,
     PreconditionFailed,
     ServiceUnavailable,
@@ -27,7 +28,9 @@ from todo_common.errors import (
 from todo_common.http.declared import Headers, answers
 from todo_common.logs import logger
 from todo_common.principal import Principal
+from todo_common.rbac import authorize_scope
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from todo_common.security.access_tokens import is_access_token
 
 T = TypeVar("T")
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -43,15 +46,25 @@ _AFTER_THE_CALLER = frozenset({403, 404, 409, 412, 422, 429})
     Unauthorized,
     ServiceUnavailable,
     TooManyRequests,
+    on_writes=(Forbidden,),  # a personal access token without the `write` scope
     headers=Headers(RATE_LIMIT_HEADERS, after=_AFTER_THE_CALLER),
 )
-async def current_principal(token: Annotated[str | None, Depends(bearer)]) -> Principal:
+async def current_principal(
+    request: Request, token: Annotated[str | None, Depends(bearer)]
+) -> Principal:
+    """The caller: a session's access token (a JWT), or a personal access token (`todo_pat_…`),
+    whose scopes are checked here, once, against the request's method."""
     if not token:
         raise Unauthorized("Not authenticated", error=None)
-    principal = container.auth_service().authenticate(token)
+    auth = container.auth_service()
+    if is_access_token(token):
+        principal = auth.authenticate_access_token(token, await client_ip(request))
+    else:
+        principal = auth.authenticate(token)
     # Every later log line of the request, and its trace, say who asked (the id, never an email).
     logger.append_keys(user_id=principal.user_id)
     tracing.annotate(user_id=principal.user_id)
+    authorize_scope(principal, request.method)
     return principal
 
 

@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from todo_common.errors import InvalidInput, NotFound, PayloadTooLarge
 from todo_common.http.declared import SCHEMAS, Headers, Outcome, answers_of, problem_response
+from todo_common.rbac import READ_METHODS
 from todo_common.schemas.problems import Problem, ValidationProblem
 
 HEADER_REFS = "#/components/headers/"
@@ -161,6 +162,8 @@ def route_facts(route: DocumentedRoute) -> RouteFacts:
     for dependant in dependants:
         declared = answers_of(dependant.call)
         facts.statuses |= {error.status for error in declared.errors}
+        if route.methods - READ_METHODS:
+            facts.statuses |= {error.status for error in declared.on_writes}
         facts.success_headers += declared.success_headers
         facts.outcomes += declared.outcomes
         if declared.headers is not None:

@@ -1,4 +1,5 @@
-"""Login, token refresh with rotation and reuse detection, logout, and request authentication."""
+"""Login, token refresh with rotation and reuse detection, logout, and request authentication
+(a session's access token, or a personal access token)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import functools
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from todo_common import context, metrics
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
@@ -15,9 +18,12 @@ from todo_common.errors import Unauthorized
 from todo_common.instants import utcnow
 from todo_common.logs import logger
 from todo_common.metrics import Metric
-from todo_common.principal import Principal, Role
-from todo_common.records import User
+from todo_common.principal import Principal, Role, Scope
+from todo_common.rbac import require_session
+from todo_common.records import AccessToken, User
+from todo_common.repositories.access_tokens import AccessTokenRepository
 from todo_common.repositories.users import UserRepository
+from todo_common.security.access_tokens import TokenLookups, token_hash, well_formed
 from todo_common.security.passwords import dummy_hash, verify_password
 from todo_common.security.rate_limit import RateLimited, RequestBudget
 from todo_common.security.sessions import Opening, Rotation, SessionStore
@@ -25,6 +31,19 @@ from todo_common.security.throttle import LoginThrottle, LoginThrottled
 from todo_common.security.tokens import TokenPair, TokenService, TokenType
 
 BAD_CREDENTIALS = "Incorrect email or password"
+# One answer whatever is wrong with a personal access token (SPEC §4: the same 401).
+BAD_ACCESS_TOKEN = "The access token is unknown, revoked or expired, or its owner is inactive"
+# A token's `lastUsedAt` is written at most this often: not one MongoDB write per request.
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class AccessTokenAuth:
+    """What authenticating a personal access token needs: the tokens, by the hash of their
+    value, and the per-address budget of failed lookups (with the per-token request count)."""
+
+    tokens: AccessTokenRepository
+    lookups: TokenLookups
 
 
 class AuthService:
@@ -38,6 +57,7 @@ class AuthService:
         bcrypt_rounds: int,
         hash_key: Callable[[], str] = str,
         *,
+        access_tokens: AccessTokenAuth,
         budget: RequestBudget | None = None,
     ) -> None:
         self._users = users
@@ -47,6 +67,7 @@ class AuthService:
         self._audit = audit
         self._rounds = bcrypt_rounds
         self._budget = budget or RequestBudget(requests=600, window_seconds=60)
+        self._access_tokens = access_tokens
         # Read when a login first needs it: the functions that only authenticate requests
         # (reports, webhooks) are given no hash key, and may not read its secret.
         self._hash_key = hash_key
@@ -128,7 +149,8 @@ class AuthService:
         return pair
 
     def logout(self, principal: Principal) -> None:
-        self._sessions.revoke(principal.session_id, principal.user_id)
+        sid = require_session(principal, "Logging out")
+        self._sessions.revoke(sid, principal.user_id)
         self._session_event(principal, AuditAction.LOGOUT, "LOGOUT")
 
     def authenticate(self, access_token: str) -> Principal:
@@ -145,6 +167,43 @@ class AuthService:
         if self._budget.exceeded(use.used):
             raise RateLimited(quota.reset)
         return Principal(user_id=session.user_id, role=Role(session.role), session_id=session.sid)
+
+    def authenticate_access_token(self, token: str, client_ip: str) -> Principal:
+        """The caller of a request made with a personal access token: one found by its hash, not
+        revoked, not expired, whose owner is active, within the token's rate budget. The role is
+        the owner's now (read from the user record), the scopes the token's.
+
+        Every presented value spends a unit of the address's budget of failed lookups, given back
+        when the token is good (`security/access_tokens.py`): past it, 429 without a lookup."""
+        self._access_tokens.lookups.reserve(client_ip)
+        record, owner = self._token_and_owner(token)
+        use = self._access_tokens.lookups.use(client_ip, record.id, self._budget)
+        quota = self._budget.quota(use.used, use.resets_in)
+        context.report_quota(quota)
+        if self._budget.exceeded(use.used):
+            raise RateLimited(quota.reset)
+        now = utcnow()
+        if record.last_used_at is None or record.last_used_at <= now - LAST_USE_PRECISION:
+            self._access_tokens.tokens.mark_used(
+                record.id, now, client_ip, if_before=now - LAST_USE_PRECISION
+            )
+        return Principal(
+            user_id=owner.id,
+            role=owner.role,
+            session_id=None,
+            token_id=record.id,
+            scopes=frozenset(Scope(s) for s in record.scopes),
+        )
+
+    def _token_and_owner(self, token: str) -> tuple[AccessToken, User]:
+        doc = self._access_tokens.tokens.by_hash(token_hash(token)) if well_formed(token) else None
+        if doc is None or not doc["isActive"] or doc["expiresAt"] <= utcnow():
+            raise Unauthorized(BAD_ACCESS_TOKEN)
+        record = AccessToken.from_document(doc)
+        owner_doc = self._users.get(record.user_id)
+        if owner_doc is None or not owner_doc["isActive"]:
+            raise Unauthorized(BAD_ACCESS_TOKEN)
+        return record, User.from_document(owner_doc)
 
     def _open_session(self, user: User, opening: Opening) -> tuple[TokenPair, str]:
         sid = SessionStore.new_id()

@@ -3,7 +3,8 @@
 Every ending is one audit event (`LOGOUT`, entity `SESSION`, the entity id the session's user,
 as for a login or a logout), with the detail saying which kind: `END_SESSION` for one,
 `END_OTHER_SESSIONS` for all but the caller's. Someone else's session is a 404 to a non-ADMIN,
-as an unknown one is: session ids do not leak.
+as an unknown one is: session ids do not leak. Ending sessions needs a session: a personal access
+token may list them, never end them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from todo_common.audit.events import AuditAction, AuditEntity, new_event
 from todo_common.audit.trail import AuditTrail
 from todo_common.errors import Forbidden, NotFound
 from todo_common.principal import Principal
-from todo_common.rbac import Action, authorize, owner_relation
+from todo_common.rbac import Action, authorize, owner_relation, require_session
 from todo_common.security.sessions import SessionRecord, SessionStore
 
 NO_SUCH_SESSION = "No such session"
@@ -32,6 +33,7 @@ class SessionService:
 
     def end(self, principal: Principal, sid: str) -> None:
         """End one session: its access and refresh tokens stop working at once."""
+        require_session(principal, "Ending a session")
         session = self._sessions.get(sid)
         if session is None:
             raise NotFound(NO_SUCH_SESSION)
@@ -45,7 +47,8 @@ class SessionService:
     def end_others(self, principal: Principal) -> int:
         """End every session of the caller but the one of this request; how many ended."""
         authorize(Action.SESSIONS_END_OTHERS, principal)
-        ended = self._sessions.revoke_all(principal.user_id, keep=principal.session_id)
+        current = require_session(principal, "Ending sessions")
+        ended = self._sessions.revoke_all(principal.user_id, keep=current)
         if ended:
             self._ended(principal, principal.user_id, "END_OTHER_SESSIONS")
         return ended

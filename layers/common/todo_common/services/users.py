@@ -28,6 +28,7 @@ from todo_common.rbac import (
     authorize,
     authorize_fields,
     owner_relation,
+    require_session,
     sees_inactive,
 )
 from todo_common.records import User
@@ -237,6 +238,9 @@ class UserService:
             )
         else:
             update_keys = {}
+        if "password" in sent or "role" in update:
+            # Whoever's they are: a leaked token must not take over or promote an account.
+            require_session(principal, "Changing a password or a role")
         if "current_password" in sent and "password" not in sent:
             raise InvalidInput(
                 "currentPassword is only used together with password",
