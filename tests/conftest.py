@@ -26,6 +26,8 @@ os.environ.setdefault("WEBHOOKS_RETRY_BASE_SECONDS", "2")
 os.environ.setdefault("WEBHOOKS_LOOPBACK_ONLY", "true")
 os.environ.setdefault("WEBHOOKS_ALLOW_HTTP", "true")
 os.environ.setdefault("WEBHOOKS_ALLOW_LOOPBACK", "true")
+# A sync answer stops 0.5 s behind now (5 s in AWS), so a test sees its writes synced in a second.
+os.environ.setdefault("APP_SYNC_SETTLE_SECONDS", "0.5")
 
 # The fixtures of the tests over HTTP through the local gateway (e2e, security, faults).
 pytest_plugins = ["tests.gateway"]

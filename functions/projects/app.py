@@ -14,9 +14,9 @@ from todo_common import container, snapstart
 from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
-from todo_common.http.deps import CurrentPrincipal, PageParams, service
+from todo_common.http.deps import CurrentPrincipal, PageParams, UpdatedSince, service, sync_sort
 from todo_common.http.records import Create, Write, creates, read_route, soft_delete_routes
-from todo_common.schemas.base import ObjectIdStr, Page
+from todo_common.schemas.base import ChangePage, ObjectIdStr, Page
 from todo_common.schemas.projects import (
     ProjectCreate,
     ProjectPatch,
@@ -35,7 +35,11 @@ async def create_project(body: ProjectCreate, new: Create, service: Projects) ->
     return new.respond(body, lambda: ProjectPublic.of(service.create(new.principal, body)))
 
 
-@projects.get("", response_model=Page[ProjectPublic], responses=problems(Forbidden, InvalidInput))
+@projects.get(
+    "",
+    response_model=ChangePage[ProjectPublic] | Page[ProjectPublic],
+    responses=problems(Forbidden, InvalidInput),
+)
 async def list_projects(
     principal: CurrentPrincipal,
     service: Projects,
@@ -48,7 +52,12 @@ async def list_projects(
     sort: Annotated[str, Query(description="createdAt, updatedAt or name; '-' descends")] = (
         "createdAt"
     ),
-) -> Page[ProjectPublic]:
+    updated_since: UpdatedSince = None,
+) -> ChangePage[ProjectPublic] | Page[ProjectPublic]:
+    if updated_since is not None:
+        narrowed_by = {"ownerId": owner_id, "q": q, "isActive": is_active, "sort": sync_sort(sort)}
+        changes = service.changes(principal, updated_since, narrowed_by=narrowed_by, **page)
+        return ChangePage[ProjectPublic].of(changes, ProjectPublic.of)
     result = service.list(principal, owner_id=owner_id, q=q, is_active=is_active, sort=sort, **page)
     return Page[ProjectPublic].of(result, ProjectPublic.of)
 

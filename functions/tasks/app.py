@@ -14,10 +14,10 @@ from todo_common import container, snapstart
 from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
-from todo_common.http.deps import CurrentPrincipal, PageParams, service
+from todo_common.http.deps import CurrentPrincipal, PageParams, UpdatedSince, service, sync_sort
 from todo_common.http.records import Create, Write, creates, read_route, soft_delete_routes
 from todo_common.records import TaskStatus
-from todo_common.schemas.base import ObjectIdOrMe, ObjectIdStr, Page
+from todo_common.schemas.base import ChangePage, ObjectIdOrMe, ObjectIdStr, Page
 from todo_common.schemas.tasks import DueDate, TaskCreate, TaskPatch, TaskPublic, TaskReplace
 from todo_common.services.tasks import TaskService
 
@@ -36,7 +36,11 @@ async def create_task(body: TaskCreate, new: Create, service: Tasks) -> Response
     return new.respond(body, lambda: TaskPublic.of(service.create(new.principal, body)))
 
 
-@tasks.get("", response_model=Page[TaskPublic], responses=problems(Forbidden, InvalidInput))
+@tasks.get(
+    "",
+    response_model=ChangePage[TaskPublic] | Page[TaskPublic],
+    responses=problems(Forbidden, InvalidInput),
+)
 async def list_tasks(
     principal: CurrentPrincipal,
     service: Tasks,
@@ -49,7 +53,19 @@ async def list_tasks(
     sort: Annotated[str, Query(description="createdAt, updatedAt or dueDate; '-' descends")] = (
         "createdAt"
     ),
-) -> Page[TaskPublic]:
+    updated_since: UpdatedSince = None,
+) -> ChangePage[TaskPublic] | Page[TaskPublic]:
+    if updated_since is not None:
+        narrowed_by = {
+            "projectId": project_id,
+            "assignedTo": assigned_to,
+            "status": status_,
+            "dueBefore": due_before,
+            "isActive": is_active,
+            "sort": sync_sort(sort),
+        }
+        changes = service.changes(principal, updated_since, narrowed_by=narrowed_by, **page)
+        return ChangePage[TaskPublic].of(changes, TaskPublic.of)
     result = service.list(
         principal,
         project_id=project_id,

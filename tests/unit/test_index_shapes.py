@@ -200,6 +200,19 @@ def test_every_webhook_list_query_has_an_esr_index(label: str, shape: QueryShape
     assert any(serves(_keys(ix), shape) for ix in WebhookRepository.indexes), label
 
 
+@pytest.mark.parametrize("repo", [TaskRepository, ProjectRepository])
+def test_a_sync_page_is_one_esr_scan_on_an_index_the_lists_already_have(
+    repo: type[MongoRepository],
+) -> None:
+    """`updatedSince` (services/sync.py): deleted and active records by `isActive $in`, the
+    few-valued fields with all their values, then `updatedAt` and `_id`; no index added."""
+    since = datetime(2026, 12, 1, tzinfo=UTC)
+    shape = shape_of(repo.changes_query(since, datetime(2026, 12, 2, tzinfo=UTC)), "updatedAt")
+    assert "isActive" in shape.equality
+    assert not shape.range
+    assert any(serves(_keys(ix), shape) for ix in repo.indexes)
+
+
 def test_the_deliveries_of_a_webhook_have_an_esr_index() -> None:
     shape = shape_of({"webhookId": OID}, DELIVERIES_ORDER.field)
     assert any(serves(_keys(ix), shape) for ix in DeliveryRepository.indexes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -520,3 +520,81 @@ def test_a_value_that_is_not_a_personal_access_token_is_refused_before_any_reque
         server.token_session("eyJhbGciOiJFUzI1NiJ9.not-a-pat")
 
     assert server.requests == []
+
+
+def _task(id_: str, updated_at: str) -> dict[str, object]:
+    return {
+        "id": id_,
+        "projectId": "a" * 24,
+        "description": "Ship",
+        "assignedTo": None,
+        "status": "PENDING",
+        "dueDate": None,
+        "completedAt": None,
+        "createdBy": "b" * 24,
+        "isActive": True,
+        "createdAt": "2026-12-01T10:00:00.000Z",
+        "updatedAt": updated_at,
+        "version": 1,
+    }
+
+
+def _sync_pages(request: httpx.Request) -> httpx.Response:
+    """Two pages of a sync: a record and a tombstone, then a record, and the next `since`."""
+    cursor = request.url.params.get("cursor")
+    tombstone = {"id": "d" * 24, "isActive": False, "updatedAt": "2026-12-01T10:01:00.000Z"}
+    if cursor is None:
+        items, following = [_task("c" * 24, "2026-12-01T10:00:00.000Z"), tombstone], "p2"
+    else:
+        items, following = [_task("e" * 24, "2026-12-01T10:02:00.000Z")], None
+    return httpx.Response(
+        200,
+        json={"items": items, "nextCursor": following, "nextSince": "2026-12-01T10:05:00.000Z"},
+    )
+
+
+def test_sync_yields_records_and_tombstones_across_pages_then_gives_the_next_since() -> None:
+    server = Server({"GET /tasks": _sync_pages})
+    with server.session() as api:
+        feed = api.sync(list_tasks.sync_detailed, since=datetime(2026, 12, 1, 9, tzinfo=UTC))
+        assert feed.next_since is None  # nothing read yet
+        changes = [(c.id, c.is_active) for c in feed]
+    assert changes == [("c" * 24, True), ("d" * 24, False), ("e" * 24, True)]
+    assert feed.next_since == datetime(2026, 12, 1, 10, 5, tzinfo=UTC)
+    assert list(feed) == []
+    assert feed.next_since is not None
+    sent = server.sent("GET /tasks")
+    # Every page asks for the same window; the second follows the first's cursor.
+    assert [r.url.params["updatedSince"] for r in sent] == ["2026-12-01T09:00:00+00:00"] * 2
+    assert [r.url.params.get("cursor") for r in sent] == [None, "p2"]
+
+
+def test_a_first_sync_starts_at_the_beginning_and_yield_from_gets_the_next_since() -> None:
+    server = Server({"GET /tasks": _sync_pages})
+
+    def mirror(api: Session) -> Generator[object, None, datetime | None]:
+        return (yield from api.sync(list_tasks.sync_detailed))
+
+    with server.session() as api:
+        gen = mirror(api)
+        seen = []
+        while True:
+            try:
+                seen.append(next(gen))
+            except StopIteration as done:
+                next_since = done.value
+                break
+    assert len(seen) == 3
+    assert next_since == datetime(2026, 12, 1, 10, 5, tzinfo=UTC)
+    assert server.sent("GET /tasks")[0].url.params["updatedSince"].startswith("1970-01-01T00:00")
+
+
+def test_a_refused_sync_is_an_api_error() -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        body = _problem(422, "projectId cannot be combined with updatedSince")
+        return httpx.Response(422, json=body | {"errors": [{"loc": ["query"], "msg": "no"}]})
+
+    server = Server({"GET /tasks": refused})
+    with server.session() as api, pytest.raises(ApiError) as caught:
+        list(api.sync(list_tasks.sync_detailed, project_id="a" * 24))
+    assert caught.value.status == 422

@@ -25,7 +25,14 @@ Written by hand (`make client` regenerates everything else in this package and k
   session's copy is current, and the session hands back its copy as the `200` it was (a bounded
   cache of `cache_size` records; a write to a record's path drops its copy).
 - `call` returns the parsed success body of a generated operation or raises `ApiError` with the
-  problem; `pages` iterates over every item of a cursor-paginated list.
+  problem; `pages` iterates over every item of a cursor-paginated list; `sync` over every change
+  of tasks or projects since the last sync (records and tombstones), then says where the next
+  starts:
+
+    feed = api.sync(list_tasks.sync_detailed, since=saved_since)  # None the first time
+    for change in feed:
+        store.drop(change.id) if not change.is_active else store.put(change)
+    saved_since = feed.next_since
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ CREATE_PATHS = frozenset({"/users", "/projects", "/tasks"})
 # Where a token is issued: a 401 there is a wrong password or a dead session, not an old token.
 TOKEN_PATHS = frozenset({"/auth/login", "/auth/token", "/auth/refresh"})
 ACCESS_TOKEN_PREFIX = "todo_pat_"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a first sync's `since`: every record
 
 
 class ApiError(Exception):
@@ -184,6 +192,27 @@ class _RevalidatingClient(httpx.Client):
         return response
 
 
+class SyncFeed(Generator[Any, None, datetime]):
+    """The changes of one sync (`Session.sync`); after the last, `next_since` is set (it is also
+    the generator's return value, so `since = yield from api.sync(...)` works)."""
+
+    def __init__(self, changes: Generator[Any, None, datetime]) -> None:
+        self._changes = changes
+        self.next_since: datetime | None = None
+
+    def send(self, value: None) -> Any:
+        if self.next_since is not None:  # done: asked again, it stays done
+            raise StopIteration(self.next_since)
+        try:
+            return self._changes.send(value)
+        except StopIteration as done:
+            self.next_since = done.value
+            raise StopIteration(done.value) from None
+
+    def throw(self, *args: Any) -> Any:
+        return self._changes.throw(*args)
+
+
 class Session:
     """A generated `AuthenticatedClient` with a logged-in user's tokens (see the module doc)."""
 
@@ -286,6 +315,30 @@ class Session:
             yield from page.items
             if not page.next_cursor:
                 return
+            cursor = page.next_cursor
+
+    def sync(
+        self,
+        operation: Callable[..., Response[Any]],
+        /,
+        since: datetime | None = None,
+        **kwargs: Any,
+    ) -> SyncFeed:
+        """Every change of `GET /tasks` or `GET /projects` (`list_tasks.sync_detailed`, ...) since
+        `since` (None: everything), page after page: records, and tombstones (`is_active` false,
+        drop your copy). Once iterated, `feed.next_since` is the `since` of the next sync (it is
+        also the generator's return value, for `yield from`)."""
+        return SyncFeed(self._changes(operation, since or EPOCH, **kwargs))
+
+    def _changes(
+        self, operation: Callable[..., Response[Any]], since: datetime, **kwargs: Any
+    ) -> Generator[Any, None, datetime]:
+        cursor: str | Unset = UNSET
+        while True:
+            page = self.call(operation, updated_since=since, cursor=cursor, **kwargs)
+            yield from page.items
+            if not page.next_cursor:
+                return cast("datetime", page.next_since)
             cursor = page.next_cursor
 
     def logout(self) -> None:

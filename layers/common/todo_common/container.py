@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from todo_common.services.projects import ProjectService
     from todo_common.services.reports import ReportService
     from todo_common.services.sessions import SessionService
+    from todo_common.services.sync import DeltaSync
     from todo_common.services.tasks import TaskService
     from todo_common.services.users import UserService
     from todo_common.services.webhooks import WebhookService
@@ -212,7 +213,7 @@ def project_service() -> ProjectService:
     from todo_common.services.projects import ProjectService
 
     repos = repositories()
-    return ProjectService(repos.projects, repos.tasks, repos.users, audit_trail())
+    return ProjectService(repos.projects, repos.tasks, repos.users, audit_trail(), delta_sync())
 
 
 @lru_cache(maxsize=1)
@@ -220,7 +221,15 @@ def task_service() -> TaskService:
     from todo_common.services.tasks import TaskService
 
     repos = repositories()
-    return TaskService(repos.tasks, repos.projects, repos.users, audit_trail())
+    return TaskService(repos.tasks, repos.projects, repos.users, audit_trail(), delta_sync())
+
+
+def delta_sync() -> DeltaSync:
+    from datetime import timedelta
+
+    from todo_common.services.sync import DeltaSync
+
+    return DeltaSync(timedelta(seconds=get_settings().app.sync_settle_seconds))
 
 
 @lru_cache(maxsize=1)

@@ -38,17 +38,22 @@ class User(Record):
 
 @dataclass(frozen=True)
 class Project(Record):
-    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"cascade_id"})
+    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"cascade_id", "deleted_at"})
 
     name: str
     description: str
     owner_id: str
     is_active: bool
     cascade_id: str | None = None  # the delete that took this project's tasks down
+    # When it was last soft-deleted (the repository stamps it with that write's updatedAt):
+    # a sync shows a tombstone only of a record deleted within its window.
+    deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Task(Record):
+    NOT_AUDITED: ClassVar[frozenset[str]] = frozenset({"deleted_at"})
+
     project_id: str
     description: str
     assigned_to: str | None
@@ -57,6 +62,7 @@ class Task(Record):
     completed_at: datetime | None
     created_by: str
     is_active: bool
+    deleted_at: datetime | None = None  # as for a project
 
     @property
     def is_open(self) -> bool:

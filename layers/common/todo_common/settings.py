@@ -48,6 +48,10 @@ class AppSettings(BaseSettings):
     dependency_budget_ms: int = Field(default=2500, ge=300, le=9000)
     # How long a secret read from Secrets Manager is kept before it is read again (issue 19).
     secrets_max_age_seconds: int = Field(default=300, ge=0)
+    # How far behind now a sync answer (`updatedSince`) stops: longer than a write may take from
+    # stamping `updatedAt` to its commit (the dependency budget) plus the clocks' skew, so no
+    # write in flight is jumped over (docs/decisions.md, "Delta sync").
+    sync_settle_seconds: float = Field(default=5.0, ge=0, le=300)
 
 
 class SecuritySettings(BaseSettings):

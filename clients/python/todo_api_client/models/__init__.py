@@ -13,6 +13,8 @@ from .audit_public_changes import AuditPublicChanges
 from .audit_verification_public import AuditVerificationPublic
 from .body_token import BodyToken
 from .change import Change
+from .change_page_project_public import ChangePageProjectPublic
+from .change_page_task_public import ChangePageTaskPublic
 from .delivery_public import DeliveryPublic
 from .delivery_status import DeliveryStatus
 from .digest_entry import DigestEntry
@@ -51,6 +53,7 @@ from .task_public import TaskPublic
 from .task_replace import TaskReplace
 from .task_status import TaskStatus
 from .token_response import TokenResponse
+from .tombstone import Tombstone
 from .user_create import UserCreate
 from .user_patch import UserPatch
 from .user_public import UserPublic
@@ -77,6 +80,8 @@ __all__ = (
     "AuditVerificationPublic",
     "BodyToken",
     "Change",
+    "ChangePageProjectPublic",
+    "ChangePageTaskPublic",
     "DeliveryPublic",
     "DeliveryStatus",
     "DigestEntry",
@@ -115,6 +120,7 @@ __all__ = (
     "TaskReplace",
     "TaskStatus",
     "TokenResponse",
+    "Tombstone",
     "UserCreate",
     "UserPatch",
     "UserPublic",

@@ -30,6 +30,7 @@ from todo_common.logs import logger
 from todo_common.principal import Principal
 from todo_common.rbac import authorize_scope
 from todo_common.repositories.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from todo_common.schemas.base import UtcDateTime
 from todo_common.security.access_tokens import is_access_token
 
 T = TypeVar("T")
@@ -150,6 +151,24 @@ IdempotencyKey = Annotated[
     ),
 ]
 PageParams = Annotated[PageQuery, Depends(page_params)]
+# Delta sync (services/sync.py): the page then holds `ChangePage` items and a `nextSince`.
+UpdatedSince = Annotated[
+    UtcDateTime | None,
+    Query(
+        alias="updatedSince",
+        description="Sync: the records written since this instant, oldest write first, deleted "
+        "ones as tombstones, and `nextSince` for the next sync. No other filter, and `sort` only "
+        "`updatedAt`",
+    ),
+]
+
+
+def sync_sort(sort: str) -> str | None:
+    """A list's `sort` as a sync sees it: the default and `updatedAt` are the sync's own order;
+    any other is a filter it refuses."""
+    return None if sort in {"createdAt", "updatedAt"} else sort
+
+
 ClientIp = Annotated[str, Depends(client_ip)]
 Client = Annotated[LoginClient, Depends(login_client)]
 LambdaCtx = Annotated[Any, Depends(lambda_context)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from bson import ObjectId
@@ -22,6 +23,16 @@ OUTBOX = "outbox"
 OUTBOX_COUNT = "outboxCount"
 
 
+def stamps(set_fields: Doc) -> Doc:
+    """What a write stamps: `updatedAt`, and on a soft delete or restore `deletedAt` with the same
+    instant, so that a sync can tell a record deleted within its window (`changes`)."""
+    now = utcnow()
+    active = set_fields.get("isActive")
+    if active not in (True, False):
+        return {"updatedAt": now}
+    return {"updatedAt": now, "deletedAt": None if active else now}
+
+
 def object_id(value: str) -> ObjectId | None:
     """The ObjectId in `value`, or None when it is malformed (which the API answers with 404)."""
     return ObjectId(value) if ObjectId.is_valid(value) and len(value) == 24 else None
@@ -35,6 +46,9 @@ class MongoRepository:
     # API sort name -> the stored field a list sorts by (a lower-cased copy for a name)
     sort_fields: ClassVar[dict[str, str]] = {}
     indexes: ClassVar[list[IndexModel]] = []
+    # A sync's equality fields after `isActive`: each few-valued field of the unscoped list lead
+    # with all its values (`$in`), so that lead's `updatedAt` index serves it by the ESR rule.
+    change_filters: ClassVar[Doc] = {}
 
     def __init__(self, db: Database[Doc], server: DatabaseServer) -> None:
         self.collection: Collection[Doc] = db[self.collection_name]
@@ -89,7 +103,7 @@ class MongoRepository:
         query: Doc = {"_id": oid}
         if expected_version is not None:
             query["version"] = expected_version
-        changes: Doc = {"$set": {**set_fields, "updatedAt": utcnow()}, "$inc": {"version": 1}}
+        changes: Doc = {"$set": {**set_fields, **stamps(set_fields)}, "$inc": {"version": 1}}
         if event is not None:
             changes["$set"][f"{OUTBOX}.{event['eventId']}"] = event
             changes["$inc"][OUTBOX_COUNT] = 1
@@ -128,17 +142,35 @@ class MongoRepository:
             query, SortSpec(self.sort_fields[sort.field], sort.descending), limit, cursor
         )
 
-    def page(self, filters: Doc, sort: SortSpec, limit: int, cursor: str | None) -> Slice[Doc]:
+    def changes(
+        self, since: datetime, until: datetime, limit: int, cursor: str | None
+    ) -> Slice[Doc]:
+        """One page of the records written in [since, until), the oldest write first, deleted
+        ones included: the page of a sync (`services/sync.py`)."""
+        query = self.changes_query(since, until)
+        return self.page(query, SortSpec("updatedAt"), limit, cursor, scope="changes")
+
+    @classmethod
+    def changes_query(cls, since: datetime, until: datetime) -> Doc:
+        return {
+            "isActive": {"$in": [True, False]},
+            **cls.change_filters,
+            "updatedAt": {"$gte": since, "$lt": until},
+        }
+
+    def page(
+        self, filters: Doc, sort: SortSpec, limit: int, cursor: str | None, scope: str = ""
+    ) -> Slice[Doc]:
+        """A keyset page; `scope` keeps the cursors of one kind of list from another's."""
+        scope = f"{self.collection_name}/{scope}" if scope else self.collection_name
         query = dict(filters)
         if cursor:
-            after = cursor_filter(sort, cursor, self.collection_name)
+            after = cursor_filter(sort, cursor, scope)
             query = {"$and": [filters, after]} if filters else after
         rows = list(self.collection.find(query).sort(sort.mongo_sort()).limit(limit + 1))
         more = len(rows) > limit
         rows = rows[:limit]
-        return Slice(
-            rows, encode_cursor(sort, rows[-1], self.collection_name) if more and rows else None
-        )
+        return Slice(rows, encode_cursor(sort, rows[-1], scope) if more and rows else None)
 
     def _duplicate(
         self, exc: OperationFailure, fields: Doc, own_id: ObjectId | None = None

@@ -10,7 +10,7 @@ from pymongo import ASCENDING, IndexModel
 from todo_common.documents import Doc
 from todo_common.instants import utcnow
 from todo_common.records import TaskStatus
-from todo_common.repositories.base import MongoRepository
+from todo_common.repositories.base import MongoRepository, stamps
 from todo_common.repositories.shapes import list_indexes
 
 EQUALITY_FILTERS = ("isActive", "projectId", "assignedTo", "status")
@@ -41,6 +41,7 @@ class TaskRepository(MongoRepository):
     collection_name = "tasks"
     entity_name = "Task"
     sort_fields: ClassVar[dict[str, str]] = SORT_FIELDS
+    change_filters: ClassVar[Doc] = {"status": {"$in": EVERY_STATUS}}
     indexes: ClassVar[list[IndexModel]] = [
         # One per (lead, sort), the other filters after the sort; `dueBefore` ranges on dueSort.
         # The assignee's lead also bounds unassigning a deleted user's open tasks.
@@ -73,7 +74,7 @@ class TaskRepository(MongoRepository):
         result = self.collection.update_many(
             {"projectId": project_id, "isActive": True},
             {
-                "$set": {"isActive": False, "cascadeId": cascade_id, "updatedAt": utcnow()},
+                "$set": {"isActive": False, "cascadeId": cascade_id, **stamps({"isActive": False})},
                 "$inc": {"version": 1},
             },
         )
@@ -84,7 +85,7 @@ class TaskRepository(MongoRepository):
         result = self.collection.update_many(
             {"cascadeId": cascade_id, "isActive": False},
             {
-                "$set": {"isActive": True, "cascadeId": None, "updatedAt": utcnow()},
+                "$set": {"isActive": True, "cascadeId": None, **stamps({"isActive": True})},
                 "$inc": {"version": 1},
             },
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,7 @@ from todo_common.security.passwords import password_problem
 
 if TYPE_CHECKING:
     from todo_common.repositories.pagination import Slice
+    from todo_common.services.sync import Changes
 
 # One rule for ids everywhere (paths, filters, bodies): 24 hex digits, either case, answered and
 # stored lower-case (what `str(ObjectId)` gives). A path id that is not one is a 404 (see
@@ -172,3 +173,40 @@ class Page(ApiModel, Generic[T]):
     def of(cls, result: Slice[Any], public: Callable[[Any], T]) -> Self:
         """A list's page, each record in its public form: `Page[XPublic].of(result, XPublic.of)`."""
         return cls(items=[public(r) for r in result.items], next_cursor=result.next_cursor)
+
+
+class Tombstone(ApiModel):
+    """A record deleted since `updatedSince`: drop your copy. Nothing else of it is shown."""
+
+    id: str
+    is_active: Literal[False]
+    updated_at: Instant
+
+
+class ChangePage(ApiModel, Generic[T]):
+    """A page of a sync (`updatedSince`): the records written since, oldest write first, and
+    tombstones of those deleted."""
+
+    items: list[T | Tombstone]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (with the same `updatedSince`) for the next page; null at "
+        "the end"
+    )
+    next_since: Instant = Field(
+        description="Once `nextCursor` is null: the `updatedSince` of the next sync. Every write "
+        "before it is in this sync's pages; later ones are in the next"
+    )
+
+    @classmethod
+    def of(cls, result: Changes[Any], public: Callable[[Any], T]) -> Self:
+        """A sync's page: active records in their public form, deleted ones as tombstones."""
+        return cls(
+            items=[
+                public(r)
+                if r.is_active
+                else Tombstone(id=r.id, is_active=False, updated_at=r.updated_at)
+                for r in result.items
+            ],
+            next_cursor=result.next_cursor,
+            next_since=result.next_since,
+        )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import InitVar, dataclass
+from collections.abc import Mapping
+from dataclasses import InitVar, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from todo_common.audit.events import AuditAction, AuditEntity
@@ -30,6 +32,7 @@ from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
 from todo_common.schemas.projects import ProjectCreate, ProjectPatch
 from todo_common.services.reads import visible_owned
+from todo_common.services.sync import Changes, DeltaSync, refuse_narrowing
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 SORTABLE = frozenset({"createdAt", "updatedAt", "name"})
@@ -42,6 +45,7 @@ class ProjectService:
     _tasks: TaskRepository
     _users: UserRepository
     audit: InitVar[AuditTrail]
+    sync: DeltaSync = field(default_factory=DeltaSync)
 
     def __post_init__(self, audit: AuditTrail) -> None:
         self._writes = AuditedWrites(self._projects, audit, AuditEntity.PROJECT, Project)
@@ -96,6 +100,21 @@ class ProjectService:
             query, SortSpec.parse(sort, SORTABLE, "createdAt"), limit, cursor
         )
         return Slice([Project.from_document(d) for d in page.items], page.next_cursor)
+
+    def changes(
+        self,
+        principal: Principal,
+        since: datetime,
+        *,
+        narrowed_by: Mapping[str, object],
+        limit: int,
+        cursor: str | None,
+    ) -> Changes[Project]:
+        """The projects written since `since`, deleted ones as tombstones (`services/sync.py`);
+        `narrowed_by`, the list's filters as sent, must all be absent."""
+        authorize(Action.PROJECTS_READ, principal)
+        refuse_narrowing(narrowed_by)
+        return self.sync.page(self._projects, Project, since, limit, cursor)
 
     def update(
         self, principal: Principal, project_id: str, patch: ProjectPatch, if_match: int | None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass
+from collections.abc import Mapping
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,7 @@ from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository, due_fields
 from todo_common.repositories.users import UserRepository
 from todo_common.schemas.tasks import TaskCreate, TaskPatch
+from todo_common.services.sync import Changes, DeltaSync, refuse_narrowing
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 SORTABLE = frozenset({"createdAt", "updatedAt", "dueDate"})
@@ -72,6 +74,7 @@ class TaskService:
     _projects: ProjectRepository
     _users: UserRepository
     audit: InitVar[AuditTrail]
+    sync: DeltaSync = field(default_factory=DeltaSync)
 
     def __post_init__(self, audit: AuditTrail) -> None:
         self._writes = AuditedWrites(self._tasks, audit, AuditEntity.TASK, Task)
@@ -117,6 +120,21 @@ class TaskService:
         )
         page = self._tasks.search(query, SortSpec.parse(sort, SORTABLE, "createdAt"), limit, cursor)
         return Slice([Task.from_document(d) for d in page.items], page.next_cursor)
+
+    def changes(
+        self,
+        principal: Principal,
+        since: datetime,
+        *,
+        narrowed_by: Mapping[str, object],
+        limit: int,
+        cursor: str | None,
+    ) -> Changes[Task]:
+        """The tasks written since `since`, deleted ones as tombstones (`services/sync.py`);
+        `narrowed_by`, the list's filters as sent, must all be absent."""
+        authorize(Action.TASKS_READ, principal)
+        refuse_narrowing(narrowed_by)
+        return self.sync.page(self._tasks, Task, since, limit, cursor)
 
     # -- writes ------------------------------------------------------------------------------
 

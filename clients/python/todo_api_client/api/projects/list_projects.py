@@ -1,3 +1,4 @@
+import datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -5,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.change_page_project_public import ChangePageProjectPublic
 from ...models.page_project_public import PageProjectPublic
 from ...models.problem import Problem
 from ...models.validation_problem import ValidationProblem
@@ -17,6 +19,7 @@ def _get_kwargs(
     q: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
@@ -30,6 +33,17 @@ def _get_kwargs(
     params["isActive"] = is_active
 
     params["sort"] = sort
+
+    json_updated_since: None | str | Unset
+    if isinstance(updated_since, Unset):
+        json_updated_since = UNSET
+    elif isinstance(updated_since, datetime.datetime):
+        json_updated_since = updated_since.isoformat()
+    elif isinstance(updated_since, datetime.date):
+        json_updated_since = updated_since.isoformat()
+    else:
+        json_updated_since = updated_since
+    params["updatedSince"] = json_updated_since
 
     params["limit"] = limit
 
@@ -48,9 +62,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PageProjectPublic | Problem | ValidationProblem | None:
+) -> ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem | None:
     if response.status_code == 200:
-        response_200 = PageProjectPublic.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> ChangePageProjectPublic | PageProjectPublic:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_200_type_0 = ChangePageProjectPublic.from_dict(data)
+
+                return response_200_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_200_type_1 = PageProjectPublic.from_dict(data)
+
+            return response_200_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -87,7 +117,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PageProjectPublic | Problem | ValidationProblem]:
+) -> Response[ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -103,9 +133,10 @@ def sync_detailed(
     q: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-) -> Response[PageProjectPublic | Problem | ValidationProblem]:
+) -> Response[ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem]:
     """List Projects
 
     Args:
@@ -113,6 +144,9 @@ def sync_detailed(
         q (str | Unset): Case-insensitive name prefix
         is_active (bool | Unset):
         sort (str | Unset): createdAt, updatedAt or name; '-' descends Default: 'createdAt'.
+        updated_since (datetime.date | datetime.datetime | None | Unset): Sync: the records
+            written since this instant, oldest write first, deleted ones as tombstones, and
+            `nextSince` for the next sync. No other filter, and `sort` only `updatedAt`
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
 
@@ -121,7 +155,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageProjectPublic | Problem | ValidationProblem]
+        Response[ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -129,6 +163,7 @@ def sync_detailed(
         q=q,
         is_active=is_active,
         sort=sort,
+        updated_since=updated_since,
         limit=limit,
         cursor=cursor,
     )
@@ -147,9 +182,10 @@ def sync(
     q: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-) -> PageProjectPublic | Problem | ValidationProblem | None:
+) -> ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem | None:
     """List Projects
 
     Args:
@@ -157,6 +193,9 @@ def sync(
         q (str | Unset): Case-insensitive name prefix
         is_active (bool | Unset):
         sort (str | Unset): createdAt, updatedAt or name; '-' descends Default: 'createdAt'.
+        updated_since (datetime.date | datetime.datetime | None | Unset): Sync: the records
+            written since this instant, oldest write first, deleted ones as tombstones, and
+            `nextSince` for the next sync. No other filter, and `sort` only `updatedAt`
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
 
@@ -165,7 +204,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageProjectPublic | Problem | ValidationProblem
+        ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -174,6 +213,7 @@ def sync(
         q=q,
         is_active=is_active,
         sort=sort,
+        updated_since=updated_since,
         limit=limit,
         cursor=cursor,
     ).parsed
@@ -186,9 +226,10 @@ async def asyncio_detailed(
     q: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-) -> Response[PageProjectPublic | Problem | ValidationProblem]:
+) -> Response[ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem]:
     """List Projects
 
     Args:
@@ -196,6 +237,9 @@ async def asyncio_detailed(
         q (str | Unset): Case-insensitive name prefix
         is_active (bool | Unset):
         sort (str | Unset): createdAt, updatedAt or name; '-' descends Default: 'createdAt'.
+        updated_since (datetime.date | datetime.datetime | None | Unset): Sync: the records
+            written since this instant, oldest write first, deleted ones as tombstones, and
+            `nextSince` for the next sync. No other filter, and `sort` only `updatedAt`
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
 
@@ -204,7 +248,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageProjectPublic | Problem | ValidationProblem]
+        Response[ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -212,6 +256,7 @@ async def asyncio_detailed(
         q=q,
         is_active=is_active,
         sort=sort,
+        updated_since=updated_since,
         limit=limit,
         cursor=cursor,
     )
@@ -228,9 +273,10 @@ async def asyncio(
     q: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-) -> PageProjectPublic | Problem | ValidationProblem | None:
+) -> ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem | None:
     """List Projects
 
     Args:
@@ -238,6 +284,9 @@ async def asyncio(
         q (str | Unset): Case-insensitive name prefix
         is_active (bool | Unset):
         sort (str | Unset): createdAt, updatedAt or name; '-' descends Default: 'createdAt'.
+        updated_since (datetime.date | datetime.datetime | None | Unset): Sync: the records
+            written since this instant, oldest write first, deleted ones as tombstones, and
+            `nextSince` for the next sync. No other filter, and `sort` only `updatedAt`
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
 
@@ -246,7 +295,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageProjectPublic | Problem | ValidationProblem
+        ChangePageProjectPublic | PageProjectPublic | Problem | ValidationProblem
     """
 
     return (
@@ -256,6 +305,7 @@ async def asyncio(
             q=q,
             is_active=is_active,
             sort=sort,
+            updated_since=updated_since,
             limit=limit,
             cursor=cursor,
         )

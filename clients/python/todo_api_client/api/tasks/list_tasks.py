@@ -6,6 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.change_page_task_public import ChangePageTaskPublic
 from ...models.page_task_public import PageTaskPublic
 from ...models.problem import Problem
 from ...models.task_status import TaskStatus
@@ -21,6 +22,7 @@ def _get_kwargs(
     due_before: datetime.date | datetime.datetime | None | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
@@ -52,6 +54,17 @@ def _get_kwargs(
 
     params["sort"] = sort
 
+    json_updated_since: None | str | Unset
+    if isinstance(updated_since, Unset):
+        json_updated_since = UNSET
+    elif isinstance(updated_since, datetime.datetime):
+        json_updated_since = updated_since.isoformat()
+    elif isinstance(updated_since, datetime.date):
+        json_updated_since = updated_since.isoformat()
+    else:
+        json_updated_since = updated_since
+    params["updatedSince"] = json_updated_since
+
     params["limit"] = limit
 
     params["cursor"] = cursor
@@ -69,9 +82,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PageTaskPublic | Problem | ValidationProblem | None:
+) -> ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem | None:
     if response.status_code == 200:
-        response_200 = PageTaskPublic.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> ChangePageTaskPublic | PageTaskPublic:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_200_type_0 = ChangePageTaskPublic.from_dict(data)
+
+                return response_200_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_200_type_1 = PageTaskPublic.from_dict(data)
+
+            return response_200_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -108,7 +137,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PageTaskPublic | Problem | ValidationProblem]:
+) -> Response[ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -126,9 +155,10 @@ def sync_detailed(
     due_before: datetime.date | datetime.datetime | None | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-) -> Response[PageTaskPublic | Problem | ValidationProblem]:
+) -> Response[ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem]:
     """List Tasks
 
     Args:
@@ -138,6 +168,9 @@ def sync_detailed(
         due_before (datetime.date | datetime.datetime | None | Unset):
         is_active (bool | Unset):
         sort (str | Unset): createdAt, updatedAt or dueDate; '-' descends Default: 'createdAt'.
+        updated_since (datetime.date | datetime.datetime | None | Unset): Sync: the records
+            written since this instant, oldest write first, deleted ones as tombstones, and
+            `nextSince` for the next sync. No other filter, and `sort` only `updatedAt`
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
 
@@ -146,7 +179,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageTaskPublic | Problem | ValidationProblem]
+        Response[ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -156,6 +189,7 @@ def sync_detailed(
         due_before=due_before,
         is_active=is_active,
         sort=sort,
+        updated_since=updated_since,
         limit=limit,
         cursor=cursor,
     )
@@ -176,9 +210,10 @@ def sync(
     due_before: datetime.date | datetime.datetime | None | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-) -> PageTaskPublic | Problem | ValidationProblem | None:
+) -> ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem | None:
     """List Tasks
 
     Args:
@@ -188,6 +223,9 @@ def sync(
         due_before (datetime.date | datetime.datetime | None | Unset):
         is_active (bool | Unset):
         sort (str | Unset): createdAt, updatedAt or dueDate; '-' descends Default: 'createdAt'.
+        updated_since (datetime.date | datetime.datetime | None | Unset): Sync: the records
+            written since this instant, oldest write first, deleted ones as tombstones, and
+            `nextSince` for the next sync. No other filter, and `sort` only `updatedAt`
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
 
@@ -196,7 +234,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageTaskPublic | Problem | ValidationProblem
+        ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem
     """
 
     return sync_detailed(
@@ -207,6 +245,7 @@ def sync(
         due_before=due_before,
         is_active=is_active,
         sort=sort,
+        updated_since=updated_since,
         limit=limit,
         cursor=cursor,
     ).parsed
@@ -221,9 +260,10 @@ async def asyncio_detailed(
     due_before: datetime.date | datetime.datetime | None | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-) -> Response[PageTaskPublic | Problem | ValidationProblem]:
+) -> Response[ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem]:
     """List Tasks
 
     Args:
@@ -233,6 +273,9 @@ async def asyncio_detailed(
         due_before (datetime.date | datetime.datetime | None | Unset):
         is_active (bool | Unset):
         sort (str | Unset): createdAt, updatedAt or dueDate; '-' descends Default: 'createdAt'.
+        updated_since (datetime.date | datetime.datetime | None | Unset): Sync: the records
+            written since this instant, oldest write first, deleted ones as tombstones, and
+            `nextSince` for the next sync. No other filter, and `sort` only `updatedAt`
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
 
@@ -241,7 +284,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[PageTaskPublic | Problem | ValidationProblem]
+        Response[ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem]
     """
 
     kwargs = _get_kwargs(
@@ -251,6 +294,7 @@ async def asyncio_detailed(
         due_before=due_before,
         is_active=is_active,
         sort=sort,
+        updated_since=updated_since,
         limit=limit,
         cursor=cursor,
     )
@@ -269,9 +313,10 @@ async def asyncio(
     due_before: datetime.date | datetime.datetime | None | Unset = UNSET,
     is_active: bool | Unset = UNSET,
     sort: str | Unset = "createdAt",
+    updated_since: datetime.date | datetime.datetime | None | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: str | Unset = UNSET,
-) -> PageTaskPublic | Problem | ValidationProblem | None:
+) -> ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem | None:
     """List Tasks
 
     Args:
@@ -281,6 +326,9 @@ async def asyncio(
         due_before (datetime.date | datetime.datetime | None | Unset):
         is_active (bool | Unset):
         sort (str | Unset): createdAt, updatedAt or dueDate; '-' descends Default: 'createdAt'.
+        updated_since (datetime.date | datetime.datetime | None | Unset): Sync: the records
+            written since this instant, oldest write first, deleted ones as tombstones, and
+            `nextSince` for the next sync. No other filter, and `sort` only `updatedAt`
         limit (int | Unset):  Default: 50.
         cursor (str | Unset):
 
@@ -289,7 +337,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        PageTaskPublic | Problem | ValidationProblem
+        ChangePageTaskPublic | PageTaskPublic | Problem | ValidationProblem
     """
 
     return (
@@ -301,6 +349,7 @@ async def asyncio(
             due_before=due_before,
             is_active=is_active,
             sort=sort,
+            updated_since=updated_since,
             limit=limit,
             cursor=cursor,
         )
