@@ -12,6 +12,7 @@ import subprocess
 import time
 import venv
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +25,13 @@ from tests.e2e.support import AUDIT_DEADLINE_SECONDS
 from tests.factories import DEFAULT_PASSWORD, make_user
 from todo_api_client.api.projects import create_project
 from todo_api_client.api.reports import list_audits, project_summary, user_workload
-from todo_api_client.api.tasks import create_task, get_task, list_tasks, patch_task
+from todo_api_client.api.tasks import (
+    create_task,
+    delete_task,
+    get_task,
+    list_tasks,
+    patch_task,
+)
 from todo_api_client.api.users import create_user, me
 from todo_api_client.models import (
     AuditAction,
@@ -160,6 +167,59 @@ def test_a_retried_create_with_the_same_key_creates_once(
     assert other.id != first.id
     assert db["projects"].count_documents({"_id": ObjectId(first.id)}) == 1
     assert db["projects"].count_documents({"name": "Once"}) == 2
+
+
+def _mirror(api: Session, held: dict[str, Any], since: datetime | None) -> datetime | None:
+    """The README's sync loop: apply every change since `since` to `held`; the next `since`."""
+    feed = api.sync(list_tasks.sync_detailed, since=since, limit=2)
+    for change in feed:
+        if change.is_active:
+            held[change.id] = change
+        else:
+            held.pop(change.id, None)
+    return feed.next_since
+
+
+def test_a_client_mirrors_the_tasks_with_sync_through_changes_and_deletes(
+    gateway_url: str, db: Database[dict[str, Any]]
+) -> None:
+    lead = make_user(db, role=StoredRole.MANAGER)
+    settle = float(os.environ["APP_SYNC_SETTLE_SECONDS"]) + 0.2
+    held: dict[str, Any] = {}
+    with Session.login(gateway_url, lead.email, DEFAULT_PASSWORD) as api:
+        project = api.call(create_project.sync_detailed, body=ProjectCreate(name="Mirror"))
+        made = [
+            api.call(
+                create_task.sync_detailed,
+                body=TaskCreate(project_id=project.id, description=f"task {n}"),
+            )
+            for n in range(5)
+        ]
+        time.sleep(settle)
+        since = _mirror(api, held, None)  # the first sync: everything
+        assert {t.id for t in made} <= set(held)
+
+        changed = api.call(
+            patch_task.sync_detailed,
+            task_id=made[0].id,
+            body=TaskPatch(description="changed"),
+            if_match=f'"{made[0].version}"',
+        )
+        deleted = api.call(delete_task.sync_detailed, task_id=made[1].id)
+        added = api.call(
+            create_task.sync_detailed, body=TaskCreate(project_id=project.id, description="new")
+        )
+        time.sleep(settle)
+        since = _mirror(api, held, since)
+
+        current = {t.id: t for t in api.pages(list_tasks.sync_detailed, limit=200)}
+    assert deleted is None
+    assert since is not None
+    assert set(held) == set(current)  # the deleted one is gone, the new one is there
+    assert added.id in held
+    assert made[1].id not in held
+    assert held[made[0].id].description == "changed"
+    assert held[made[0].id].version == changed.version
 
 
 def _readme_example() -> str:
