@@ -16,7 +16,7 @@ import pytest
 import redis
 from pymongo.database import Database
 
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, make_access_token, make_user
 from tests.integration.lambda_events import LambdaResponse, UsersApi
 from todo_common import container
 from todo_common.settings import get_settings
@@ -99,6 +99,31 @@ def test_two_sessions_have_budgets_of_their_own(api: UsersApi, db: Db) -> None:
     # Then it is served from its own, full budget
     assert other.status == 200
     assert remaining(other)[0] == BUDGET - 1
+
+
+def test_a_personal_access_token_has_a_budget_of_its_own_apart_from_its_owners_session(
+    api: UsersApi, db: Db
+) -> None:
+    # Given a user whose session has spent its budget, and two tokens of theirs
+    owner = make_user(db)
+    session = api.token_for(owner.email, DEFAULT_PASSWORD)
+    for _ in range(BUDGET + 1):
+        api.request("GET", "/users/me", token=session)
+    _, spending = make_access_token(db, owner)
+    _, other = make_access_token(db, owner, name="bot")
+
+    # When one token spends its budget
+    answers = [api.request("GET", "/users/me", token=spending) for _ in range(BUDGET + 1)]
+
+    # Then it counts down from a full budget of its own, then is 429
+    assert [a.status for a in answers] == [200] * BUDGET + [429]
+    assert [remaining(a)[0] for a in answers[:BUDGET]] == list(range(BUDGET - 1, -1, -1))
+    assert int(answers[-1].headers["retry-after"]) >= 1
+    # and the other token, like the owner's next session, still has all of its own
+    fresh = api.request("GET", "/users/me", token=other)
+    assert fresh.status == 200
+    assert remaining(fresh)[0] == BUDGET - 1
+    assert api.request("GET", "/users/me", token=session).status == 429
 
 
 def test_an_ended_session_is_401_and_costs_no_budget(
