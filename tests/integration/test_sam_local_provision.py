@@ -3,7 +3,9 @@
 `env.json.example` names, and the secrets todo/<stage>/* the template names.
 
 It runs here against the test profile's moto, each test in a Region of its own, so the keys,
-aliases and secrets of the suite's us-east-1 are never touched.
+aliases and secrets of the suite's us-east-1 are never touched. There is no Docker here: the
+last test gives the users and projects functions exactly the variables `sam local` would, with
+the compose file's host names turned into this suite's servers, and logs in.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from pymongo import MongoClient
 
+from devtools.lambda_env import function_environment
+from devtools.template import load_template
 from tests.gateway import ROOT
 
 pytestmark = pytest.mark.integration
@@ -157,3 +162,124 @@ def test_provision_refuses_an_endpoint_off_this_machine(endpoint: str) -> None:
 
     assert refused.returncode == 1
     assert "is not an http URL on this machine" in refused.stderr
+
+
+# -- a function given what `sam local` gives it -----------------------------------------------
+
+# Each runs in a process of its own, as in a Lambda container: what it is given is all it has.
+LOG_IN = """
+import json, sys
+from tests.integration.lambda_events import FunctionApi
+
+users = FunctionApi("users")
+login = users.request("POST", "/auth/login", json={"email": sys.argv[1], "password": sys.argv[2]})
+token = login.json().get("access_token", "") if login.status == 200 else ""
+me = users.request("GET", "/users/me", token=token)
+print(json.dumps({"login": login.status, "me": me.status, "email": me.json().get("email"),
+                  "token": token}))
+"""
+LIST_PROJECTS = """
+import json, sys
+from tests.integration.lambda_events import FunctionApi
+
+print(json.dumps({"projects": FunctionApi("projects").request("GET", "/projects",
+                                                              token=sys.argv[1]).status}))
+"""
+
+
+def _run(code: str, env: dict[str, str], *args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    outcome: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return outcome
+
+
+def _sam_local_environment(function: str, region: str) -> dict[str, str]:
+    """`function`'s variables as `sam local start-api --env-vars env.json.example` sets them
+    (the template's for Stage=local, env.json's over the ones it declares), with the compose
+    file's host names turned into this suite's servers."""
+    template = load_template(ROOT / "template.yaml")
+    fn = template.functions[function]
+    env = function_environment(template, fn, {})
+    env |= {name: value for name, value in ENV_JSON.items() if name in fn.environment}
+    here = {
+        "http://moto:5000": _endpoint(),
+        "http://elasticmq:9324": os.environ["AWS_ENDPOINT_URL_SQS"],
+    }
+    for compose, local in here.items():
+        env = {name: value.replace(compose, local) for name, value in env.items()}
+    if "REDIS_HOST" in env:
+        env |= {"REDIS_HOST": os.environ["REDIS_HOST"], "REDIS_PORT": os.environ["REDIS_PORT"]}
+    # What SAM adds for every function (the Region of samconfig.toml, here the test's own), and
+    # the FerretDB adapter that the compose file's MongoDB does not need
+    runtime = {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+    runtime |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    runtime |= {"DATABASE_SERVER": os.environ.get("DATABASE_SERVER", "mongodb")}
+    return env | runtime
+
+
+def test_the_functions_log_in_and_check_tokens_with_only_what_sam_local_gives_them() -> None:
+    region, bucket = "ap-southeast-2", _bucket()
+    local = _client("secretsmanager", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+    def suite_secret(name: str) -> str:
+        return str(local.get_secret_value(SecretId=name)["SecretString"])
+
+    database_uri = suite_secret(os.environ["DATABASE_URI_SECRET"])
+    redis_password = suite_secret(os.environ["REDIS_PASSWORD_SECRET"])
+    done = _provision(
+        "--endpoint",
+        _endpoint(),
+        "--region",
+        region,
+        "--digest-bucket",
+        bucket,
+        "--database-uri",
+        database_uri,
+        "--redis-password",
+        redis_password,
+    )
+    assert done.returncode == 0, done.stderr
+    sqs = _client("sqs", region)  # ElasticMQ creates them in the compose file
+    for queue in ("todo-audit", "todo-webhook-deliveries"):
+        sqs.create_queue(QueueName=queue)
+    users = _sam_local_environment("UsersFunction", region)
+    projects = _sam_local_environment("ProjectsFunction", region)
+    assert users["DATABASE_NAME"] == projects["DATABASE_NAME"] == "todo-local"
+    base = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{ROOT / 'layers/common'}:{ROOT}"}
+    # boto3's endpoint for any service without one of its own: nothing listens there, so a
+    # variable the function lacks fails here, never by calling AWS
+    base["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+    email, password = "sam-local@example.com", secrets.token_urlsafe(12)
+    # The docs' first steps: the indexes and the first ADMIN, with the database URI outright
+    operator = base | {"DATABASE_URI": database_uri, "DATABASE_NAME": "todo-local"}
+    operator |= {"DATABASE_SERVER": users["DATABASE_SERVER"], "ADMIN_PASSWORD": password}
+    mongo: MongoClient[dict[str, Any]] = MongoClient(database_uri)
+    try:
+        for command in (["create-indexes"], ["create-admin", "--email", email]):
+            cli = subprocess.run(
+                [sys.executable, "-m", "todo_common.cli", *command],
+                env=operator,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert cli.returncode == 0, cli.stdout + cli.stderr
+        logged_in = _run(LOG_IN, base | users, email, password)
+        listed = _run(LIST_PROJECTS, base | projects, str(logged_in["token"]))
+    finally:
+        mongo.drop_database("todo-local")
+        mongo.close()
+
+    # The users function signs with the token key env.json names; the projects function, which
+    # cannot sign, verifies with its public key
+    assert (logged_in["login"], logged_in["me"], logged_in["email"]) == (200, 200, email)
+    assert listed == {"projects": 200}
