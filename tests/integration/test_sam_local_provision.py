@@ -178,12 +178,13 @@ me = users.request("GET", "/users/me", token=token)
 print(json.dumps({"login": login.status, "me": me.status, "email": me.json().get("email"),
                   "token": token}))
 """
-LIST_PROJECTS = """
+GET = """
 import json, sys
 from tests.integration.lambda_events import FunctionApi
 
-print(json.dumps({"projects": FunctionApi("projects").request("GET", "/projects",
-                                                              token=sys.argv[1]).status}))
+folder, path, token = sys.argv[1:4]
+response = FunctionApi(folder).request("GET", path, token=token, query=json.loads(sys.argv[4]))
+print(json.dumps({"status": response.status, "body": response.json()}))
 """
 
 
@@ -252,6 +253,7 @@ def test_the_functions_log_in_and_check_tokens_with_only_what_sam_local_gives_th
         sqs.create_queue(QueueName=queue)
     users = _sam_local_environment("UsersFunction", region)
     projects = _sam_local_environment("ProjectsFunction", region)
+    reports = _sam_local_environment("ReportsFunction", region)
     assert users["DATABASE_NAME"] == projects["DATABASE_NAME"] == "todo-local"
     base = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{ROOT / 'layers/common'}:{ROOT}"}
     # boto3's endpoint for any service without one of its own: nothing listens there, so a
@@ -274,12 +276,17 @@ def test_the_functions_log_in_and_check_tokens_with_only_what_sam_local_gives_th
             )
             assert cli.returncode == 0, cli.stdout + cli.stderr
         logged_in = _run(LOG_IN, base | users, email, password)
-        listed = _run(LIST_PROJECTS, base | projects, str(logged_in["token"]))
+        token = str(logged_in["token"])
+        listed = _run(GET, base | projects, "projects", "/projects", token, "{}")
+        day = {"from": "2026-11-02T00:00:00Z", "to": "2026-11-03T00:00:00Z"}
+        verified = _run(GET, base | reports, "reports", "/audits/verify", token, json.dumps(day))
     finally:
         mongo.drop_database("todo-local")
         mongo.close()
 
-    # The users function signs with the token key env.json names; the projects function, which
-    # cannot sign, verifies with its public key
+    # The users function signs with the token key env.json names; the others, which cannot
+    # sign, verify with its public key
     assert (logged_in["login"], logged_in["me"], logged_in["email"]) == (200, 200, email)
-    assert listed == {"projects": 200}
+    assert listed["status"] == 200, listed
+    # The trail's check reads the digest store and the digest key's public key
+    assert verified["status"] == 200, verified
