@@ -21,7 +21,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 
 .PHONY: help install docs-assets openapi dev test test-unit lint format sam-validate sam-build \
-	lint-infra env-json test-suite bench lock clean
+	lint-infra env-json sam-local-setup test-suite bench lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -155,13 +155,24 @@ $(OASDIFF):
 api-diff: $(VENV)/.installed $(OASDIFF)  ## fail on a breaking change to openapi.json without a new major version
 	$(PY) -m devtools.api_breaking $(if $(API_BASE),--base $(API_BASE))
 
-env-json:  ## write env.json for `sam local start-api` (docs/local-sam.md), with a random key
-	@if [ -e env.json ]; then \
-		echo "env.json exists; delete it to write a new one from env.json.example"; \
+# env.json holds no secret since issue 19 (they are moto's: sam-local-setup), only where the
+# compose services are and the local keys' names. One from before (a SECURITY_SECRET_KEY, no
+# moto endpoint) would leave the functions without their keys: it is refused, not kept.
+env-json:  ## write env.json for `sam local start-api` (docs/local-sam.md) from env.json.example
+	@if [ ! -e env.json ]; then \
+		cp env.json.example env.json && echo "wrote env.json from env.json.example (git-ignored)"; \
+	elif grep -q SECURITY_SECRET_KEY env.json || ! grep -q AWS_ENDPOINT_URL_KMS env.json; then \
+		echo "env.json is from before issue 19 (a SECURITY_SECRET_KEY, no AWS_ENDPOINT_URL_KMS): delete it and run make env-json again" >&2; \
+		exit 1; \
 	else \
-		umask 077 && $(PYTHON) -c 'import json, secrets; env = json.load(open("env.json.example")); env["Parameters"]["SECURITY_SECRET_KEY"] = secrets.token_urlsafe(48); open("env.json", "w").write(json.dumps(env, indent=2) + "\n")' \
-		&& echo "wrote env.json (git-ignored; SECURITY_SECRET_KEY is a new random key)"; \
+		echo "env.json exists; delete it to write a new one from env.json.example"; \
 	fi
+
+# The keys, the digest bucket and the secrets todo/local/* on docker-compose.yml's moto, with
+# the values a Lambda container reaches (mongodb://mongo:27017/); kept if they exist.
+TODO_MOTO_PORT ?= 5000
+sam-local-setup: $(VENV)/.installed env-json  ## provision docker-compose.yml's moto for `sam local`, and env.json
+	$(SERVERS) provision --endpoint http://127.0.0.1:$(TODO_MOTO_PORT) --stage local
 
 bench: $(VENV)/.installed  ## benchmarks (figures, not pass/fail) against the local servers
 	$(SERVERS) run --profile bench -- $(PY) -m benchmarks.run

@@ -4,6 +4,7 @@
     python scripts/servers.py install
     python scripts/servers.py env --profile dev|test|bench
     python scripts/servers.py run --profile dev|test|bench -- CMD [ARGS...]
+    python scripts/servers.py provision --endpoint http://127.0.0.1:5000 [--stage local]
 
 Servers: FerretDB (MongoDB protocol, SQLite backend), Redis and an SQS, KMS and S3 endpoint
 (moto: one server, one port, every service).
@@ -28,6 +29,10 @@ dev keeps its data.
 Servers that are already configured are used instead: DATABASE_URI (or DATABASE_HOST /
 DATABASE_PORT), REDIS_HOST (+ REDIS_PORT), AWS_ENDPOINT_URL_SQS. FerretDB is built once
 with Go into ${TODO_API_CACHE:-~/.cache/todo-api}; redis-server comes from apt-get.
+
+`provision` creates the same keys, digest bucket and secrets todo/<stage>/* on a moto that
+something else runs (docker-compose.yml's, for `sam local start-api`: docs/local-sam.md), with
+values for a Lambda container on the compose network; what exists already is kept.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import ctypes
 import fcntl
 import importlib
 import importlib.util
+import ipaddress
 import json
 import os
 import secrets
@@ -499,7 +505,10 @@ def create_digest_bucket(env: Mapping[str, str]) -> None:
     # Not CreateBucket's error: in us-east-1 (moto's too) creating one's own bucket again succeeds.
     if any(b["Name"] == bucket for b in s3.list_buckets().get("Buckets", [])):
         return  # kept as it is (for dev, with the objects moto_server.py put back)
-    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)  # versioning too
+    options: dict[str, Any] = {"Bucket": bucket, "ObjectLockEnabledForBucket": True}  # versioned
+    if env["AWS_DEFAULT_REGION"] != "us-east-1":  # S3 refuses a bucket elsewhere, unless named
+        options["CreateBucketConfiguration"] = {"LocationConstraint": env["AWS_DEFAULT_REGION"]}
+    s3.create_bucket(**options)
     rule = {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": DIGEST_BUCKET_RETENTION_DAYS}}
     s3.put_object_lock_configuration(
         Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": rule}
@@ -741,6 +750,93 @@ def create_secrets(profile: str, env: Mapping[str, str], servers: list[Server]) 
         manager.create_secret(Name=LOCAL_SECRETS[key], SecretString=value)
 
 
+def ensure_secret(env: Mapping[str, str], name: str, value: str, *, replace: bool) -> str:
+    """The secret `name` on the Secrets Manager of `env`: created with `value`, or, when it
+    exists, given `value` if `replace` (else kept as it is). What was done, for a log line."""
+    boto3: Any = importlib.import_module("boto3")
+    client_error: Any = importlib.import_module("botocore.exceptions").ClientError
+    manager = boto3.client(
+        "secretsmanager",
+        endpoint_url=env["AWS_ENDPOINT_URL_SECRETS_MANAGER"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    try:
+        current = manager.get_secret_value(SecretId=name)["SecretString"]
+    except client_error as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        manager.create_secret(Name=name, SecretString=value)
+        return "created"
+    if current == value or not replace:
+        return "kept"
+    manager.put_secret_value(SecretId=name, SecretString=value)
+    return "updated"
+
+
+# --- provision (sam local): the same keys, bucket and secrets on a moto of someone else's ------
+
+# What a function in a Lambda container on docker-compose.yml's network reaches, and the
+# password the compose Redis is started with (TODO_REDIS_PASSWORD there too).
+COMPOSE_DATABASE_URI = "mongodb://mongo:27017/"
+COMPOSE_REDIS_PASSWORD = os.environ.get("TODO_REDIS_PASSWORD") or "todo-local-redis"
+# Kept when it exists: a new hash key would orphan the idempotency records made with the old one.
+KEPT_SECRETS = frozenset({"hash-key"})
+
+
+def loopback_endpoint(url: str) -> tuple[str, int]:
+    """`url`'s host and port, refused unless it is on this machine: provisioning creates keys and
+    secrets, and an endpoint mistyped as AWS's own must not create them there."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        loopback, port = False, 0
+    if parts.scheme not in ("http", "https") or not loopback:
+        raise Fail(
+            f"--endpoint {url!r} is not an http URL on this machine (localhost, 127.0.0.0/8, "
+            "::1): provision fills a local moto only, such as docker-compose.yml's "
+            "(http://127.0.0.1:5000)"
+        )
+    return host, port
+
+
+def provision_env(endpoint: str, region: str, bucket: str) -> dict[str, str]:
+    """The environment this script's own steps read, for moto at `endpoint`. Dummy credentials,
+    never the caller's: moto takes any, and real ones have no business here."""
+    return {
+        "AWS_ENDPOINT_URL_KMS": endpoint,
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AUDIT_DIGEST_BUCKET": bucket,
+    }
+
+
+def cmd_provision(
+    endpoint: str, stage: str, region: str, bucket: str, secret_values: Mapping[str, str]
+) -> int:
+    host, port = loopback_endpoint(endpoint)
+    if not tcp_answers(host, port):
+        raise Fail(f"nothing answers at {endpoint}: start moto first (`docker compose up -d`)")
+    env = provision_env(endpoint.rstrip("/"), region, bucket)
+    for step in (create_token_key, create_digest_key, create_webhook_secret_key):
+        step(env)
+    create_digest_bucket(env)
+    say(f"keys: {TOKEN_KEY_ALIAS}, {DIGEST_KEY_ALIAS}, {WEBHOOK_SECRET_KEY_ALIAS} ({region})")
+    say(f"digest bucket: {bucket} (Object Lock, compliance, {DIGEST_BUCKET_RETENTION_DAYS} day)")
+    for key, value in secret_values.items():
+        name = f"todo/{stage}/{key}"
+        done = ensure_secret(env, name, value, replace=key not in KEPT_SECRETS)
+        say(f"secret {name}: {done}")
+    return 0
+
+
 # --- running ----------------------------------------------------------------------------
 
 
@@ -920,6 +1016,12 @@ def cmd_env(profile: str) -> int:
     return 0
 
 
+def _stage(value: str) -> str:
+    if not value.replace("-", "").isalnum() or not value[:1].isalpha() or value != value.lower():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a stage name such as local")
+    return value
+
+
 def main(args: list[str]) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -931,12 +1033,30 @@ def main(args: list[str]) -> int:
     for sub in (env, run):
         sub.add_argument("--profile", choices=sorted(PORTS), required=True)
     run.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD [ARGS...]")
+    provision = commands.add_parser(
+        "provision", help="create the keys, digest bucket and secrets on a running moto"
+    )
+    provision.add_argument("--endpoint", required=True, help="moto's URL, on this machine")
+    provision.add_argument("--stage", default="local", type=_stage, help="secrets todo/STAGE/*")
+    provision.add_argument("--region", default="us-east-1", help="the Region SAM passes")
+    provision.add_argument("--digest-bucket", default=DIGEST_BUCKET)
+    provision.add_argument("--database-uri", default=COMPOSE_DATABASE_URI)
+    provision.add_argument("--redis-password", default=COMPOSE_REDIS_PASSWORD)
     options = parser.parse_args(args)
     try:
         if options.command == "install":
             return cmd_install()
         if options.command == "env":
             return cmd_env(options.profile)
+        if options.command == "provision":
+            values = {
+                "database-uri": options.database_uri,
+                "redis-password": options.redis_password,
+                "hash-key": secrets.token_urlsafe(32),
+            }
+            return cmd_provision(
+                options.endpoint, options.stage, options.region, options.digest_bucket, values
+            )
         argv = options.cmd[1:] if options.cmd[:1] == ["--"] else options.cmd
         return cmd_run(options.profile, argv)
     except Fail as failure:
