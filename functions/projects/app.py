@@ -1,8 +1,4 @@
-"""The projects function: projects owned by managers (SPEC §5).
-
-Routes are `async def` on purpose, though the services block: one request per Lambda container
-means nothing else waits on the event loop, and sync routes would add a thread hop per request.
-"""
+"""The projects function: projects owned by managers (SPEC §5)."""
 
 from __future__ import annotations
 
@@ -11,11 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from todo_common import container, snapstart
-from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from todo_common.errors import Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
-from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, UpdatedSince, service, sync_sort
-from todo_common.http.records import Create, Write, creates, read_route, soft_delete_routes
+from todo_common.http.records import (
+    Create,
+    Write,
+    creates,
+    lists,
+    read_route,
+    revises,
+    soft_delete_routes,
+)
 from todo_common.schemas.base import ChangePage, ObjectIdStr, Page
 from todo_common.schemas.projects import (
     ProjectCreate,
@@ -35,11 +38,7 @@ async def create_project(body: ProjectCreate, new: Create, service: Projects) ->
     return new.respond(body, lambda: ProjectPublic.of(service.create(new.principal, body)))
 
 
-@projects.get(
-    "",
-    response_model=ChangePage[ProjectPublic] | Page[ProjectPublic],
-    responses=problems(Forbidden, InvalidInput),
-)
+@lists(projects, ProjectPublic, Forbidden, InvalidInput)
 async def list_projects(
     principal: CurrentPrincipal,
     service: Projects,
@@ -65,11 +64,7 @@ async def list_projects(
 read_route(projects, "project", Projects, ProjectPublic, NotFound)
 
 
-@projects.put(
-    "/{project_id}",
-    response_model=ProjectPublic,
-    responses=problems(Conflict, Forbidden, InvalidInput, NotFound),
-)
+@revises(projects.put, "/{project_id}", ProjectPublic)
 async def replace_project(
     project_id: str, body: ProjectReplace, write: Write, service: Projects
 ) -> ProjectPublic:
@@ -77,11 +72,7 @@ async def replace_project(
     return write.answer(ProjectPublic.of(project))
 
 
-@projects.patch(
-    "/{project_id}",
-    response_model=ProjectPublic,
-    responses=problems(Conflict, Forbidden, InvalidInput, NotFound),
-)
+@revises(projects.patch, "/{project_id}", ProjectPublic)
 async def patch_project(
     project_id: str, body: ProjectPatch, write: Write, service: Projects
 ) -> ProjectPublic:

@@ -1,8 +1,4 @@
-"""The reports function: the audit trail (ADMIN) and reports on projects, users and activity.
-
-Routes are `async def` on purpose, though the services block: one request per Lambda container
-means nothing else waits on the event loop, and sync routes would add a thread hop per request.
-"""
+"""The reports function: the audit trail (ADMIN) and reports on projects, users and activity."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""The tasks function: tasks inside projects, assigned to users (SPEC §5).
-
-Routes are `async def` on purpose, though the services block: one request per Lambda container
-means nothing else waits on the event loop, and sync routes would add a thread hop per request.
-"""
+"""The tasks function: tasks inside projects, assigned to users (SPEC §5)."""
 
 from __future__ import annotations
 
@@ -11,11 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from todo_common import container, snapstart
-from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from todo_common.errors import Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
-from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, UpdatedSince, service, sync_sort
-from todo_common.http.records import Create, Write, creates, read_route, soft_delete_routes
+from todo_common.http.records import (
+    Create,
+    Write,
+    creates,
+    lists,
+    read_route,
+    revises,
+    soft_delete_routes,
+)
 from todo_common.records import TaskStatus
 from todo_common.schemas.base import ChangePage, ObjectIdOrMe, ObjectIdStr, Page
 from todo_common.schemas.tasks import DueDate, TaskCreate, TaskPatch, TaskPublic, TaskReplace
@@ -36,11 +39,7 @@ async def create_task(body: TaskCreate, new: Create, service: Tasks) -> Response
     return new.respond(body, lambda: TaskPublic.of(service.create(new.principal, body)))
 
 
-@tasks.get(
-    "",
-    response_model=ChangePage[TaskPublic] | Page[TaskPublic],
-    responses=problems(Forbidden, InvalidInput),
-)
+@lists(tasks, TaskPublic, Forbidden, InvalidInput)
 async def list_tasks(
     principal: CurrentPrincipal,
     service: Tasks,
@@ -82,21 +81,13 @@ async def list_tasks(
 read_route(tasks, "task", Tasks, TaskPublic, NotFound)
 
 
-@tasks.put(
-    "/{task_id}",
-    response_model=TaskPublic,
-    responses=problems(Conflict, Forbidden, InvalidInput, NotFound),
-)
+@revises(tasks.put, "/{task_id}", TaskPublic)
 async def replace_task(task_id: str, body: TaskReplace, write: Write, service: Tasks) -> TaskPublic:
     task = service.update(write.principal, task_id, body, write.if_match, replace=True)
     return write.answer(TaskPublic.of(task))
 
 
-@tasks.patch(
-    "/{task_id}",
-    response_model=TaskPublic,
-    responses=problems(Conflict, Forbidden, InvalidInput, NotFound),
-)
+@revises(tasks.patch, "/{task_id}", TaskPublic)
 async def patch_task(task_id: str, body: TaskPatch, write: Write, service: Tasks) -> TaskPublic:
     task = service.update(write.principal, task_id, body, write.if_match)
     return write.answer(TaskPublic.of(task))

@@ -1,8 +1,4 @@
-"""The users function: authentication and the user directory (SPEC §4-§5).
-
-Routes are `async def` on purpose, though the services block: one request per Lambda container
-means nothing else waits on the event loop, and sync routes would add a thread hop per request.
-"""
+"""The users function: authentication and the user directory (SPEC §4-§5)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The webhooks function: a team's subscriptions to its changes, and their deliveries (issue 20).
-
-Routes are `async def` on purpose, as in the other functions: one request per Lambda container.
-"""
+"""The webhooks function: a team's subscriptions to its changes, and their deliveries (issue 20)."""
 
 from __future__ import annotations
 
@@ -15,7 +12,7 @@ from todo_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from todo_common.http.app import create_app, lambda_handler
 from todo_common.http.declared import problems
 from todo_common.http.deps import CurrentPrincipal, PageParams, service
-from todo_common.http.records import Write, read_route, soft_delete_routes
+from todo_common.http.records import Write, read_route, revises, soft_delete_routes
 from todo_common.http.responses import created, to_response
 from todo_common.schemas.base import Page
 from todo_common.schemas.webhooks import (
@@ -61,11 +58,7 @@ async def list_webhooks(
 read_route(webhooks, "webhook", Webhooks, WebhookPublic, Forbidden, NotFound)
 
 
-@webhooks.patch(
-    "/{webhook_id}",
-    response_model=WebhookPublic,
-    responses=problems(Conflict, Forbidden, InvalidInput, NotFound),
-)
+@revises(webhooks.patch, "/{webhook_id}", WebhookPublic)
 async def patch_webhook(
     webhook_id: str, body: WebhookPatch, write: Write, service: Webhooks
 ) -> WebhookPublic:

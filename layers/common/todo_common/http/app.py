@@ -37,7 +37,11 @@ def _operation_id(route: APIRoute) -> str:
 
 
 def create_app(*, title: str, routers: Sequence[APIRouter], summary: str | None = None) -> FastAPI:
-    """A FastAPI app with the shared middleware, error handlers and `/health`."""
+    """A FastAPI app with the shared middleware, error handlers and `/health`.
+
+    The functions' routes are `async def` on purpose, though the services block: one request
+    per Lambda container means nothing else waits on the event loop, and sync routes would add a
+    thread hop per request."""
     settings = get_settings().app
     app = FastAPI(
         title=f"{settings.name} — {title}",

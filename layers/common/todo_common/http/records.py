@@ -31,6 +31,7 @@ from todo_common.http.declared import Outcome, answers, problems
 from todo_common.http.deps import CurrentPrincipal, IdempotencyKey, IfMatch, LambdaCtx
 from todo_common.http.responses import CreatedRecord, create_response, created, etag, with_etag
 from todo_common.principal import Principal
+from todo_common.schemas.base import ChangePage, Page
 
 
 class Versioned(Protocol):
@@ -154,6 +155,29 @@ def creates(
     return router.post(
         "", status_code=status.HTTP_201_CREATED, response_model=public, responses=problems(*errors)
     )
+
+
+def lists(
+    router: APIRouter, public: type[BaseModel], *errors: type[DomainError]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`GET /things` of a collection that syncs: a page of `public` records, or with
+    `updatedSince` a `ChangePage` of them (services/sync.py)."""
+    pages = ChangePage[public] | Page[public]  # type: ignore[valid-type]
+    return router.get("", response_model=pages, responses=problems(*errors))
+
+
+REVISION_PROBLEMS = (Conflict, Forbidden, InvalidInput, NotFound)
+
+
+def revises(
+    route: Callable[..., Callable[[Callable[..., Any]], Callable[..., Any]]],
+    path: str,
+    public: type[BaseModel],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A PUT or PATCH of one record (`route` is `router.put` or `router.patch`): its `public`
+    form, and what a revision may answer: deleted (409), not the caller's (403), a bad body
+    (422), missing (404); the stale If-Match's 412 comes from `Write`."""
+    return route(path, response_model=public, responses=problems(*REVISION_PROBLEMS))
 
 
 class PublicRecord(Protocol):

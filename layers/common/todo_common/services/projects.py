@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from todo_common.audit.events import AuditAction, AuditEntity
@@ -32,7 +31,7 @@ from todo_common.repositories.tasks import TaskRepository
 from todo_common.repositories.users import UserRepository
 from todo_common.schemas.projects import ProjectCreate, ProjectPatch
 from todo_common.services.reads import visible_owned
-from todo_common.services.sync import Changes, DeltaSync, refuse_narrowing
+from todo_common.services.sync import ChangeFeed, DeltaSync
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 SORTABLE = frozenset({"createdAt", "updatedAt", "name"})
@@ -101,20 +100,10 @@ class ProjectService:
         )
         return Slice([Project.from_document(d) for d in page.items], page.next_cursor)
 
-    def changes(
-        self,
-        principal: Principal,
-        since: datetime,
-        *,
-        narrowed_by: Mapping[str, object],
-        limit: int,
-        cursor: str | None,
-    ) -> Changes[Project]:
-        """The projects written since `since`, deleted ones as tombstones (`services/sync.py`);
-        `narrowed_by`, the list's filters as sent, must all be absent."""
-        authorize(Action.PROJECTS_READ, principal)
-        refuse_narrowing(narrowed_by)
-        return self.sync.page(self._projects, Project, since, limit, cursor)
+    @cached_property
+    def changes(self) -> ChangeFeed[Project]:
+        """`GET ?updatedSince=`: the sync of the projects (services/sync.py)."""
+        return ChangeFeed(self.sync, Action.PROJECTS_READ, self._projects, Project)
 
     def update(
         self, principal: Principal, project_id: str, patch: ProjectPatch, if_match: int | None
@@ -124,8 +113,6 @@ class ProjectService:
             if_match,
             lambda: self._writable(principal, project_id, if_match),
             lambda current: self._changes(principal, current, patch.changes()),
-            detail="UPDATE_PROJECT",
-            deleted="The project is deleted; restore it before changing it",
         )
 
     def delete(self, principal: Principal, project_id: str, if_match: int | None) -> None:

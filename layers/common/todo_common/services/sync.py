@@ -29,6 +29,8 @@ from typing import Generic, Protocol, Self, TypeVar
 from todo_common.documents import Doc
 from todo_common.errors import FieldError, InvalidInput
 from todo_common.instants import to_milliseconds, utcnow
+from todo_common.principal import Principal
+from todo_common.rbac import Action, authorize
 from todo_common.repositories.base import MongoRepository
 
 
@@ -86,6 +88,32 @@ class DeltaSync:
         records = [model.from_document(doc) for doc in page.items]
         shown = [r for r in records if r.is_active or _deleted_within(r, since)]
         return Changes(shown, page.next_cursor, until)
+
+
+@dataclass(frozen=True)
+class ChangeFeed(Generic[R]):
+    """A collection's sync as its service offers it (`service.changes(...)`): who may read it,
+    where its records are, and what they are."""
+
+    sync: DeltaSync
+    read: Action
+    repository: MongoRepository
+    model: type[R]
+
+    def __call__(
+        self,
+        principal: Principal,
+        since: datetime,
+        *,
+        narrowed_by: Mapping[str, object],
+        limit: int,
+        cursor: str | None,
+    ) -> Changes[R]:
+        """The records written since `since`, deleted ones as tombstones; `narrowed_by`, the
+        list's filters as sent, must all be absent."""
+        authorize(self.read, principal)
+        refuse_narrowing(narrowed_by)
+        return self.sync.page(self.repository, self.model, since, limit, cursor)
 
 
 def _deleted_within(record: Syncable, since: datetime) -> bool:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic.alias_generators import to_camel
@@ -37,7 +37,7 @@ from todo_common.repositories.projects import ProjectRepository
 from todo_common.repositories.tasks import TaskRepository, due_fields
 from todo_common.repositories.users import UserRepository
 from todo_common.schemas.tasks import TaskCreate, TaskPatch
-from todo_common.services.sync import Changes, DeltaSync, refuse_narrowing
+from todo_common.services.sync import ChangeFeed, DeltaSync
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 
 SORTABLE = frozenset({"createdAt", "updatedAt", "dueDate"})
@@ -121,20 +121,10 @@ class TaskService:
         page = self._tasks.search(query, SortSpec.parse(sort, SORTABLE, "createdAt"), limit, cursor)
         return Slice([Task.from_document(d) for d in page.items], page.next_cursor)
 
-    def changes(
-        self,
-        principal: Principal,
-        since: datetime,
-        *,
-        narrowed_by: Mapping[str, object],
-        limit: int,
-        cursor: str | None,
-    ) -> Changes[Task]:
-        """The tasks written since `since`, deleted ones as tombstones (`services/sync.py`);
-        `narrowed_by`, the list's filters as sent, must all be absent."""
-        authorize(Action.TASKS_READ, principal)
-        refuse_narrowing(narrowed_by)
-        return self.sync.page(self._tasks, Task, since, limit, cursor)
+    @cached_property
+    def changes(self) -> ChangeFeed[Task]:
+        """`GET ?updatedSince=`: the sync of the tasks (services/sync.py)."""
+        return ChangeFeed(self.sync, Action.TASKS_READ, self._tasks, Task)
 
     # -- writes ------------------------------------------------------------------------------
 

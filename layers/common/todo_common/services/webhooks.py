@@ -98,8 +98,6 @@ class WebhookService:
             if_match,
             lambda: self._writable(principal, webhook_id, if_match),
             lambda current: self._changes(principal, current, patch.changes()),
-            detail="UPDATE_WEBHOOK",
-            deleted="The webhook is deleted; restore it before changing it",
         )
 
     def delete(self, principal: Principal, webhook_id: str, if_match: int | None) -> None:

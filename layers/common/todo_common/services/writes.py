@@ -87,13 +87,13 @@ class AuditedWrites:
         if_match: int | None,
         read: Callable[[], R],
         changes: Callable[[R], Doc],
-        *,
-        detail: str,
-        deleted: str,
     ) -> R:
         """The update of a record that must be active: `read` it (If-Match checked there), write
-        `changes(current)` with one audit event (nothing when nothing changes), and read again
-        after a lost race; a deleted record is a Conflict saying `deleted`."""
+        `changes(current)` with one audit event (detail `UPDATE_<ENTITY>`; nothing when nothing
+        changes), and read again after a lost race; a deleted record is a Conflict."""
+        entity = self._entity.value
+        detail = f"UPDATE_{entity}"
+        deleted = f"The {entity.lower()} is deleted; restore it before changing it"
 
         def attempt() -> R:
             current = read()
