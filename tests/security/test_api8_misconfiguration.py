@@ -361,11 +361,13 @@ def test_every_date_parameter_and_field_of_the_api_is_known_to_this_test(
     # The routes below are exercised one by one; a new date input must be added to them.
     document = api.get("/openapi.json").json()
     assert sorted(_date_query_params(document)) == sorted(DATE_QUERY_ROUTES)
-    assert sorted(_date_body_fields(document)) == sorted(DATE_BODY_ROUTES)
+    assert sorted(_date_body_fields(document)) == sorted([*DATE_BODY_ROUTES, TOKEN_EXPIRY])
 
 
 DATE_QUERY_ROUTES = [
     ("/tasks", "dueBefore"),
+    ("/tasks", "updatedSince"),
+    ("/projects", "updatedSince"),
     ("/audits", "from"),
     ("/audits", "to"),
     ("/audits/verify", "from"),
@@ -378,6 +380,7 @@ DATE_BODY_ROUTES = [
     ("put", "/tasks/{task_id}", "dueDate"),
     ("patch", "/tasks/{task_id}", "dueDate"),
 ]
+TOKEN_EXPIRY = ("post", "/auth/tokens", "expiresAt")  # a bounded date: its own test below
 
 
 @pytest.mark.parametrize(("path", "name"), DATE_QUERY_ROUTES)
@@ -445,6 +448,17 @@ def test_an_unrepresentable_date_in_a_body_is_422_and_changes_nothing(
     assert stored is not None
     assert stored["version"] == 1
     assert stored["dueDate"] is None
+
+
+@pytest.mark.parametrize("value", UNREPRESENTABLE)
+def test_an_unrepresentable_token_expiry_is_422_and_creates_no_token(
+    api: httpx.Client, db: Db, user_with_token: MakeUser, value: str
+) -> None:
+    _, signed_in = user_with_token(Role.USER)
+    body = {"name": "CI", "scopes": ["read"], "expiresAt": value}
+    problem = assert_problem(api.post("/auth/tokens", json=body, headers=signed_in), 422)
+    assert ["body", "expiresAt"] in [error["loc"] for error in problem["errors"]]
+    assert db.access_tokens.count_documents({}) == 0
 
 
 # --- 9. one rule for ids ------------------------------------------------------------------------
