@@ -242,10 +242,10 @@ def test_the_functions_log_in_and_check_tokens_with_only_what_sam_local_gives_th
         region,
         "--digest-bucket",
         bucket,
-        "--database-uri",
-        database_uri,
-        "--redis-password",
-        redis_password,
+        # One argument each: a random password may start with "-", which argparse would take
+        # for an option.
+        f"--database-uri={database_uri}",
+        f"--redis-password={redis_password}",
     )
     assert done.returncode == 0, done.stderr
     sqs = _client("sqs", region)  # ElasticMQ creates them in the compose file
