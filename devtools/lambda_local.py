@@ -81,23 +81,23 @@ def function_module(fn: FunctionDef) -> ModuleType:
 
 
 def load_handler(fn: FunctionDef) -> Handler:
-    """A function's handler (its template `Handler`, e.g. `app.relay_handler`)."""
+    """A function's handler (its template `Handler`, e.g. `relay.handler`)."""
     handler: Handler = getattr(function_module(fn), fn.handler.rpartition(".")[2])
     return handler
 
 
-def function_at(folder: str, entry: str = "handler") -> FunctionDef:
+def function_at(folder: str, handler: str = "app.handler") -> FunctionDef:
     """The function of this repository's `template.yaml` whose code is `functions/<folder>/`
-    and whose handler is `app.<entry>` (the audit functions share one folder)."""
+    and whose `Handler` is `handler` (the audit consumer and relay share one folder)."""
     for fn in project_template().functions.values():
-        if fn.code_uri == ROOT / "functions" / folder and fn.handler == f"app.{entry}":
+        if fn.code_uri == ROOT / "functions" / folder and fn.handler == handler:
             return fn
-    raise LookupError(f"template.yaml has no function with functions/{folder}/app.{entry}")
+    raise LookupError(f"template.yaml has no function with functions/{folder}/ and {handler}")
 
 
-def handler_at(folder: str, entry: str = "handler") -> Handler:
-    """The handler of `function_at(folder, entry)`."""
-    return load_handler(function_at(folder, entry))
+def handler_at(folder: str, handler: str = "app.handler") -> Handler:
+    """The handler of `function_at(folder, handler)`."""
+    return load_handler(function_at(folder, handler))
 
 
 def context_of(fn: FunctionDef) -> LocalContext:

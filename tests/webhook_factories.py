@@ -10,7 +10,7 @@ from todo_common import container
 from todo_common.instants import utcnow
 from todo_common.records import User
 from todo_common.repositories.webhooks import DeliveryRepository, WebhookRepository
-from todo_common.webhooks.fanout import event_body
+from todo_common.webhooks.events import event_body
 from todo_common.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from todo_common.webhooks.signing import new_secret
 

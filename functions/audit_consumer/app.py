@@ -1,11 +1,11 @@
-"""The audit consumer (SQS batches, partial failures reported) and the outbox relay (scheduled).
+"""The audit consumer: SQS batches of audit events, partial failures reported.
 
-Not a Mangum app: SQS and schedule events are not HTTP.
+Not a Mangum app: SQS events are not HTTP. The outbox relay, which shares this folder, is
+`relay.py`: a module of its own, so that its INIT does not import Powertools' batch processing.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -19,11 +19,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from todo_common import container, instrument
 from todo_common.audit.consumer import record_message
-from todo_common.audit.publisher import AuditPublisher
-from todo_common.audit.relay import relay_pending
 from todo_common.logs import logger
 from todo_common.repositories.audits import AuditRepository
-from todo_common.settings import get_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -44,26 +41,3 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
-
-
-@logger.inject_lambda_context(clear_state=True)
-@instrument.lambda_entry
-def relay_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """Every minute: send the audit events that waited in the MongoDB outboxes."""
-    repos = container.repositories()
-    result = relay_pending(
-        AuditPublisher.from_settings(),
-        list(repos.audited),
-        repos.outbox,
-        min_age=timedelta(seconds=get_settings().audit.relay_min_age_seconds),
-    )
-    logger.info(
-        "Outbox relay ran",
-        extra={
-            "sent": result.sent,
-            "failed": result.failed,
-            "backlog": result.backlog,
-            "oldest_age_seconds": round(result.oldest_age_seconds, 3),
-        },
-    )
-    return {"sent": result.sent, "failed": result.failed}

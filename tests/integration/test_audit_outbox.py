@@ -48,7 +48,7 @@ def sqs_unreachable() -> Iterator[None]:
 
 def run_relay() -> dict[str, int]:
     """The relay function, invoked as the schedule invokes it."""
-    relay = handler_at("audit_consumer", "relay_handler")
+    relay = handler_at("audit_consumer", "relay.handler")
     result: dict[str, int] = relay(scheduled_event("test"), LocalContext("AuditRelayFunction"))
     return result
 

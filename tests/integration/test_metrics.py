@@ -247,7 +247,7 @@ def test_the_relay_reports_the_backlog_and_the_age_of_its_oldest_event(
         users.login(user.email, DEFAULT_PASSWORD)
         container.audit_trail().flush()
         emf.take()
-        relay = handler_at("audit_consumer", "relay_handler")
+        relay = handler_at("audit_consumer", "relay.handler")
         relay(scheduled_event("test"), LocalContext("AuditRelayFunction"))
     points = emf.take()
     by_name = {p.name: p for p in points}

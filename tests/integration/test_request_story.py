@@ -88,7 +88,7 @@ def test_an_event_that_waited_for_sqs_is_relayed_and_recorded_under_its_request_
         create_task(db, request_id)
         container.audit_trail().flush()
     # When the relay runs once SQS is back, and the consumer gets the event
-    relay = handler_at("audit_consumer", "relay_handler")
+    relay = handler_at("audit_consumer", "relay.handler")
     relay(scheduled_event("test"), LocalContext("AuditRelayFunction"))
     queue.deliver(handler_at("audit_consumer"))
 

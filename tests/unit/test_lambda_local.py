@@ -175,9 +175,9 @@ def test_the_queue_and_schedule_events_have_the_keys_of_sams_samples() -> None:
 def test_the_functions_are_found_by_folder_and_entry_point() -> None:
     assert function_at("users").logical_id == "UsersFunction"
     assert function_at("audit_consumer").logical_id == "AuditConsumerFunction"
-    assert function_at("audit_consumer", "relay_handler").logical_id == "AuditRelayFunction"
+    assert function_at("audit_consumer", "relay.handler").logical_id == "AuditRelayFunction"
     with pytest.raises(LookupError):
-        function_at("audit_consumer", "no_such_handler")
+        function_at("audit_consumer", "app.no_such_handler")
 
 
 def test_a_context_counts_down_from_its_timeout() -> None:

@@ -24,8 +24,7 @@ from todo_common.services.reads import visible_owned
 from todo_common.services.writes import AuditedWrites, check_if_match, retrying
 from todo_common.settings import WebhookSettings
 from todo_common.webhooks.addresses import url_problem
-from todo_common.webhooks.events import ADMIN_ONLY, PING, WebhookEventType
-from todo_common.webhooks.fanout import event_body
+from todo_common.webhooks.events import ADMIN_ONLY, PING, WebhookEventType, event_body
 from todo_common.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from todo_common.webhooks.queue import DeliveryQueue, QueueUnavailable
 from todo_common.webhooks.secrets import SecretBox

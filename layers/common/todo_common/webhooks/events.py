@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
+from typing import Any
 
 from todo_common.audit.events import AuditAction, AuditEntity, AuditEvent
 from todo_common.records import TaskStatus
@@ -53,3 +55,18 @@ def event_type(event: AuditEvent) -> WebhookEventType | None:
     if entity == "task" and action == "updated" and completes:
         return WebhookEventType.TASK_COMPLETED
     return WebhookEventType(f"{entity}.{action}")
+
+
+def event_body(
+    *, event_id: str, type_: str, occurred_at: str, actor: dict[str, Any], data: Any, changes: Any
+) -> str:
+    """The delivered JSON, compact: the bytes every attempt signs and sends."""
+    body = {
+        "id": event_id,
+        "type": type_,
+        "occurredAt": occurred_at,
+        "actor": actor,
+        "data": data,
+        "changes": changes,
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)

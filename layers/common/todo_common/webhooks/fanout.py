@@ -7,7 +7,6 @@ delivered again finds the deliveries written and queues only one whose queueing 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,7 @@ from todo_common.repositories.webhooks import DeliveryRepository, WebhookReposit
 from todo_common.schemas.projects import ProjectPublic
 from todo_common.schemas.tasks import TaskPublic
 from todo_common.schemas.users import UserPublic
-from todo_common.webhooks.events import ADMIN_ONLY, WebhookEventType, event_type
+from todo_common.webhooks.events import ADMIN_ONLY, WebhookEventType, event_body, event_type
 from todo_common.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from todo_common.webhooks.queue import DeliveryQueue
 
@@ -34,21 +33,6 @@ class Subject:
 
     data: dict[str, Any] | None
     project: Project | None
-
-
-def event_body(
-    *, event_id: str, type_: str, occurred_at: str, actor: dict[str, Any], data: Any, changes: Any
-) -> str:
-    """The delivered JSON, compact: the bytes every attempt signs and sends."""
-    body = {
-        "id": event_id,
-        "type": type_,
-        "occurredAt": occurred_at,
-        "actor": actor,
-        "data": data,
-        "changes": changes,
-    }
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
