@@ -1,5 +1,7 @@
-"""FastAPI's `pydantic.v1` probe is skipped while no v1 model can exist, and still refuses one
-once `pydantic.v1` is imported (todo_common/http/lean_fastapi.py)."""
+"""A function's INIT imports what its requests use and no more: FastAPI's `pydantic.v1` probe is
+skipped while no v1 model can exist, and still refuses one once `pydantic.v1` is imported
+(todo_common/http/lean_fastapi.py); the relay and the webhooks function leave out what only
+their neighbours use (docs/decisions.md, "Runtime and cold start")."""
 
 from __future__ import annotations
 
@@ -39,6 +41,29 @@ def test_an_api_function_loads_and_encodes_without_importing_pydantic_v1(functio
     """)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("folder", "handler", "left_out"),
+    [
+        # The relay shares the consumer's folder, not its SQS batch processing.
+        ("audit_consumer", "relay.handler", "aws_lambda_powertools.utilities.batch"),
+        # Subscriptions are managed without the consumer's fan-out and the schemas it renders.
+        ("webhooks", "app.handler", "todo_common.webhooks.fanout"),
+        ("webhooks", "app.handler", "todo_common.schemas.tasks"),
+    ],
+)
+def test_a_function_starts_without_what_only_its_neighbours_use(
+    folder: str, handler: str, left_out: str
+) -> None:
+    ran = _run(f"""
+        import sys
+        from devtools.lambda_local import function_at, load_handler
+        assert callable(load_handler(function_at("{folder}", "{handler}")))
+        print("{left_out}" in sys.modules)
+    """)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "False"
 
 
 def test_a_pydantic_v1_model_is_still_refused_once_v1_is_imported() -> None:
