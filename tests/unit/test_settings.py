@@ -22,7 +22,7 @@ from todo_common.http.deps import CurrentPrincipal
 from todo_common.principal import Principal
 from todo_common.settings import Settings
 
-PREFIXES = ("APP_", "SECURITY_", "DATABASE_", "LOG_", "REDIS_", "AUDIT_")
+PREFIXES = ("APP_", "SECURITY_", "DATABASE_", "LOG_", "REDIS_", "AUDIT_", "WEBHOOKS_")
 STRONG_SECRET = secrets.token_urlsafe(48)
 
 
@@ -144,6 +144,15 @@ ORIGINAL_NAMES: list[tuple[str, str, str, object]] = [
     ("REDIS_CONNECTION_POOL_MAX_CONNECTIONS", "3", "redis.connection_pool_max_connections", 3),
     ("REDIS_DECODE_RESPONSES", "false", "redis.decode_responses", False),
     ("AUDIT_QUEUE_URL", "http://localhost:9324/q", "audit.queue_url", "http://localhost:9324/q"),
+    ("AUDIT_DIGEST_PERIOD_SECONDS", "600", "audit.digest_period_seconds", 600),
+    ("AUDIT_DIGEST_BUCKET", "digests-x", "audit.digest_bucket", "digests-x"),
+    # A group's name is the variable's first word: the rate limits are SECURITY_RATE_LIMIT_*.
+    ("SECURITY_RATE_LIMIT_REQUESTS", "90", "rate_limit.requests", 90),
+    ("SECURITY_RATE_LIMIT_WINDOW_SECONDS", "30", "rate_limit.window_seconds", 30),
+    ("SECURITY_TOKEN_MAX_FAILURES_PER_ADDRESS", "7", "security.token_max_failures_per_address", 7),
+    ("WEBHOOKS_ALLOW_HTTP", "true", "webhooks.allow_http", True),
+    ("WEBHOOKS_TIMEOUT_SECONDS", "2.5", "webhooks.timeout_seconds", 2.5),
+    ("DATABASE_SERVER", "ferretdb", "database.server", "ferretdb"),
 ]
 
 
@@ -163,6 +172,32 @@ def test_given_an_original_variable_name_then_it_sets_its_setting(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, setting: str, expected: object
 ) -> None:
     assert _read(settings_with(monkeypatch, **{variable: value}), setting) == expected
+
+
+def test_given_a_dotenv_file_then_its_variables_set_settings_and_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text(
+        "SECURITY_JWT_ISSUER=from-dotenv\nSECURITY_RATE_LIMIT_REQUESTS=42\nREDIS_PORT=6390\n"
+        "UNRELATED_VARIABLE=ignored\n"
+    )
+
+    settings = settings_with(monkeypatch, REDIS_PORT="6391")
+
+    assert settings.security.jwt_issuer == "from-dotenv"
+    assert settings.rate_limit.requests == 42
+    assert settings.redis.port == 6391
+
+
+def test_given_a_bad_value_then_the_error_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        settings_with(monkeypatch, SECURITY_RATE_LIMIT_REQUESTS="0")
+
+    assert [error["loc"] for error in refused.value.errors()] == [
+        ("security_rate_limit", "requests")
+    ]
 
 
 @pytest.mark.parametrize("log_format", ["text", "json", "csv"])

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-from todo_common.settings import LogSettings
+from todo_common.settings import get_settings
 
 _FIXED = ("timestamp", "level", "correlation_id", "location", "message")
 
@@ -52,7 +52,7 @@ def _build() -> tuple[Logger, bool]:
     """The logger, and whether its lines are meant for people (text or csv) rather than JSON."""
     service = os.environ.get("POWERTOOLS_SERVICE_NAME", "todo-api")
     in_lambda = "AWS_LAMBDA_FUNCTION_NAME" in os.environ and "TODO_LOCAL_GATEWAY" not in os.environ
-    settings = LogSettings()
+    settings = get_settings().log
     readable = not in_lambda and settings.format != "json"
     if in_lambda or (settings.format == "json" and "file" not in settings.handlers):
         return Logger(service=service, level=settings.level), readable

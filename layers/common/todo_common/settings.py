@@ -1,8 +1,10 @@
 """Configuration from the environment (and an optional `.env`), with the original variable names.
 
-Each group reads its own prefix (`APP_`, `SECURITY_`, `DATABASE_`, `LOG_`, `REDIS_`, `AUDIT_`,
-`WEBHOOKS_`), so
-`SECURITY_JWT_ISSUER` is `settings.security.jwt_issuer`. Settings are read once per container.
+Each group is the part of a variable's name before its first `_` (`APP_`, `SECURITY_`,
+`DATABASE_`, `LOG_`, `REDIS_`, `AUDIT_`, `WEBHOOKS_`), so `SECURITY_JWT_ISSUER` is
+`settings.security.jwt_issuer`; the rate limits are `SECURITY_RATE_LIMIT_*`. One `BaseSettings`
+reads the environment once, per container; the groups are plain models (nine settings classes,
+each reading the environment and `.env` itself, cost ~4 ms of every cold start).
 Secrets are not settings: they are read at run time from Secrets Manager
 (`todo_common/secrets_manager.py`), and a setting only names the secret (`DATABASE_URI_SECRET`).
 """
@@ -14,7 +16,7 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import quote_plus
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset(
@@ -23,15 +25,7 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_SECRET_BYTES = 32
 
 
-def _config(prefix: str) -> SettingsConfigDict:
-    return SettingsConfigDict(
-        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
-
-
-class AppSettings(BaseSettings):
-    model_config = _config("APP_")
-
+class AppSettings(BaseModel):
     name: str = "Todo API"
     version: str = "1.0.0"
     description: str = "Users, projects, tasks, an audit trail and reports for teams."
@@ -54,9 +48,7 @@ class AppSettings(BaseSettings):
     sync_settle_seconds: float = Field(default=5.0, ge=0, le=300)
 
 
-class SecuritySettings(BaseSettings):
-    model_config = _config("SECURITY_")
-
+class SecuritySettings(BaseModel):
     # The key of the keyed hashes (an idempotency record's body, an unknown email in a log line):
     # from the secret SECURITY_HASH_KEY_SECRET names, or, for a local run without Secrets
     # Manager only, SECURITY_HASH_KEY itself. It signs no token.
@@ -93,19 +85,15 @@ class SecuritySettings(BaseSettings):
 
 
 # --- Rate limits (issue 21.5) ---------------------------------------------------------------
-class RateLimitSettings(BaseSettings):
+class RateLimitSettings(BaseModel):
     """The request budget of every authenticated principal (a session): `requests` per fixed
     window of `window_seconds` that opens with its first request; past it, 429."""
-
-    model_config = _config("SECURITY_RATE_LIMIT_")
 
     requests: int = Field(default=600, ge=1)
     window_seconds: int = Field(default=60, ge=1, le=24 * 60 * 60)
 
 
-class DatabaseSettings(BaseSettings):
-    model_config = _config("DATABASE_")
-
+class DatabaseSettings(BaseModel):
     uri: str | None = None
     # The secret holding the URI (issue 19); when set, it is used and DATABASE_URI is not.
     uri_secret: str | None = None
@@ -131,9 +119,7 @@ class DatabaseSettings(BaseSettings):
         return f"mongodb://{credentials}{self.host}:{self.port}/{query}"
 
 
-class LogSettings(BaseSettings):
-    model_config = _config("LOG_")
-
+class LogSettings(BaseModel):
     level: str = "INFO"
     format: Literal["text", "json", "csv"] = "text"
     file: str | None = None
@@ -143,9 +129,7 @@ class LogSettings(BaseSettings):
     date_format: str = "%Y-%m-%dT%H:%M:%S%z"
 
 
-class RedisSettings(BaseSettings):
-    model_config = _config("REDIS_")
-
+class RedisSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 6379
     password: str | None = None
@@ -167,9 +151,7 @@ class RedisSettings(BaseSettings):
         return None if value == "" else value  # as in .env.example: derive from the budget
 
 
-class AuditSettings(BaseSettings):
-    model_config = _config("AUDIT_")
-
+class AuditSettings(BaseModel):
     queue_url: str | None = None
     # The relay leaves younger events to the sender of the request that wrote them.
     relay_min_age_seconds: int = Field(default=30, ge=0)
@@ -191,10 +173,8 @@ class AuditSettings(BaseSettings):
 
 
 # -- webhooks (issue 20) ---------------------------------------------------------------------
-class WebhookSettings(BaseSettings):
+class WebhookSettings(BaseModel):
     """Webhook deliveries (docs/decisions.md, "Webhooks")."""
-
-    model_config = _config("WEBHOOKS_")
 
     queue_url: str | None = None  # the delivery queue
     # The symmetric KMS key (SYMMETRIC_DEFAULT) whose data keys encrypt the signing secrets.
@@ -279,11 +259,20 @@ class DependencyTimeouts:
 class Settings(BaseSettings):
     """All settings; the secrets are read apart (`todo_common/secrets_manager.py`)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # `SECURITY_JWT_ISSUER` -> security.jwt_issuer: split once, at the first `_`.
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+    )
 
     app: AppSettings = Field(default_factory=AppSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
-    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    rate_limit: RateLimitSettings = Field(
+        default_factory=RateLimitSettings, validation_alias="security_rate_limit"
+    )
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
