@@ -10,8 +10,6 @@ here, and is answered from the document as problem+json: `405` with `Allow` when
 of the API's with other methods, else `404` (rather than API Gateway's `{"message":"Not Found"}`).
 """
 
-from __future__ import annotations
-
 import json
 import re
 from dataclasses import dataclass

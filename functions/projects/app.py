@@ -1,7 +1,5 @@
 """The projects function: projects owned by managers (SPEC §5)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response

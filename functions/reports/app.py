@@ -1,7 +1,5 @@
 """The reports function: the audit trail (ADMIN) and reports on projects, users and activity."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterator
 from typing import Annotated

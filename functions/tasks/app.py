@@ -1,7 +1,5 @@
 """The tasks function: tasks inside projects, assigned to users (SPEC §5)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response

@@ -1,7 +1,5 @@
 """The users function: authentication and the user directory (SPEC §4-§5)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Response, status

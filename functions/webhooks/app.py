@@ -1,7 +1,5 @@
 """The webhooks function: a team's subscriptions to its changes, and their deliveries (issue 20)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status

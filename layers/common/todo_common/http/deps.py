@@ -5,8 +5,6 @@ one request at a time, so blocking its event loop costs nothing, while FastAPI w
 sync dependency through a thread pool hop on each request.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass

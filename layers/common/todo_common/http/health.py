@@ -1,8 +1,6 @@
 """`GET /health`: public; 200 when MongoDB and Redis answer, 503 naming what is down; each
 dependency's round trip in milliseconds (`latencyMs`, also when it failed: how long it took to)."""
 
-from __future__ import annotations
-
 import time
 
 from fastapi import APIRouter
