@@ -1,5 +1,5 @@
-"""The records the API stores (users, projects, tasks, access tokens, the audit trail and its
-digests), as services work with them, independent of storage and of the HTTP shapes.
+"""The records the API stores (users, projects, tasks, access tokens), as services work with
+them, independent of storage and of the HTTP shapes; the audit trail's are in `audit/records.py`.
 
 Each is a frozen dataclass whose fields are its stored fields (`documents.py` maps them to and
 from MongoDB). The API's schemas map these objects to the wire; adding a field to a record
@@ -8,13 +8,12 @@ touches its record here and its schemas, nothing else.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Self
+from typing import ClassVar
 
-from todo_common.documents import Doc, Record, StoredModel
+from todo_common.documents import Record
 from todo_common.principal import Role
 
 
@@ -88,50 +87,3 @@ class AccessToken(Record):
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
     last_used_from: str | None = None
-
-
-@dataclass(frozen=True)
-class Audit(StoredModel):
-    """One record of the audit trail (written once by the consumer, never changed)."""
-
-    id: str
-    event_id: str
-    actor_id: str | None
-    actor_role: str | None
-    action: str
-    entity: str
-    entity_id: str
-    detail: str
-    request_id: str | None
-    created_at: datetime  # when it happened
-    updated_at: datetime  # when it was recorded (older records: no recordedAt)
-    changes: dict[str, Any] = dataclasses.field(default_factory=dict)
-    recorded_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class DigestEntry:
-    event_id: str
-    record_hash: str
-
-
-@dataclass(frozen=True)
-class AuditDigest(StoredModel):
-    """The signed digest of one closed period of the audit trail."""
-
-    period_start: datetime
-    period_end: datetime
-    count: int
-    records_hash: str
-    previous_digest_hash: str | None
-    digest_hash: str
-    signature: str
-    key_id: str
-    signing_algorithm: str
-    records: list[DigestEntry] = dataclasses.field(default_factory=list)
-
-    @classmethod
-    def from_document(cls, doc: Doc) -> Self:
-        digest = super().from_document(doc)
-        entries = [DigestEntry(e["eventId"], e["recordHash"]) for e in doc.get("records") or []]
-        return dataclasses.replace(digest, records=entries)

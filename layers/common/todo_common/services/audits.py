@@ -6,13 +6,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from todo_common.audit.findings import Verification
+from todo_common.audit.records import Audit, AuditDigest
 from todo_common.audit.store import StoreUnavailable
 from todo_common.audit.verify import AuditVerifier
 from todo_common.errors import FieldError, InvalidInput, NotFound, ServiceUnavailable
 from todo_common.instants import utcnow
 from todo_common.principal import Principal
 from todo_common.rbac import Action, authorize
-from todo_common.records import Audit, AuditDigest
 from todo_common.repositories.audit_digests import AuditDigestRepository
 from todo_common.repositories.audits import NEWEST_FIRST, AuditRepository
 from todo_common.repositories.pagination import Slice
