@@ -5,7 +5,9 @@ A run starts a fresh RIE process, invokes it once and reads the INIT duration fr
 `INIT REPORT` line (its `REPORT` line's "Init Duration" measures something else, ~1 ms). The
 floor is a function whose module only imports the packages the card names for an API function
 (`fastapi, mangum, pymongo, redis, jwt, aws_lambda_powertools.logging`), from the same layer, on
-the same interpreter; the consumer and the relay are held to the floor of what they use.
+the same interpreter. A function that serves no HTTP is held to the floor of what such a function
+uses: MongoDB, the settings and the logger (`worker`), and Powertools' SQS batch processing too
+where it takes SQS batches (`sqs-worker`).
 Target: INIT <= 1.25x its floor. Printed, never asserted.
 """
 
@@ -29,14 +31,18 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.25
 FLOORS = {
     "api": "fastapi, mangum, pymongo, redis, jwt, aws_lambda_powertools.logging",
-    # What they use: MongoDB, the settings, the logger; the consumer Powertools' batch processing.
-    "consumer": "pymongo, pydantic_settings, aws_lambda_powertools.logging, "
+    # What the functions that serve no HTTP use: MongoDB, the settings, the logger; those fed by
+    # SQS, Powertools' batch processing.
+    "sqs-worker": "pymongo, pydantic_settings, aws_lambda_powertools.logging, "
     "aws_lambda_powertools.utilities.batch",
-    "relay": "pymongo, pydantic_settings, aws_lambda_powertools.logging",
+    "worker": "pymongo, pydantic_settings, aws_lambda_powertools.logging",
 }
 FLOOR_OF = {
-    "AuditConsumerFunction": "consumer",
-    "AuditRelayFunction": "relay",
+    "AuditConsumerFunction": "sqs-worker",
+    "WebhookDeliveryFunction": "sqs-worker",
+    "WebhookSweepFunction": "sqs-worker",  # the delivery worker's module, another handler
+    "AuditRelayFunction": "worker",
+    "AuditDigestFunction": "worker",
 }
 
 
