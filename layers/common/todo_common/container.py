@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 from todo_common import secrets_manager
 from todo_common.audit.publisher import AuditPublisher, sqs_client
-from todo_common.audit.signing import DigestSigner
-from todo_common.audit.store import s3_client
 from todo_common.audit.trail import AuditTrail
 from todo_common.clients import get_database, get_redis
 from todo_common.database_server import DatabaseServer, database_server
@@ -31,7 +29,7 @@ from todo_common.settings import get_settings
 # consumer, relay and digest function never load redis, jwt or the idempotency store.
 if TYPE_CHECKING:
     from todo_common.audit.digests import DigestSchedule, DigestService
-    from todo_common.audit.signing import KmsDigestSigner
+    from todo_common.audit.signing import DigestSigner, KmsDigestSigner
     from todo_common.audit.store import S3DigestStore
     from todo_common.audit.verify import AuditVerifier
     from todo_common.idempotency import IdempotentCreates
@@ -420,6 +418,9 @@ WEBHOOK_FACTORIES = (
 
 def reset() -> None:
     """Forget every cached object (tests that change settings between cases)."""
+    # Only the digest function and the verifier use S3: the API functions do not import it.
+    from todo_common.audit.store import s3_client
+
     if audit_trail.cache_info().currsize:
         audit_trail().flush()  # the old trail's sends finish before anything is rebuilt
     for factory in (
