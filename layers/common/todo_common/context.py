@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from typing import NamedTuple
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
-@dataclass(frozen=True)
-class Quota:
+class Quota(NamedTuple):
     """Where a request stands in one rate-limit policy: `limit` units per `window` seconds,
     `remaining` of them left, the window ending in `reset` seconds."""
 

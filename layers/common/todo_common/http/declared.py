@@ -14,8 +14,7 @@ unlisted one: together they prove a declaration complete.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from todo_common.errors import DomainError, InvalidInput
 from todo_common.http.problems import PROBLEM_JSON
@@ -57,8 +56,7 @@ def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     return {error.status: problem_response(error.status) for error in errors}
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """A response that is neither the success nor an error (a `304 Not Modified`)."""
 
     status: int
@@ -66,8 +64,7 @@ class Outcome:
     headers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Headers:
+class Headers(NamedTuple):
     """Headers a dependency puts on every answer given once it has run: the success, the other
     outcomes, and the errors whose statuses are `after` (those that can only come later)."""
 
@@ -75,8 +72,7 @@ class Headers:
     after: frozenset[int] = frozenset()
 
 
-@dataclass(frozen=True)
-class Answers:
+class Answers(NamedTuple):
     """What a dependency adds to every route that uses it."""
 
     errors: tuple[type[DomainError], ...]

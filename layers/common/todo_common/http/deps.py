@@ -7,8 +7,7 @@ sync dependency through a thread pool hop on each request.
 
 import re
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import Annotated, Any, TypedDict, TypeVar
+from typing import Annotated, Any, NamedTuple, TypedDict, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -96,8 +95,7 @@ async def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@dataclass(frozen=True)
-class LoginClient:
+class LoginClient(NamedTuple):
     """Who is logging in: the address the login throttle counts, and the `User-Agent` the
     session records (`GET /auth/sessions`)."""
 

@@ -11,7 +11,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -32,8 +32,7 @@ class Slice(Generic[T]):
     next_cursor: str | None
 
 
-@dataclass(frozen=True)
-class SortSpec:
+class SortSpec(NamedTuple):
     field: str
     descending: bool = False
 

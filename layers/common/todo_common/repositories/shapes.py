@@ -41,8 +41,7 @@ build, and fails for a filter no index covers):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
@@ -51,8 +50,7 @@ _RANGE_OPERATORS = frozenset({"$lt", "$lte", "$gt", "$gte", "$regex"})
 MERGED_IN_LIMIT = 200
 
 
-@dataclass(frozen=True)
-class QueryShape:
+class QueryShape(NamedTuple):
     equality: frozenset[str]
     sort: str
     range: frozenset[str] = frozenset()

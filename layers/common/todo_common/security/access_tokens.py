@@ -19,7 +19,7 @@ import base64
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis
 
@@ -85,8 +85,7 @@ class TokenLookupsThrottled(TooManyRequests):
         )
 
 
-@dataclass(frozen=True)
-class TokenUse:
+class TokenUse(NamedTuple):
     """A request's count in its token's rate window, which ends in `resets_in` seconds."""
 
     used: int

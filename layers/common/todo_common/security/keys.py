@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -47,8 +46,7 @@ def kid_of(key_arn: str) -> str:
     return key_arn.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True)
-class VerifyingKeys:
+class VerifyingKeys(NamedTuple):
     """The pinned public keys, by `kid`; the first is the signing key's (when this function
     signs)."""
 

@@ -9,7 +9,7 @@ back any sooner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from todo_common.context import Quota
 from todo_common.errors import TooManyRequests
@@ -22,8 +22,7 @@ class RateLimited(TooManyRequests):
         super().__init__("Too many requests for this session; try again later", retry_after)
 
 
-@dataclass(frozen=True)
-class RequestBudget:
+class RequestBudget(NamedTuple):
     requests: int
     window_seconds: int
     policy: str = DEFAULT_POLICY

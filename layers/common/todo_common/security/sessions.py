@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import NamedTuple
 
 import redis
 
@@ -70,8 +71,7 @@ class Session:
     role: str
 
 
-@dataclass(frozen=True)
-class SessionUse:
+class SessionUse(NamedTuple):
     """A request's use of its session: the session (None when it has ended) and the requests
     its principal has made in the current rate window, which ends in `resets_in` seconds."""
 
@@ -92,8 +92,7 @@ class SessionRecord:
     user_agent: str
 
 
-@dataclass(frozen=True)
-class Opening:
+class Opening(NamedTuple):
     """Where and when a session was opened (login)."""
 
     at: datetime

@@ -19,7 +19,7 @@ than one per request.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import redis
 
@@ -69,8 +69,7 @@ class LoginThrottled(TooManyRequests):
         self.first_in_window = first_in_window
 
 
-@dataclass(frozen=True)
-class _Keys:
+class _Keys(NamedTuple):
     pair: str
     address: str
     refused: str

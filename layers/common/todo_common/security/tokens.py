@@ -7,10 +7,9 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 
@@ -30,8 +29,7 @@ class TokenType(StrEnum):
     REFRESH = "refresh"
 
 
-@dataclass(frozen=True)
-class TokenClaims:
+class TokenClaims(NamedTuple):
     sub: str
     role: str
     sid: str
@@ -40,8 +38,7 @@ class TokenClaims:
     exp: datetime
 
 
-@dataclass(frozen=True)
-class TokenPair:
+class TokenPair(NamedTuple):
     access_token: str
     refresh_token: str
     refresh_jti: str

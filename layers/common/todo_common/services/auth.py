@@ -7,8 +7,8 @@ import functools
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from todo_common import context, metrics
 from todo_common.audit.events import AuditAction, AuditEntity, new_event
@@ -37,8 +37,7 @@ BAD_ACCESS_TOKEN = "The access token is unknown, revoked or expired, or its owne
 LAST_USE_PRECISION = timedelta(minutes=1)
 
 
-@dataclass(frozen=True)
-class AccessTokenAuth:
+class AccessTokenAuth(NamedTuple):
     """What authenticating a personal access token needs: the tokens, by the hash of their
     value, and the per-address budget of failed lookups (with the per-token request count)."""
 
