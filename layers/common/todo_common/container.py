@@ -6,9 +6,8 @@ the services its routes use (the users function never loads the reports code).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from todo_common import secrets_manager
 from todo_common.audit.publisher import AuditPublisher, sqs_client
@@ -56,8 +55,7 @@ if TYPE_CHECKING:
     from todo_common.webhooks.secrets import SecretBox
 
 
-@dataclass(frozen=True)
-class Repositories:
+class Repositories(NamedTuple):
     users: UserRepository
     projects: ProjectRepository
     tasks: TaskRepository
@@ -333,8 +331,7 @@ def webhook_repositories() -> WebhookRepositories:
     return WebhookRepositories(WebhookRepository(db, server()), DeliveryRepository(db, server()))
 
 
-@dataclass(frozen=True)
-class WebhookRepositories:
+class WebhookRepositories(NamedTuple):
     webhooks: WebhookRepository
     deliveries: DeliveryRepository
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Role(StrEnum):
@@ -22,8 +22,7 @@ class Scope(StrEnum):
 EVERY_SCOPE = frozenset(Scope)
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     """The authenticated caller of a request.
 
     A session's caller has every scope. A personal access token's caller has its owner's role

@@ -11,9 +11,8 @@ Secrets are not settings: they are read at run time from Secrets Manager
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import quote_plus
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -204,8 +203,7 @@ MONGO_SHARE = 0.6
 REDIS_SOCKET_SHARE = 0.3
 
 
-@dataclass(frozen=True)
-class DependencyTimeouts:
+class DependencyTimeouts(NamedTuple):
     """How `APP_DEPENDENCY_BUDGET_MS` is shared out among the client timeouts.
 
     A request stops at the first dependency call that fails, and a call to a dependency that

@@ -19,8 +19,7 @@ No `from __future__ import annotations` here: FastAPI reads the annotations of
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, NamedTuple, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -42,8 +41,7 @@ class Versioned(Protocol):
 V = TypeVar("V", bound=Versioned)
 
 
-@dataclass(frozen=True)
-class RecordRead:
+class RecordRead(NamedTuple):
     principal: Principal
     response: Response
     if_none_match: str | None
@@ -59,8 +57,7 @@ class RecordRead:
         return model
 
 
-@dataclass(frozen=True)
-class RecordWrite:
+class RecordWrite(NamedTuple):
     principal: Principal
     response: Response
     if_match: int | None
@@ -71,8 +68,7 @@ class RecordWrite:
         return model
 
 
-@dataclass(frozen=True)
-class RecordCreate:
+class RecordCreate(NamedTuple):
     principal: Principal
     idempotency_key: str | None
     lambda_context: Any

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -24,8 +23,7 @@ DEFAULT_LIMIT = 50
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Slice(Generic[T]):
+class Slice(NamedTuple, Generic[T]):
     """One page of a list: its items and the cursor of the next page (None at the end)."""
 
     items: list[T]

@@ -11,7 +11,6 @@ refreshes racing with the same token cannot both win; so is a request's use of i
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import NamedTuple
@@ -64,8 +63,7 @@ class Rotation(Enum):
     REUSED = -1  # a refresh token that was already used: the session is now revoked
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(NamedTuple):
     sid: str
     user_id: str
     role: str
@@ -80,8 +78,7 @@ class SessionUse(NamedTuple):
     resets_in: int = 0
 
 
-@dataclass(frozen=True)
-class SessionRecord:
+class SessionRecord(NamedTuple):
     """What a user may see of one of their sessions (`GET /auth/sessions`)."""
 
     sid: str
